@@ -1,0 +1,369 @@
+//! The checked, platform-resolved service definitions that the rest of the engine uses.
+//!
+//! Values here are final: variables are expanded, the platform override is merged,
+//! durations are parsed and every reference points at something that exists.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::diagnostics::Location;
+
+/// Every feature and service of one definitions file, for one platform.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Definitions {
+    /// Features by name.
+    pub features: BTreeMap<String, Feature>,
+    /// Services by name.
+    pub services: BTreeMap<String, Service>,
+}
+
+/// A user-facing switch that turns a group of services on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feature {
+    /// The feature's name, as written in the file.
+    pub name: String,
+    /// A short human label, shown in the feature picker.
+    pub label: String,
+    /// A longer explanation, when the file gives one.
+    pub description: Option<String>,
+    /// Whether the feature is on when the user has not chosen.
+    pub default: bool,
+}
+
+/// One service: what runs, what it needs, how its health is judged and how it restarts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    /// The service's name, unique in the file.
+    pub name: String,
+    /// What the service does, for people.
+    pub description: Option<String>,
+    /// The feature that switches it on; `None` means it always runs.
+    pub feature: Option<String>,
+    /// A critical service that cannot start fails the whole start-up.
+    pub critical: bool,
+    /// How it is run.
+    pub runtime: Runtime,
+    /// Working directory of a native process.
+    pub cwd: Option<PathBuf>,
+    /// Environment variables given to the process or container.
+    pub env: BTreeMap<String, String>,
+    /// Ports it publishes (containers) or listens on (native processes).
+    pub ports: Vec<PortMapping>,
+    /// Volumes mounted into a container.
+    pub volumes: Vec<Volume>,
+    /// What must be true of other services before this one starts.
+    pub depends_on: Vec<Dependency>,
+    /// How readiness and liveness are probed; `None` means "running once started".
+    pub health: Option<HealthCheck>,
+    /// When and how fast it is restarted.
+    pub restart: RestartPolicy,
+    /// The signal asking it to stop.
+    pub stop_signal: StopSignal,
+    /// How long it may take to stop before it is killed.
+    #[serde(with = "duration_text")]
+    pub stop_timeout: Duration,
+    /// Where the service is defined, for messages (not part of its identity).
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+/// How a service runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Runtime {
+    /// A Docker container from `image`; `command` overrides the image's command.
+    Container {
+        /// Image reference, e.g. `clara17verse/clara-backend:latest`.
+        image: String,
+        /// Replacement for the image's command.
+        command: Option<Vec<String>>,
+    },
+    /// A native process started from an argument vector (never through a shell).
+    Process {
+        /// Program and arguments.
+        command: Vec<String>,
+    },
+    /// A service started by someone else, only health-checked at `url`.
+    External {
+        /// Where the service answers.
+        url: String,
+    },
+    /// The container engine itself: nothing is started, it is healthy when it answers a ping.
+    Engine,
+}
+
+impl Runtime {
+    /// A short name for messages: `container`, `process`, `external` or `engine`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Runtime::Container { .. } => "container",
+            Runtime::Process { .. } => "process",
+            Runtime::External { .. } => "external",
+            Runtime::Engine => "engine",
+        }
+    }
+}
+
+/// The transport protocol of a published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// TCP, the default.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// A port: `[HOST_IP:]HOST_PORT:CONTAINER_PORT[/udp]`, or one port for both sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortMapping {
+    /// The host address it is bound to; 127.0.0.1 unless the file names another.
+    pub host_ip: IpAddr,
+    /// The port on the host.
+    pub host_port: u16,
+    /// The port inside the container (equal to `host_port` for native processes).
+    pub container_port: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// Where the port is written, for messages (not part of its identity).
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+/// A volume mounted into a container: `SOURCE:TARGET[:ro]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    /// A host path (bind mount) or a named volume.
+    pub source: VolumeSource,
+    /// Where it appears inside the container.
+    pub target: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+/// Where a volume's data lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+pub enum VolumeSource {
+    /// A directory or file of the host, by absolute path.
+    Bind(PathBuf),
+    /// A Docker named volume.
+    Named(String),
+}
+
+/// What "ready" means for a dependency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// Started and passing its health check (the default).
+    Healthy,
+    /// Started; health not awaited.
+    Started,
+    /// Ran to completion with exit code 0 (one-shot jobs such as migrations).
+    Completed,
+}
+
+impl Condition {
+    /// Every condition, in the order used in messages.
+    pub const ALL: [Condition; 3] = [Condition::Healthy, Condition::Started, Condition::Completed];
+
+    /// The name used in definitions files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Healthy => "healthy",
+            Condition::Started => "started",
+            Condition::Completed => "completed",
+        }
+    }
+}
+
+/// One edge of the dependency graph: this service needs `service` to meet `condition`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dependency {
+    /// The service depended on.
+    pub service: String,
+    /// What it must reach before the dependent starts.
+    pub condition: Condition,
+    /// Restart the dependent whenever the dependency restarts.
+    pub restart: bool,
+    /// Where the dependency is written, for messages (not part of its identity).
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+/// A readiness and liveness probe with its timing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    /// What is probed.
+    pub probe: Probe,
+    /// Time between liveness probes once the service is ready.
+    #[serde(with = "duration_text")]
+    pub interval: Duration,
+    /// How long one probe may take.
+    #[serde(with = "duration_text")]
+    pub timeout: Duration,
+    /// Consecutive failures before the service counts as unhealthy.
+    pub retries: u32,
+    /// How long the service has to become ready after it starts.
+    #[serde(with = "duration_text")]
+    pub start_period: Duration,
+}
+
+/// The kinds of health probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Probe {
+    /// An HTTP GET; healthy on 2xx/3xx, or on `status` when given, and when the body
+    /// contains `body` when given.
+    Http {
+        /// The URL to fetch.
+        url: String,
+        /// The exact status expected, if not any 2xx/3xx.
+        status: Option<u16>,
+        /// Text the response body must contain.
+        body: Option<String>,
+    },
+    /// A TCP connection to `address` (`host:port`).
+    Tcp {
+        /// `host:port` to connect to.
+        address: String,
+    },
+    /// A command that exits 0 when healthy.
+    Exec {
+        /// Program and arguments.
+        command: Vec<String>,
+    },
+    /// A line of the service's output matching a regular expression.
+    Log {
+        /// The regular expression (checked when the file is loaded).
+        pattern: String,
+    },
+}
+
+impl Probe {
+    /// The probe's key in the file: `http`, `tcp`, `exec` or `log`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Probe::Http { .. } => "http",
+            Probe::Tcp { .. } => "tcp",
+            Probe::Exec { .. } => "exec",
+            Probe::Log { .. } => "log",
+        }
+    }
+}
+
+/// When a service is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartMode {
+    /// Never restarted automatically.
+    Never,
+    /// Restarted when it exits with an error or becomes unhealthy.
+    OnFailure,
+    /// Restarted whenever it exits.
+    Always,
+}
+
+impl RestartMode {
+    /// Every mode, in the order used in messages.
+    pub const ALL: [RestartMode; 3] = [RestartMode::Never, RestartMode::OnFailure, RestartMode::Always];
+
+    /// The name used in definitions files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestartMode::Never => "never",
+            RestartMode::OnFailure => "on-failure",
+            RestartMode::Always => "always",
+        }
+    }
+}
+
+/// Restart policy with exponential backoff and a crash-loop limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RestartPolicy {
+    /// When to restart.
+    pub policy: RestartMode,
+    /// More restarts than this within `window` means a crash loop: give up for a while.
+    pub max_restarts: u32,
+    /// The window in which restarts are counted.
+    #[serde(with = "duration_text")]
+    pub window: Duration,
+    /// Delay before the first restart; doubles each time.
+    #[serde(with = "duration_text")]
+    pub backoff: Duration,
+    /// The longest delay between restarts.
+    #[serde(with = "duration_text")]
+    pub max_backoff: Duration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            policy: RestartMode::OnFailure,
+            max_restarts: 5,
+            window: Duration::from_secs(600),
+            backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The signal that asks a native service to stop (containers get the same request
+/// through the Docker API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StopSignal {
+    /// SIGTERM, the default.
+    Term,
+    /// SIGINT, as Ctrl-C.
+    Int,
+    /// SIGQUIT.
+    Quit,
+    /// SIGHUP.
+    Hup,
+    /// SIGUSR1.
+    Usr1,
+    /// SIGUSR2.
+    Usr2,
+    /// SIGKILL: no graceful stop at all.
+    Kill,
+}
+
+impl StopSignal {
+    /// Every signal, in the order used in messages.
+    pub const ALL: [StopSignal; 7] = [
+        StopSignal::Term,
+        StopSignal::Int,
+        StopSignal::Quit,
+        StopSignal::Hup,
+        StopSignal::Usr1,
+        StopSignal::Usr2,
+        StopSignal::Kill,
+    ];
+
+    /// The conventional name, e.g. `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Term => "SIGTERM",
+            StopSignal::Int => "SIGINT",
+            StopSignal::Quit => "SIGQUIT",
+            StopSignal::Hup => "SIGHUP",
+            StopSignal::Usr1 => "SIGUSR1",
+            StopSignal::Usr2 => "SIGUSR2",
+            StopSignal::Kill => "SIGKILL",
+        }
+    }
+}
+
+/// Durations serialize as the same text the file uses, e.g. `"1m 30s"`.
+mod duration_text {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&humantime::format_duration(*value))
+    }
+}

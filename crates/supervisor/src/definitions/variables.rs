@@ -1,0 +1,222 @@
+//! `${VAR}` and `${VAR:-default}` in definition strings.
+//!
+//! Values come from the environment, plus two built-ins: `${CLARA_HOME}` (the app's data
+//! directory) and `${SERVICE}` (the name of the service being defined). `$$` is a literal
+//! `$`; a `$` not followed by `{` is kept as it is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The values variables expand to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variables {
+    environment: BTreeMap<String, String>,
+    clara_home: PathBuf,
+}
+
+/// Why a string's variables could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VariableError {
+    /// `${NAME}` with no value and no default.
+    #[error("uses the variable ${{{0}}}, which is not set")]
+    Undefined(String),
+    /// `${` without its `}`.
+    #[error("has a \"${{\" without its closing \"}}\"")]
+    Unterminated,
+    /// `${}` or a name with characters other than letters, digits and `_`.
+    #[error("has a bad variable name \"${{{0}}}\"")]
+    BadName(String),
+}
+
+impl VariableError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            VariableError::Undefined(name) => {
+                format!("set it in the environment, or give a default: ${{{name}:-value}}")
+            }
+            VariableError::Unterminated => "close it with \"}\", or write \"$$\" for a literal \"$\"".into(),
+            VariableError::BadName(_) => {
+                "names use letters, digits and \"_\", and do not start with a digit".into()
+            }
+        }
+    }
+}
+
+impl Variables {
+    /// The process environment, with `CLARA_HOME` defaulting to the platform's data
+    /// directory (`~/.local/share/ClaraVerse`, `~/Library/Application Support/ClaraVerse`,
+    /// `%APPDATA%\ClaraVerse`).
+    pub fn from_environment() -> Variables {
+        let environment: BTreeMap<String, String> = std::env::vars().collect();
+        let clara_home = environment
+            .get("CLARA_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(default_clara_home);
+        Variables {
+            environment,
+            clara_home,
+        }
+    }
+
+    /// Exactly these environment values and this data directory (for tests and embedding).
+    pub fn new(
+        environment: impl IntoIterator<Item = (String, String)>,
+        clara_home: impl Into<PathBuf>,
+    ) -> Variables {
+        Variables {
+            environment: environment.into_iter().collect(),
+            clara_home: clara_home.into(),
+        }
+    }
+
+    /// The app's data directory, the value of `${CLARA_HOME}`.
+    pub fn clara_home(&self) -> &Path {
+        &self.clara_home
+    }
+
+    /// `text` with every variable replaced, for the service named `service`.
+    pub fn expand(&self, text: &str, service: &str) -> Result<String, VariableError> {
+        let mut output = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(dollar) = rest.find('$') {
+            output.push_str(&rest[..dollar]);
+            let after = &rest[dollar + 1..];
+            if let Some(tail) = after.strip_prefix('$') {
+                output.push('$');
+                rest = tail;
+            } else if let Some(body_and_tail) = after.strip_prefix('{') {
+                let close = matching_brace(body_and_tail).ok_or(VariableError::Unterminated)?;
+                output.push_str(&self.value_of(&body_and_tail[..close], service)?);
+                rest = &body_and_tail[close + 1..];
+            } else {
+                output.push('$');
+                rest = after;
+            }
+        }
+        output.push_str(rest);
+        Ok(output)
+    }
+
+    /// The value of one `${…}` body: `NAME` or `NAME:-default`.
+    fn value_of(&self, body: &str, service: &str) -> Result<String, VariableError> {
+        let (name, default) = match body.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (body, None),
+        };
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(VariableError::BadName(body.to_string()));
+        }
+        let value = match name {
+            "SERVICE" => Some(service.to_string()),
+            "CLARA_HOME" => Some(self.clara_home.display().to_string()),
+            _ => self.environment.get(name).cloned(),
+        };
+        match (value, default) {
+            (Some(value), _) if !value.is_empty() || default.is_none() => Ok(value),
+            (_, Some(default)) => self.expand(default, service),
+            (_, None) => Err(VariableError::Undefined(name.to_string())),
+        }
+    }
+}
+
+/// The index of the `}` that closes a `${` whose body starts `text`, skipping nested `${…}`.
+fn matching_brace(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut previous = '\0';
+    for (index, c) in text.char_indices() {
+        match c {
+            '{' if previous == '$' => depth += 1,
+            '}' if depth == 0 => return Some(index),
+            '}' => depth -= 1,
+            _ => {}
+        }
+        previous = c;
+    }
+    None
+}
+
+/// The platform's per-user data directory for ClaraVerse.
+fn default_clara_home() -> PathBuf {
+    dirs::data_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("ClaraVerse")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn variables() -> Variables {
+        Variables::new(
+            [
+                ("MODELS".to_string(), "/models".to_string()),
+                ("EMPTY".to_string(), String::new()),
+            ],
+            "/home/u/.local/share/ClaraVerse",
+        )
+    }
+
+    #[test]
+    fn expands_environment_and_built_ins() {
+        let expanded = variables()
+            .expand("${CLARA_HOME}/${SERVICE}:${MODELS}", "comfyui")
+            .expect("all defined");
+        assert_eq!(expanded, "/home/u/.local/share/ClaraVerse/comfyui:/models");
+    }
+
+    #[test]
+    fn uses_the_default_when_unset_or_empty() {
+        let v = variables();
+        assert_eq!(v.expand("${NOPE:-8080}", "s"), Ok("8080".to_string()));
+        assert_eq!(v.expand("${EMPTY:-x}", "s"), Ok("x".to_string()));
+        assert_eq!(v.expand("${MODELS:-x}", "s"), Ok("/models".to_string()));
+        assert_eq!(v.expand("${NOPE:-}", "s"), Ok(String::new()));
+    }
+
+    #[test]
+    fn defaults_may_use_variables() {
+        let v = variables();
+        assert_eq!(
+            v.expand("${BINARIES:-${CLARA_HOME}/bin}/llama-swap", "s"),
+            Ok("/home/u/.local/share/ClaraVerse/bin/llama-swap".to_string())
+        );
+        assert_eq!(
+            v.expand("${NOPE:-${ALSO_NOPE}}", "s").unwrap_err(),
+            VariableError::Undefined("ALSO_NOPE".into())
+        );
+    }
+
+    #[test]
+    fn keeps_literal_dollars() {
+        let v = variables();
+        assert_eq!(v.expand("a$$b $x $", "s"), Ok("a$b $x $".to_string()));
+    }
+
+    #[test]
+    fn undefined_variable_is_named() {
+        let error = variables().expand("--dir=${MODELS_DIR}", "s").unwrap_err();
+        assert_eq!(error, VariableError::Undefined("MODELS_DIR".into()));
+        assert_eq!(error.to_string(), "uses the variable ${MODELS_DIR}, which is not set");
+        assert_eq!(
+            error.hint(),
+            "set it in the environment, or give a default: ${MODELS_DIR:-value}"
+        );
+    }
+
+    #[test]
+    fn malformed_references_are_explained() {
+        let v = variables();
+        let unterminated = v.expand("${HOME", "s").unwrap_err();
+        assert_eq!(unterminated.to_string(), "has a \"${\" without its closing \"}\"");
+        let bad = v.expand("${1X}", "s").unwrap_err();
+        assert_eq!(bad.to_string(), "has a bad variable name \"${1X}\"");
+        assert_eq!(v.expand("${}", "s").unwrap_err(), VariableError::BadName(String::new()));
+    }
+}

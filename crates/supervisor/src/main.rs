@@ -1,0 +1,226 @@
+//! `clara-supervisor`: the headless command line over the supervisor engine.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use clara_supervisor::catalog;
+use clara_supervisor::definitions::{self, LoadError, LoadOptions, Loaded};
+use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
+use clara_supervisor::platform::Platform;
+use clara_supervisor::selection::FeatureChoice;
+
+/// The ClaraVerse service supervisor.
+#[derive(Debug, Parser)]
+#[command(name = "clara-supervisor", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a definitions file and report every problem at once.
+    Validate {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+        format: ValidateFormat,
+    },
+    /// Print the start plan: waves of services that may start in parallel.
+    Graph {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// Print the built-in ClaraVerse catalog, to copy and edit.
+    Catalog,
+}
+
+/// Which definitions, for which features and platform.
+#[derive(Debug, clap::Args)]
+struct Input {
+    /// The definitions file (TOML). Without it, the built-in ClaraVerse catalog.
+    file: Option<PathBuf>,
+    /// Comma-separated features to turn on (default: the file's default features;
+    /// an empty value turns every feature off).
+    #[arg(long, value_delimiter = ',')]
+    features: Option<Vec<String>>,
+    /// The platform whose overrides apply (default: this machine's).
+    #[arg(long, value_parser = parse_platform)]
+    platform: Option<Platform>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ValidateFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Text,
+    Dot,
+    Json,
+}
+
+fn parse_platform(text: &str) -> Result<Platform, String> {
+    text.parse().map_err(|error: clara_supervisor::platform::UnknownPlatform| error.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { input, format } => validate(&input, format),
+        Command::Graph { input, format } => graph(&input, format),
+        Command::Catalog => print(catalog::TEXT),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The source and the load options an `Input` describes.
+fn read(input: &Input) -> Result<(SourceFile, LoadOptions), String> {
+    let source = match &input.file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            SourceFile::new(path.display().to_string(), text)
+        }
+        None => catalog::source(),
+    };
+    let mut options = LoadOptions::for_this_machine();
+    if let Some(platform) = input.platform {
+        options.platform = platform;
+    }
+    if let Some(features) = &input.features {
+        let names: BTreeSet<String> = features
+            .iter()
+            .map(|name| name.trim().to_string())
+            .filter(|name| !name.is_empty())
+            .collect();
+        options.features = FeatureChoice::Only(names);
+    }
+    Ok((source, options))
+}
+
+fn validate(input: &Input, format: ValidateFormat) -> Result<ExitCode, String> {
+    let (source, options) = read(input)?;
+    let outcome = definitions::load(&source, &options);
+    match format {
+        ValidateFormat::Text => match &outcome {
+            Ok(loaded) => {
+                print_problems(&loaded.warnings);
+                print(&format!("{}\n{}", summary(source.name(), loaded), pulled_in_notes(loaded)))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => Ok(report_failure(&source, error)),
+        },
+        ValidateFormat::Json => {
+            let document = match &outcome {
+                Ok(loaded) => json!({
+                    "file": source.name(),
+                    "valid": true,
+                    "services": loaded.definitions.services.len(),
+                    "features": loaded.definitions.features.len(),
+                    "selection": loaded.selection,
+                    "errors": [],
+                    "warnings": loaded.warnings,
+                }),
+                Err(error) => json!({
+                    "file": source.name(),
+                    "valid": false,
+                    "errors": error.errors,
+                    "warnings": error.warnings,
+                }),
+            };
+            print(&format!("{document:#}\n"))?;
+            Ok(if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
+}
+
+fn graph(input: &Input, format: GraphFormat) -> Result<ExitCode, String> {
+    let (source, options) = read(input)?;
+    let loaded = match definitions::load(&source, &options) {
+        Ok(loaded) => loaded,
+        Err(error) => return Ok(report_failure(&source, &error)),
+    };
+    print_problems(&loaded.warnings);
+    let text = match format {
+        GraphFormat::Text => {
+            let mut text = String::new();
+            for (index, wave) in loaded.plan.waves().iter().enumerate() {
+                text.push_str(&format!("wave {}: {}\n", index + 1, wave.join(", ")));
+            }
+            text + &pulled_in_notes(&loaded)
+        }
+        GraphFormat::Dot => loaded.plan.to_dot(&loaded.definitions),
+        GraphFormat::Json => {
+            let summary = serde_json::to_string(&loaded.plan.summary()).map_err(|e| e.to_string())?;
+            summary + "\n"
+        }
+    };
+    print(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `services.toml: ok: 6 services, 4 features (claraCore, ragAndTts on), 5 run, 0 warnings`
+fn summary(name: &str, loaded: &Loaded) -> String {
+    let selection = &loaded.selection;
+    let on: Vec<&str> = selection.features.iter().map(String::as_str).collect();
+    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    format!(
+        "{name}: ok: {}, {} ({} on), {} run, {}",
+        plural(loaded.definitions.services.len(), "service"),
+        plural(loaded.definitions.features.len(), "feature"),
+        if on.is_empty() { "none".to_string() } else { on.join(", ") },
+        selection.services.len(),
+        plural(loaded.warnings.len(), "warning"),
+    )
+}
+
+fn pulled_in_notes(loaded: &Loaded) -> String {
+    loaded
+        .plan
+        .pulled_in()
+        .iter()
+        .map(|pulled| format!("note: {}\n", pulled.describe()))
+        .collect()
+}
+
+/// Prints every problem on stderr, then a count, and returns the failure exit code.
+fn report_failure(source: &SourceFile, error: &LoadError) -> ExitCode {
+    print_problems(&error.errors);
+    print_problems(&error.warnings);
+    eprintln!("{}: {error}", source.name());
+    ExitCode::FAILURE
+}
+
+fn print_problems(problems: &[Diagnostic]) {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn print(text: &str) -> Result<ExitCode, String> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(error) => Err(format!("cannot write the output: {error}")),
+    }
+}
