@@ -126,8 +126,11 @@ impl fmt::Display for Diagnostic {
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
         let position = |d: &Diagnostic| d.location.as_ref().map(|l| (l.line, l.column));
-        (position(a).is_none(), position(a), a.to_string())
-            .cmp(&(position(b).is_none(), position(b), b.to_string()))
+        (position(a).is_none(), position(a), a.to_string()).cmp(&(
+            position(b).is_none(),
+            position(b),
+            b.to_string(),
+        ))
     });
 }
 

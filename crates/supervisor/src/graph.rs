@@ -3,7 +3,7 @@
 //!
 //! Edges point the way of "depends on": `a -> b` means `a` needs `b` first.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
@@ -14,7 +14,7 @@ use petgraph::visit::{Dfs, Reversed, Walker};
 #[derive(Debug, Clone)]
 pub struct DependencyGraph {
     graph: DiGraph<String, ()>,
-    index: BTreeMap<String, NodeIndex>,
+    index: HashMap<String, NodeIndex>,
 }
 
 impl DependencyGraph {
@@ -25,17 +25,16 @@ impl DependencyGraph {
         edges: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Self {
         let mut graph = DiGraph::new();
-        let mut index = BTreeMap::new();
+        let mut index = HashMap::new();
         for name in nodes {
             index
                 .entry(name.to_string())
                 .or_insert_with(|| graph.add_node(name.to_string()));
         }
-        let mut seen = BTreeSet::new();
         for (dependent, dependency) in edges {
             if let (Some(&from), Some(&to)) = (index.get(dependent), index.get(dependency)) {
-                if from != to && seen.insert((from, to)) {
-                    graph.add_edge(from, to, ());
+                if from != to {
+                    graph.update_edge(from, to, ());
                 }
             }
         }
@@ -71,7 +70,11 @@ impl DependencyGraph {
                     while let Some(&previous) = came_from.get(cycle.last().unwrap_or(&start)) {
                         cycle.push(previous);
                     }
-                    return cycle.into_iter().rev().map(|n| self.graph[n].clone()).collect();
+                    return cycle
+                        .into_iter()
+                        .rev()
+                        .map(|n| self.graph[n].clone())
+                        .collect();
                 }
                 if members.contains(&next) && !came_from.contains_key(&next) && next != start {
                     came_from.insert(next, node);
@@ -83,7 +86,8 @@ impl DependencyGraph {
     }
 
     fn sorted_neighbours(&self, node: NodeIndex, direction: Direction) -> Vec<NodeIndex> {
-        let mut neighbours: Vec<NodeIndex> = self.graph.neighbors_directed(node, direction).collect();
+        let mut neighbours: Vec<NodeIndex> =
+            self.graph.neighbors_directed(node, direction).collect();
         neighbours.sort_by(|a, b| self.graph[*a].cmp(&self.graph[*b]));
         neighbours
     }
@@ -95,7 +99,11 @@ impl DependencyGraph {
         let mut unmet: Vec<usize> = self
             .graph
             .node_indices()
-            .map(|node| self.graph.neighbors_directed(node, Direction::Outgoing).count())
+            .map(|node| {
+                self.graph
+                    .neighbors_directed(node, Direction::Outgoing)
+                    .count()
+            })
             .collect();
         let mut wave: Vec<NodeIndex> = self
             .graph
@@ -137,12 +145,30 @@ impl DependencyGraph {
         self.reachable(name, false)
     }
 
+    /// `names` and everything they depend on, directly or through others.
+    pub fn with_dependencies<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> BTreeSet<String> {
+        let mut dfs = Dfs::empty(&self.graph);
+        let mut found = BTreeSet::new();
+        for start in names.into_iter().filter_map(|name| self.index.get(name)) {
+            dfs.move_to(*start);
+            while let Some(node) = dfs.next(&self.graph) {
+                found.insert(self.graph[node].clone());
+            }
+        }
+        found
+    }
+
     fn reachable(&self, name: &str, against_edges: bool) -> BTreeSet<String> {
         let Some(&start) = self.index.get(name) else {
             return BTreeSet::new();
         };
         let nodes: Vec<NodeIndex> = if against_edges {
-            Dfs::new(Reversed(&self.graph), start).iter(Reversed(&self.graph)).collect()
+            Dfs::new(Reversed(&self.graph), start)
+                .iter(Reversed(&self.graph))
+                .collect()
         } else {
             Dfs::new(&self.graph, start).iter(&self.graph).collect()
         };
@@ -213,26 +239,33 @@ mod tests {
     fn transitive_dependents_and_dependencies() {
         let g = graph(
             &["docker", "backend", "comfyui", "n8n"],
-            &[("backend", "docker"), ("comfyui", "backend"), ("n8n", "docker")],
+            &[
+                ("backend", "docker"),
+                ("comfyui", "backend"),
+                ("n8n", "docker"),
+            ],
         );
         let names = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>();
         assert_eq!(names(g.dependents("docker")), ["backend", "comfyui", "n8n"]);
         assert_eq!(names(g.dependents("backend")), ["comfyui"]);
         assert_eq!(names(g.dependencies("comfyui")), ["backend", "docker"]);
         assert!(g.dependents("missing").is_empty());
+        assert_eq!(
+            names(g.with_dependencies(["comfyui", "n8n"])),
+            ["backend", "comfyui", "docker", "n8n"]
+        );
     }
 
     /// A random DAG: edges only from a higher to a lower node number.
     fn dag() -> impl Strategy<Value = (usize, Vec<(usize, usize)>)> {
         (1usize..40).prop_flat_map(|n| {
-            let edges = proptest::collection::vec((0..n, 0..n), 0..n * 3)
-                .prop_map(|pairs| {
-                    pairs
-                        .into_iter()
-                        .filter(|(a, b)| a != b)
-                        .map(|(a, b)| (a.max(b), a.min(b)))
-                        .collect::<Vec<_>>()
-                });
+            let edges = proptest::collection::vec((0..n, 0..n), 0..n * 3).prop_map(|pairs| {
+                pairs
+                    .into_iter()
+                    .filter(|(a, b)| a != b)
+                    .map(|(a, b)| (a.max(b), a.min(b)))
+                    .collect::<Vec<_>>()
+            });
             (Just(n), edges)
         })
     }

@@ -72,7 +72,8 @@ enum GraphFormat {
 }
 
 fn parse_platform(text: &str) -> Result<Platform, String> {
-    text.parse().map_err(|error: clara_supervisor::platform::UnknownPlatform| error.to_string())
+    text.parse()
+        .map_err(|error: clara_supervisor::platform::UnknownPlatform| error.to_string())
 }
 
 fn main() -> ExitCode {
@@ -123,7 +124,11 @@ fn validate(input: &Input, format: ValidateFormat) -> Result<ExitCode, String> {
         ValidateFormat::Text => match &outcome {
             Ok(loaded) => {
                 print_problems(&loaded.warnings);
-                print(&format!("{}\n{}", summary(source.name(), loaded), pulled_in_notes(loaded)))?;
+                print(&format!(
+                    "{}\n{}",
+                    summary(source.name(), loaded),
+                    pulled_in_notes(loaded)
+                ))?;
                 Ok(ExitCode::SUCCESS)
             }
             Err(error) => Ok(report_failure(&source, error)),
@@ -147,7 +152,11 @@ fn validate(input: &Input, format: ValidateFormat) -> Result<ExitCode, String> {
                 }),
             };
             print(&format!("{document:#}\n"))?;
-            Ok(if outcome.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if outcome.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }
@@ -169,7 +178,8 @@ fn graph(input: &Input, format: GraphFormat) -> Result<ExitCode, String> {
         }
         GraphFormat::Dot => loaded.plan.to_dot(&loaded.definitions),
         GraphFormat::Json => {
-            let summary = serde_json::to_string(&loaded.plan.summary()).map_err(|e| e.to_string())?;
+            let summary =
+                serde_json::to_string(&loaded.plan.summary()).map_err(|e| e.to_string())?;
             summary + "\n"
         }
     };
@@ -181,12 +191,17 @@ fn graph(input: &Input, format: GraphFormat) -> Result<ExitCode, String> {
 fn summary(name: &str, loaded: &Loaded) -> String {
     let selection = &loaded.selection;
     let on: Vec<&str> = selection.features.iter().map(String::as_str).collect();
-    let plural = |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
     format!(
         "{name}: ok: {}, {} ({} on), {} run, {}",
         plural(loaded.definitions.services.len(), "service"),
         plural(loaded.definitions.features.len(), "feature"),
-        if on.is_empty() { "none".to_string() } else { on.join(", ") },
+        if on.is_empty() {
+            "none".to_string()
+        } else {
+            on.join(", ")
+        },
         selection.services.len(),
         plural(loaded.warnings.len(), "warning"),
     )
@@ -218,7 +233,10 @@ fn print_problems(problems: &[Diagnostic]) {
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
 fn print(text: &str) -> Result<ExitCode, String> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(error) => Err(format!("cannot write the output: {error}")),

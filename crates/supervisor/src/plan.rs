@@ -41,7 +41,11 @@ impl Plan {
         let selected = |name: &String| selection.services.contains(name);
         let services = definitions.services.values().filter(|s| selected(&s.name));
         let edges: Vec<(&str, &str)> = services
-            .flat_map(|s| s.depends_on.iter().map(|d| (s.name.as_str(), d.service.as_str())))
+            .flat_map(|s| {
+                s.depends_on
+                    .iter()
+                    .map(|d| (s.name.as_str(), d.service.as_str()))
+            })
             .collect();
         let mut plan = Plan::from_edges(selection.services.iter().map(String::as_str), edges)?;
         plan.pulled_in = selection.pulled_in.clone();
@@ -109,7 +113,12 @@ impl Plan {
             dot.push_str(&format!("  \"{name}\"{style};\n"));
         }
         for name in self.start_order() {
-            for dependency in definitions.services.get(name).map(|s| s.depends_on.as_slice()).unwrap_or_default() {
+            for dependency in definitions
+                .services
+                .get(name)
+                .map(|s| s.depends_on.as_slice())
+                .unwrap_or_default()
+            {
                 dot.push_str(&format!(
                     "  \"{}\" -> \"{name}\" [label=\"{}\"];\n",
                     dependency.service,
@@ -128,15 +137,22 @@ mod tests {
 
     #[test]
     fn stop_order_reverses_start_order() {
-        let plan = Plan::from_edges(["web", "api", "db"], [("web", "api"), ("api", "db")]).expect("acyclic");
+        let plan = Plan::from_edges(["web", "api", "db"], [("web", "api"), ("api", "db")])
+            .expect("acyclic");
         assert_eq!(plan.start_order().collect::<Vec<_>>(), ["db", "api", "web"]);
         assert_eq!(plan.stop_order().collect::<Vec<_>>(), ["web", "api", "db"]);
-        assert_eq!(plan.dependents("db").into_iter().collect::<Vec<_>>(), ["api", "web"]);
+        assert_eq!(
+            plan.dependents("db").into_iter().collect::<Vec<_>>(),
+            ["api", "web"]
+        );
     }
 
     #[test]
     fn a_cycle_is_an_error_naming_it() {
         let error = Plan::from_edges(["a", "b"], [("a", "b"), ("b", "a")]).unwrap_err();
-        assert_eq!(error.to_string(), "services depend on each other in a cycle: a -> b -> a");
+        assert_eq!(
+            error.to_string(),
+            "services depend on each other in a cycle: a -> b -> a"
+        );
     }
 }

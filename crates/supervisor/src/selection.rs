@@ -4,11 +4,11 @@
 //! dependencies run too, even when their own feature is off: they are "pulled in", and the
 //! selection records who needed them so the user can be told.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::definitions::{Definitions, PortMapping, Service};
+use crate::definitions::{Definitions, PortMapping, Protocol, Service};
 use crate::diagnostics::{Diagnostic, Subject};
 use crate::graph::DependencyGraph;
 use crate::suggest;
@@ -54,13 +54,20 @@ impl PulledIn {
             self.service,
             self.feature,
             self.needed_by.join(", "),
-            if self.needed_by.len() == 1 { "needs" } else { "need" }
+            if self.needed_by.len() == 1 {
+                "needs"
+            } else {
+                "need"
+            }
         )
     }
 }
 
 /// Selects the services for `choice`, and checks that no two of them publish the same port.
-pub fn select(definitions: &Definitions, choice: &FeatureChoice) -> Result<Selection, Vec<Diagnostic>> {
+pub fn select(
+    definitions: &Definitions,
+    choice: &FeatureChoice,
+) -> Result<Selection, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let features: BTreeSet<String> = match choice {
         FeatureChoice::Defaults => definitions
@@ -70,13 +77,18 @@ pub fn select(definitions: &Definitions, choice: &FeatureChoice) -> Result<Selec
             .map(|feature| feature.name.clone())
             .collect(),
         FeatureChoice::Only(names) => {
-            for name in names.iter().filter(|name| !definitions.features.contains_key(*name)) {
+            for name in names
+                .iter()
+                .filter(|name| !definitions.features.contains_key(*name))
+            {
                 let known = definitions.features.keys().map(String::as_str);
                 let hint = suggest::did_you_mean(name, known).unwrap_or_else(|| {
                     let all: Vec<&str> = definitions.features.keys().map(String::as_str).collect();
                     format!("the features are: {}", all.join(", "))
                 });
-                errors.push(Diagnostic::error(Subject::Feature(name.clone()), "is not defined").hint(hint));
+                errors.push(
+                    Diagnostic::error(Subject::Feature(name.clone()), "is not defined").hint(hint),
+                );
             }
             names.clone()
         }
@@ -84,26 +96,32 @@ pub fn select(definitions: &Definitions, choice: &FeatureChoice) -> Result<Selec
     let chosen: BTreeSet<&str> = definitions
         .services
         .values()
-        .filter(|service| service.feature.as_ref().is_none_or(|f| features.contains(f)))
+        .filter(|service| {
+            service
+                .feature
+                .as_ref()
+                .is_none_or(|f| features.contains(f))
+        })
         .map(|service| service.name.as_str())
         .collect();
     let graph = DependencyGraph::new(
         definitions.services.keys().map(String::as_str),
-        definitions
-            .services
-            .values()
-            .flat_map(|s| s.depends_on.iter().map(|d| (s.name.as_str(), d.service.as_str()))),
+        definitions.services.values().flat_map(|s| {
+            s.depends_on
+                .iter()
+                .map(|d| (s.name.as_str(), d.service.as_str()))
+        }),
     );
-    let mut services: BTreeSet<String> = chosen.iter().map(|name| name.to_string()).collect();
+    let services = graph.with_dependencies(chosen.iter().copied());
     let mut pulled_in = Vec::new();
-    for name in &chosen {
-        services.extend(graph.dependencies(name));
-    }
     for name in &services {
         if chosen.contains(name.as_str()) {
             continue;
         }
-        let feature = definitions.services[name].feature.clone().unwrap_or_default();
+        let feature = definitions.services[name]
+            .feature
+            .clone()
+            .unwrap_or_default();
         let needed_by = graph
             .dependents(name)
             .into_iter()
@@ -115,7 +133,9 @@ pub fn select(definitions: &Definitions, choice: &FeatureChoice) -> Result<Selec
             needed_by,
         });
     }
-    errors.extend(port_conflicts(services.iter().map(|name| &definitions.services[name])));
+    errors.extend(port_conflicts(
+        services.iter().map(|name| &definitions.services[name]),
+    ));
     if errors.is_empty() {
         Ok(Selection {
             features,
@@ -130,16 +150,15 @@ pub fn select(definitions: &Definitions, choice: &FeatureChoice) -> Result<Selec
 /// One error for each port that a service publishes on the same host port and protocol
 /// as an earlier service, where their addresses overlap.
 fn port_conflicts<'a>(services: impl Iterator<Item = &'a Service>) -> Vec<Diagnostic> {
-    let mut taken: Vec<(&'a Service, &'a PortMapping)> = Vec::new();
+    let mut taken: HashMap<(u16, Protocol), Vec<(&'a Service, &'a PortMapping)>> = HashMap::new();
     let mut errors = Vec::new();
     for service in services {
         for port in &service.ports {
-            let clash = taken.iter().find(|(_, other)| {
-                other.host_port == port.host_port
-                    && other.protocol == port.protocol
-                    && (other.host_ip == port.host_ip
-                        || other.host_ip.is_unspecified()
-                        || port.host_ip.is_unspecified())
+            let same_port = taken.entry((port.host_port, port.protocol)).or_default();
+            let clash = same_port.iter().find(|(_, other)| {
+                other.host_ip == port.host_ip
+                    || other.host_ip.is_unspecified()
+                    || port.host_ip.is_unspecified()
             });
             match clash {
                 Some((owner, _)) => {
@@ -162,7 +181,7 @@ fn port_conflicts<'a>(services: impl Iterator<Item = &'a Service>) -> Vec<Diagno
                         .hint("give one of them another host port".to_string()),
                     );
                 }
-                None => taken.push((service, port)),
+                None => same_port.push((service, port)),
             }
         }
     }

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{self, LoadOptions, Loaded, Probe, Runtime, Service, Variables, VolumeSource};
+use clara_supervisor::definitions::{
+    self, LoadOptions, Loaded, Probe, Runtime, Service, Variables, VolumeSource,
+};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
 
@@ -33,10 +35,26 @@ fn command(service: &Service) -> &[String] {
 fn validates_with_clara_core_and_comfyui() {
     let loaded = load(Platform::current(), &["claraCore", "comfyUI"]);
     assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
-    let running: Vec<&str> = loaded.selection.services.iter().map(String::as_str).collect();
-    assert_eq!(running, ["comfyui", "docker", "llamaswap", "mcp", "python-backend"]);
-    let notes: Vec<String> = loaded.plan.pulled_in().iter().map(|p| p.describe()).collect();
-    assert_eq!(notes, ["python-backend runs although feature ragAndTts is off: comfyui needs it"]);
+    let running: Vec<&str> = loaded
+        .selection
+        .services
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        running,
+        ["comfyui", "docker", "llamaswap", "mcp", "python-backend"]
+    );
+    let notes: Vec<String> = loaded
+        .plan
+        .pulled_in()
+        .iter()
+        .map(|p| p.describe())
+        .collect();
+    assert_eq!(
+        notes,
+        ["python-backend runs although feature ragAndTts is off: comfyui needs it"]
+    );
 }
 
 #[test]
@@ -49,7 +67,11 @@ fn validates_on_every_platform_with_every_feature_combination() {
                 .map(|bit| features[bit])
                 .collect();
             let loaded = load(platform, &chosen);
-            assert!(loaded.warnings.is_empty(), "{platform} {chosen:?}: {:#?}", loaded.warnings);
+            assert!(
+                loaded.warnings.is_empty(),
+                "{platform} {chosen:?}: {:#?}",
+                loaded.warnings
+            );
         }
     }
 }
@@ -62,10 +84,19 @@ fn the_default_features_are_clara_core_and_rag() {
         features: FeatureChoice::Defaults,
     };
     let loaded = definitions::load(&catalog::source(), &options).expect("valid");
-    let on: Vec<&str> = loaded.selection.features.iter().map(String::as_str).collect();
+    let on: Vec<&str> = loaded
+        .selection
+        .features
+        .iter()
+        .map(String::as_str)
+        .collect();
     assert_eq!(on, ["claraCore", "ragAndTts"]);
     for feature in loaded.definitions.features.values() {
-        assert!(!feature.label.is_empty() && feature.label != feature.name, "{} needs a human label", feature.name);
+        assert!(
+            !feature.label.is_empty() && feature.label != feature.name,
+            "{} needs a human label",
+            feature.name
+        );
     }
 }
 
@@ -73,9 +104,16 @@ fn the_default_features_are_clara_core_and_rag() {
 fn llamaswap_binary_and_library_path_follow_the_platform() {
     let mac = load(Platform::Macos, &["claraCore"]);
     let llamaswap = &mac.definitions.services["llamaswap"];
-    assert!(command(llamaswap)[0].contains("darwin-arm64"), "{:?}", command(llamaswap));
+    assert!(
+        command(llamaswap)[0].contains("darwin-arm64"),
+        "{:?}",
+        command(llamaswap)
+    );
     assert!(llamaswap.env["DYLD_LIBRARY_PATH"].ends_with("darwin-arm64"));
-    assert!(!llamaswap.env.contains_key("LD_LIBRARY_PATH"), "the Linux variable must not leak to macOS");
+    assert!(
+        !llamaswap.env.contains_key("LD_LIBRARY_PATH"),
+        "the Linux variable must not leak to macOS"
+    );
 
     let linux = load(Platform::Linux, &["claraCore"]);
     let llamaswap = &linux.definitions.services["llamaswap"];
@@ -83,7 +121,10 @@ fn llamaswap_binary_and_library_path_follow_the_platform() {
         command(llamaswap)[0],
         format!("{HOME}/llamacpp-binaries/linux-x64/llama-swap-linux")
     );
-    assert_eq!(llamaswap.env["LD_LIBRARY_PATH"], format!("{HOME}/llamacpp-binaries/linux-x64"));
+    assert_eq!(
+        llamaswap.env["LD_LIBRARY_PATH"],
+        format!("{HOME}/llamacpp-binaries/linux-x64")
+    );
 
     let windows = load(Platform::Windows, &["claraCore"]);
     let llamaswap = &windows.definitions.services["llamaswap"];
@@ -95,7 +136,10 @@ fn llamaswap_binary_and_library_path_follow_the_platform() {
 fn native_binaries_can_be_pointed_elsewhere() {
     let options = LoadOptions {
         platform: Platform::Linux,
-        variables: Variables::new([("CLARA_BINARIES".to_string(), "/opt/clara/bin".to_string())], HOME),
+        variables: Variables::new(
+            [("CLARA_BINARIES".to_string(), "/opt/clara/bin".to_string())],
+            HOME,
+        ),
         features: FeatureChoice::Defaults,
     };
     let loaded = definitions::load(&catalog::source(), &options).expect("valid");
@@ -124,17 +168,34 @@ fn llamaswap_is_clara_core_on_8091() {
 fn python_backend_is_the_critical_rag_container() {
     let loaded = load(Platform::Linux, &["ragAndTts"]);
     let backend = &loaded.definitions.services["python-backend"];
-    assert!(matches!(&backend.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-backend")));
+    assert!(
+        matches!(&backend.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-backend"))
+    );
     assert!(backend.critical);
     assert_eq!(backend.feature.as_deref(), Some("ragAndTts"));
     let port = &backend.ports[0];
-    assert_eq!((port.host_ip.to_string().as_str(), port.host_port, port.container_port), ("127.0.0.1", 5001, 5000));
+    assert_eq!(
+        (
+            port.host_ip.to_string().as_str(),
+            port.host_port,
+            port.container_port
+        ),
+        ("127.0.0.1", 5001, 5000)
+    );
     let health = backend.health.as_ref().expect("health");
-    assert!(matches!(&health.probe, Probe::Http { url, .. } if url == "http://127.0.0.1:5001/health"));
-    assert!(health.start_period >= Duration::from_secs(120), "a first start can take minutes");
+    assert!(
+        matches!(&health.probe, Probe::Http { url, .. } if url == "http://127.0.0.1:5001/health")
+    );
+    assert!(
+        health.start_period >= Duration::from_secs(120),
+        "a first start can take minutes"
+    );
     assert!(!backend.volumes.is_empty());
     for volume in &backend.volumes {
-        assert!(matches!(&volume.source, VolumeSource::Bind(path) if path.starts_with(HOME)), "{volume:?}");
+        assert!(
+            matches!(&volume.source, VolumeSource::Bind(path) if path.starts_with(HOME)),
+            "{volume:?}"
+        );
     }
     assert_eq!(backend.depends_on[0].service, "docker");
 }
@@ -143,14 +204,18 @@ fn python_backend_is_the_critical_rag_container() {
 fn comfyui_and_n8n_containers() {
     let loaded = load(Platform::Linux, &["comfyUI", "n8n"]);
     let comfyui = &loaded.definitions.services["comfyui"];
-    assert!(matches!(&comfyui.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-comfyui")));
+    assert!(
+        matches!(&comfyui.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-comfyui"))
+    );
     assert_eq!(comfyui.ports[0].host_port, 8188);
     assert_eq!(comfyui.depends_on[0].service, "python-backend");
     assert_eq!(comfyui.feature.as_deref(), Some("comfyUI"));
     assert!(comfyui.health.as_ref().expect("health").start_period >= Duration::from_secs(300));
 
     let n8n = &loaded.definitions.services["n8n"];
-    assert!(matches!(&n8n.runtime, Runtime::Container { image, .. } if image.starts_with("n8nio/n8n")));
+    assert!(
+        matches!(&n8n.runtime, Runtime::Container { image, .. } if image.starts_with("n8nio/n8n"))
+    );
     assert_eq!(n8n.ports[0].host_port, 5678);
     let probe = &n8n.health.as_ref().expect("health").probe;
     assert!(matches!(probe, Probe::Http { url, .. } if url == "http://127.0.0.1:5678/healthz"));
@@ -159,16 +224,30 @@ fn comfyui_and_n8n_containers() {
 
 #[test]
 fn docker_is_the_engine_and_every_container_waits_for_it() {
-    let loaded = load(Platform::Linux, &["claraCore", "comfyUI", "n8n", "ragAndTts"]);
+    let loaded = load(
+        Platform::Linux,
+        &["claraCore", "comfyUI", "n8n", "ragAndTts"],
+    );
     let services = &loaded.definitions.services;
     assert_eq!(services["docker"].runtime, Runtime::Engine);
-    assert!(services["docker"].feature.is_none(), "the engine is always watched");
+    assert!(
+        services["docker"].feature.is_none(),
+        "the engine is always watched"
+    );
     for service in services.values() {
         if matches!(service.runtime, Runtime::Container { .. }) {
             let needs: BTreeSet<String> = loaded.plan.dependents("docker");
-            assert!(needs.contains(&service.name), "{} must wait for docker", service.name);
+            assert!(
+                needs.contains(&service.name),
+                "{} must wait for docker",
+                service.name
+            );
             for port in &service.ports {
-                assert!(port.host_ip.is_loopback(), "{} publishes beyond this machine", service.name);
+                assert!(
+                    port.host_ip.is_loopback(),
+                    "{} publishes beyond this machine",
+                    service.name
+                );
             }
         }
     }

@@ -80,9 +80,15 @@ fn validate_reports_every_problem_on_stderr_and_exits_1() {
 #[test]
 fn validate_as_json() {
     let (_dir, path) = file("[services.a]\ncommand = [\"a\"]\ndepends_on = [\"zz\"]\n");
-    let output = run(&["validate", path.to_str().expect("utf-8 path"), "--format", "json"]);
+    let output = run(&[
+        "validate",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
-    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+    let document: serde_json::Value =
+        serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
     assert_eq!(document["valid"], false);
     let error = &document["errors"][0];
     assert_eq!(error["severity"], "error");
@@ -96,7 +102,10 @@ fn validate_as_json() {
     assert!(ok.status.success());
     let document: serde_json::Value = serde_json::from_str(&stdout(&ok)).expect("JSON on stdout");
     assert_eq!(document["valid"], true);
-    assert_eq!(document["selection"]["services"], serde_json::json!(["docker", "llamaswap", "mcp"]));
+    assert_eq!(
+        document["selection"]["services"],
+        serde_json::json!(["docker", "llamaswap", "mcp"])
+    );
 }
 
 #[test]
@@ -105,7 +114,10 @@ fn graph_prints_the_waves() {
     let path = path.to_str().expect("utf-8 path");
     let text = run(&["graph", path]);
     assert!(text.status.success(), "{}", stderr(&text));
-    assert_eq!(stdout(&text), "wave 1: cache, db\nwave 2: api\nwave 3: web\n");
+    assert_eq!(
+        stdout(&text),
+        "wave 1: cache, db\nwave 2: api\nwave 3: web\n"
+    );
 
     let json = run(&["graph", path, "--format", "json"]);
     assert_eq!(
@@ -156,7 +168,11 @@ fn the_platform_can_be_chosen() {
     assert!(output.status.success());
     let bad = run(&["validate", "--platform", "darwin"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("unknown platform \"darwin\" (expected linux, macos or windows)"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("unknown platform \"darwin\" (expected linux, macos or windows)"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]
@@ -167,7 +183,10 @@ fn a_missing_file_is_named() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output),
-        format!("error: cannot read {}: No such file or directory (os error 2)\n", path.display())
+        format!(
+            "error: cannot read {}: No such file or directory (os error 2)\n",
+            path.display()
+        )
     );
 }
 

@@ -203,7 +203,10 @@ ports = ["8080"]
     // Turning the feature on adds the third publisher, and a third error.
     let with_extra = load_with(
         text,
-        &options(Platform::Linux, FeatureChoice::Only(BTreeSet::from(["extra".to_string()]))),
+        &options(
+            Platform::Linux,
+            FeatureChoice::Only(BTreeSet::from(["extra".to_string()])),
+        ),
     )
     .expect_err("conflicts");
     assert_eq!(with_extra.errors.len(), 2);
@@ -362,9 +365,17 @@ health = { log = "ready on port [0-9]+$" }
     );
     assert_eq!(service.cwd.as_deref(), Some(std::path::Path::new(home)));
     assert_eq!(service.env["DATA"], format!("{home}/a"));
-    assert_eq!(service.volumes[0].source, VolumeSource::Bind(format!("{home}/a").into()));
+    assert_eq!(
+        service.volumes[0].source,
+        VolumeSource::Bind(format!("{home}/a").into())
+    );
     let probe = &service.health.as_ref().expect("health").probe;
-    assert_eq!(probe, &Probe::Log { pattern: "ready on port [0-9]+$".into() });
+    assert_eq!(
+        probe,
+        &Probe::Log {
+            pattern: "ready on port [0-9]+$".into()
+        }
+    );
 }
 
 #[test]
@@ -382,7 +393,10 @@ fn unknown_feature_chosen_by_the_user() {
     let chosen = FeatureChoice::Only(BTreeSet::from(["comfyU".to_string()]));
     let error = load_with(text, &options(Platform::Linux, chosen)).expect_err("unknown feature");
     let messages: Vec<String> = error.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(messages, [r#"feature "comfyU": is not defined (did you mean "comfyUI"?)"#]);
+    assert_eq!(
+        messages,
+        [r#"feature "comfyU": is not defined (did you mean "comfyUI"?)"#]
+    );
 }
 
 #[test]
@@ -420,15 +434,26 @@ env = { DYLD_LIBRARY_PATH = "./darwin-arm64", LD_LIBRARY_PATH = "" }
 "#;
     let mac = load_with(text, &options(Platform::Macos, FeatureChoice::Defaults)).expect("valid");
     let service = &mac.definitions.services["llama"];
-    assert_eq!(service.runtime, Runtime::Process { command: vec!["./darwin-arm64/llama-swap".into()] });
+    assert_eq!(
+        service.runtime,
+        Runtime::Process {
+            command: vec!["./darwin-arm64/llama-swap".into()]
+        }
+    );
     assert_eq!(service.env["COMMON"], "1");
     assert_eq!(service.env["DYLD_LIBRARY_PATH"], "./darwin-arm64");
     assert_eq!(service.env["LD_LIBRARY_PATH"], "");
-    assert_eq!(service.stop_timeout, Duration::from_secs(3), "fields not overridden are kept");
+    assert_eq!(
+        service.stop_timeout,
+        Duration::from_secs(3),
+        "fields not overridden are kept"
+    );
     let linux = load_with(text, &options(Platform::Linux, FeatureChoice::Defaults)).expect("valid");
     assert_eq!(
         linux.definitions.services["llama"].runtime,
-        Runtime::Process { command: vec!["./linux/llama-swap".into()] }
+        Runtime::Process {
+            command: vec!["./linux/llama-swap".into()]
+        }
     );
 }
 
@@ -439,7 +464,8 @@ fn health_needs_exactly_one_probe() {
         only_error(none),
         r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec or log; found none"#
     );
-    let two = "[services.a]\ncommand = [\"a\"]\nhealth = { tcp = \"127.0.0.1:1\", exec = [\"true\"] }\n";
+    let two =
+        "[services.a]\ncommand = [\"a\"]\nhealth = { tcp = \"127.0.0.1:1\", exec = [\"true\"] }\n";
     assert_eq!(
         only_error(two),
         r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec or log; found tcp and exec"#
@@ -493,7 +519,8 @@ fn health_retries_of_zero_is_an_error() {
 
 #[test]
 fn restart_backoff_limits_must_be_ordered() {
-    let text = "[services.a]\ncommand = [\"a\"]\nrestart = { backoff = \"5s\", max_backoff = \"1s\" }\n";
+    let text =
+        "[services.a]\ncommand = [\"a\"]\nrestart = { backoff = \"5s\", max_backoff = \"1s\" }\n";
     assert_eq!(
         only_error(text),
         r#"test.toml:3:43: service "a": restart.max_backoff (1s) is shorter than restart.backoff (5s)"#
@@ -633,10 +660,23 @@ command = ["logger"]
     let migrate = &loaded.definitions.services["migrate"];
     assert_eq!(migrate.depends_on[0].condition, Condition::Healthy);
     assert_eq!(migrate.restart.policy, RestartMode::Never);
-    let health = loaded.definitions.services["db"].health.as_ref().expect("health");
+    let health = loaded.definitions.services["db"]
+        .health
+        .as_ref()
+        .expect("health");
     assert_eq!(
-        (health.interval, health.timeout, health.retries, health.start_period),
-        (Duration::from_secs(10), Duration::from_secs(5), 3, Duration::from_secs(60))
+        (
+            health.interval,
+            health.timeout,
+            health.retries,
+            health.start_period
+        ),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(5),
+            3,
+            Duration::from_secs(60)
+        )
     );
     assert_eq!(
         loaded.plan.waves(),
@@ -677,6 +717,14 @@ feature = "rag"
         loaded.selection.services,
         BTreeSet::from(["backend".to_string(), "comfyui".to_string()])
     );
-    let notes: Vec<String> = loaded.plan.pulled_in().iter().map(|p| p.describe()).collect();
-    assert_eq!(notes, ["backend runs although feature rag is off: comfyui needs it"]);
+    let notes: Vec<String> = loaded
+        .plan
+        .pulled_in()
+        .iter()
+        .map(|p| p.describe())
+        .collect();
+    assert_eq!(
+        notes,
+        ["backend runs although feature rag is off: comfyui needs it"]
+    );
 }

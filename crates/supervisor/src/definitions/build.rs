@@ -92,7 +92,11 @@ impl<'a> ServiceBuilder<'a> {
     }
 
     /// Expands an argument vector, which must not be empty.
-    fn expand_argv(&mut self, key: &str, argv: &Spanned<Vec<Spanned<String>>>) -> Option<Vec<String>> {
+    fn expand_argv(
+        &mut self,
+        key: &str,
+        argv: &Spanned<Vec<Spanned<String>>>,
+    ) -> Option<Vec<String>> {
         if argv.get_ref().is_empty() {
             self.error(
                 argv.span(),
@@ -101,12 +105,20 @@ impl<'a> ServiceBuilder<'a> {
             );
             return None;
         }
-        let expanded: Vec<Option<String>> =
-            argv.get_ref().iter().map(|arg| self.expand(key, arg)).collect();
+        let expanded: Vec<Option<String>> = argv
+            .get_ref()
+            .iter()
+            .map(|arg| self.expand(key, arg))
+            .collect();
         expanded.into_iter().collect()
     }
 
-    fn duration(&mut self, key: &str, value: Option<&Spanned<String>>, default: Duration) -> Duration {
+    fn duration(
+        &mut self,
+        key: &str,
+        value: Option<&Spanned<String>>,
+        default: Duration,
+    ) -> Duration {
         let Some(value) = value else { return default };
         match parse_duration(value.get_ref()) {
             Ok(duration) => duration,
@@ -126,13 +138,21 @@ impl<'a> ServiceBuilder<'a> {
         name_of: impl Fn(T) -> &'static str,
     ) -> Option<T> {
         let text = value.get_ref();
-        if let Some(found) = options.iter().copied().find(|option| name_of(*option).eq_ignore_ascii_case(text)) {
+        if let Some(found) = options
+            .iter()
+            .copied()
+            .find(|option| name_of(*option).eq_ignore_ascii_case(text))
+        {
             return Some(found);
         }
         let names: Vec<&str> = options.iter().map(|option| name_of(*option)).collect();
         let hint = suggest::did_you_mean(text, names.iter().copied())
             .unwrap_or_else(|| format!("expected one of: {}", names.join(", ")));
-        self.error(value.span(), format!("{key} \"{text}\" is not known"), Some(hint));
+        self.error(
+            value.span(),
+            format!("{key} \"{text}\" is not known"),
+            Some(hint),
+        );
         None
     }
 
@@ -145,7 +165,11 @@ impl<'a> ServiceBuilder<'a> {
             );
         }
         let runtime = self.runtime(&raw);
-        let cwd = raw.cwd.as_ref().and_then(|cwd| self.expand("cwd", cwd)).map(Into::into);
+        let cwd = raw
+            .cwd
+            .as_ref()
+            .and_then(|cwd| self.expand("cwd", cwd))
+            .map(Into::into);
         let mut env = BTreeMap::new();
         for (key, value) in raw.env.iter().flatten() {
             if let Some(value) = self.expand(&format!("env.{key}"), value) {
@@ -154,7 +178,9 @@ impl<'a> ServiceBuilder<'a> {
         }
         let mut ports = Vec::new();
         for port in raw.ports.iter().flatten() {
-            let Some(text) = self.expand("port", port) else { continue };
+            let Some(text) = self.expand("port", port) else {
+                continue;
+            };
             match parse_port(&text) {
                 Ok(mut mapping) => {
                     mapping.location = Some(self.source.location(port.span()));
@@ -172,13 +198,19 @@ impl<'a> ServiceBuilder<'a> {
         }
         let mut volumes = Vec::new();
         for volume in raw.volumes.iter().flatten() {
-            let Some(text) = self.expand("volume", volume) else { continue };
+            let Some(text) = self.expand("volume", volume) else {
+                continue;
+            };
             match parse_volume(&text) {
                 Ok(parsed) => volumes.push(parsed),
                 Err(why) => self.error(volume.span(), format!("volume {why}"), None),
             }
         }
-        let depends_on = raw.depends_on.as_ref().map(|d| self.dependencies(d)).unwrap_or_default();
+        let depends_on = raw
+            .depends_on
+            .as_ref()
+            .map(|d| self.dependencies(d))
+            .unwrap_or_default();
         let health = raw.health.as_ref().and_then(|health| self.health(health));
         let restart = match &raw.restart {
             Some(restart) => self.restart(restart),
@@ -186,11 +218,20 @@ impl<'a> ServiceBuilder<'a> {
         };
         let stop_signal = match &raw.stop_signal {
             Some(signal) => self
-                .choice("stop_signal", &Spanned::new(signal.span(), with_sig_prefix(signal.get_ref())), &StopSignal::ALL, StopSignal::name)
+                .choice(
+                    "stop_signal",
+                    &Spanned::new(signal.span(), with_sig_prefix(signal.get_ref())),
+                    &StopSignal::ALL,
+                    StopSignal::name,
+                )
                 .unwrap_or(StopSignal::Term),
             None => StopSignal::Term,
         };
-        let stop_timeout = self.duration("stop_timeout", raw.stop_timeout.as_ref(), DEFAULT_STOP_TIMEOUT);
+        let stop_timeout = self.duration(
+            "stop_timeout",
+            raw.stop_timeout.as_ref(),
+            DEFAULT_STOP_TIMEOUT,
+        );
         if let (Some(runtime), Some(restart_raw)) = (&runtime, &raw.restart) {
             if matches!(runtime, Runtime::External { .. } | Runtime::Engine) {
                 self.warning(
@@ -223,7 +264,14 @@ impl<'a> ServiceBuilder<'a> {
     fn runtime(&mut self, raw: &RawService) -> Option<Runtime> {
         let present: Vec<(&str, Range<usize>)> = [
             ("image", raw.image.as_ref().map(Spanned::span)),
-            ("command", if raw.image.is_some() { None } else { raw.command.as_ref().map(Spanned::span) }),
+            (
+                "command",
+                if raw.image.is_some() {
+                    None
+                } else {
+                    raw.command.as_ref().map(Spanned::span)
+                },
+            ),
             ("url", raw.url.as_ref().map(Spanned::span)),
             ("engine", raw.engine.as_ref().map(Spanned::span)),
         ]
@@ -245,7 +293,9 @@ impl<'a> ServiceBuilder<'a> {
                 self.error(
                     span,
                     format!("has two runtimes, {first} and {second}"),
-                    Some(format!("keep one of them; with image, command replaces the image's command")),
+                    Some(
+                        "keep one of them; with image, command replaces the image's command".into(),
+                    ),
                 );
                 return None;
             }
@@ -259,12 +309,18 @@ impl<'a> ServiceBuilder<'a> {
             return Some(Runtime::Container { image, command });
         }
         if let Some(command) = &raw.command {
-            return Some(Runtime::Process { command: self.expand_argv("command", command)? });
+            return Some(Runtime::Process {
+                command: self.expand_argv("command", command)?,
+            });
         }
         if let Some(url) = &raw.url {
             let text = self.expand("url", url)?;
             if !is_http_url(&text) {
-                self.error(url.span(), format!("url \"{text}\" is not an http:// or https:// address"), None);
+                self.error(
+                    url.span(),
+                    format!("url \"{text}\" is not an http:// or https:// address"),
+                    None,
+                );
                 return None;
             }
             return Some(Runtime::External { url: text });
@@ -290,8 +346,12 @@ impl<'a> ServiceBuilder<'a> {
             RawDependsOn::Table(table) => {
                 for (name, spec) in table {
                     let (condition, restart) = match spec.get_ref() {
-                        TextOrTable::Text(text) => (Some(Spanned::new(spec.span(), text.clone())), false),
-                        TextOrTable::Table(table) => (table.condition.clone(), table.restart.unwrap_or(false)),
+                        TextOrTable::Text(text) => {
+                            (Some(Spanned::new(spec.span(), text.clone())), false)
+                        }
+                        TextOrTable::Table(table) => {
+                            (table.condition.clone(), table.restart.unwrap_or(false))
+                        }
                     };
                     let condition = match condition {
                         Some(text) => {
@@ -325,7 +385,11 @@ impl<'a> ServiceBuilder<'a> {
         .filter_map(|(key, present)| present.then_some(key))
         .collect();
         if probes.len() != 1 {
-            let found = if probes.is_empty() { "none".to_string() } else { probes.join(" and ") };
+            let found = if probes.is_empty() {
+                "none".to_string()
+            } else {
+                probes.join(" and ")
+            };
             self.error(
                 health.span(),
                 format!("health needs exactly one of http, tcp, exec or log; found {found}"),
@@ -334,43 +398,89 @@ impl<'a> ServiceBuilder<'a> {
             return None;
         }
         if (raw.status.is_some() || raw.body.is_some()) && raw.http.is_none() {
-            self.error(health.span(), "health.status and health.body only apply to an http probe", None);
+            self.error(
+                health.span(),
+                "health.status and health.body only apply to an http probe",
+                None,
+            );
         }
         let probe = if let Some(url) = &raw.http {
             let text = self.expand("health.http", url)?;
             if !is_http_url(&text) {
-                self.error(url.span(), format!("health.http \"{text}\" is not an http:// or https:// address"), None);
+                self.error(
+                    url.span(),
+                    format!("health.http \"{text}\" is not an http:// or https:// address"),
+                    None,
+                );
                 return None;
             }
             if let Some(status) = &raw.status {
                 if !(100..=599).contains(status.get_ref()) {
-                    self.error(status.span(), format!("health.status {} is not an HTTP status (100 to 599)", status.get_ref()), None);
+                    self.error(
+                        status.span(),
+                        format!(
+                            "health.status {} is not an HTTP status (100 to 599)",
+                            status.get_ref()
+                        ),
+                        None,
+                    );
                 }
             }
-            Probe::Http { url: text, status: raw.status.as_ref().map(|s| *s.get_ref()), body: raw.body.clone() }
+            Probe::Http {
+                url: text,
+                status: raw.status.as_ref().map(|s| *s.get_ref()),
+                body: raw.body.clone(),
+            }
         } else if let Some(address) = &raw.tcp {
             let text = self.expand("health.tcp", address)?;
-            let port_ok = text.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+            let port_ok = text.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            });
             if !port_ok {
-                self.error(address.span(), format!("health.tcp \"{text}\" is not a host:port address"), Some("write it like \"127.0.0.1:8091\"".into()));
+                self.error(
+                    address.span(),
+                    format!("health.tcp \"{text}\" is not a host:port address"),
+                    Some("write it like \"127.0.0.1:8091\"".into()),
+                );
                 return None;
             }
             Probe::Tcp { address: text }
         } else if let Some(command) = &raw.exec {
-            Probe::Exec { command: self.expand_argv("health.exec", command)? }
+            Probe::Exec {
+                command: self.expand_argv("health.exec", command)?,
+            }
         } else {
             // The log pattern is a regular expression: "$" is its own, not a variable.
             let pattern = raw.log.as_ref()?;
             if let Err(error) = regex::Regex::new(pattern.get_ref()) {
-                let why = error.to_string().lines().last().unwrap_or_default().trim().to_string();
-                self.error(pattern.span(), format!("health.log \"{}\" is not a valid regular expression: {why}", pattern.get_ref()), None);
+                let why = error
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string();
+                self.error(
+                    pattern.span(),
+                    format!(
+                        "health.log \"{}\" is not a valid regular expression: {why}",
+                        pattern.get_ref()
+                    ),
+                    None,
+                );
                 return None;
             }
-            Probe::Log { pattern: pattern.get_ref().clone() }
+            Probe::Log {
+                pattern: pattern.get_ref().clone(),
+            }
         };
         let interval = self.duration("health.interval", raw.interval.as_ref(), DEFAULT_INTERVAL);
         let timeout = self.duration("health.timeout", raw.timeout.as_ref(), DEFAULT_TIMEOUT);
-        let start_period = self.duration("health.start_period", raw.start_period.as_ref(), DEFAULT_START_PERIOD);
+        let start_period = self.duration(
+            "health.start_period",
+            raw.start_period.as_ref(),
+            DEFAULT_START_PERIOD,
+        );
         let retries = match &raw.retries {
             Some(retries) if *retries.get_ref() == 0 => {
                 self.error(retries.span(), "health.retries must be at least 1", None);
@@ -390,7 +500,13 @@ impl<'a> ServiceBuilder<'a> {
                 None,
             );
         }
-        Some(HealthCheck { probe, interval, timeout, retries, start_period })
+        Some(HealthCheck {
+            probe,
+            interval,
+            timeout,
+            retries,
+            start_period,
+        })
     }
 
     fn restart(&mut self, restart: &Spanned<TextOrTable<RawRestart>>) -> RestartPolicy {
@@ -404,14 +520,26 @@ impl<'a> ServiceBuilder<'a> {
         let defaults = RestartPolicy::default();
         let policy = match &raw.policy {
             Some(policy) => self
-                .choice("restart.policy", policy, &RestartMode::ALL, RestartMode::name)
+                .choice(
+                    "restart.policy",
+                    policy,
+                    &RestartMode::ALL,
+                    RestartMode::name,
+                )
                 .unwrap_or(defaults.policy),
             None => defaults.policy,
         };
         let backoff = self.duration("restart.backoff", raw.backoff.as_ref(), defaults.backoff);
-        let max_backoff = self.duration("restart.max_backoff", raw.max_backoff.as_ref(), defaults.max_backoff);
+        let max_backoff = self.duration(
+            "restart.max_backoff",
+            raw.max_backoff.as_ref(),
+            defaults.max_backoff,
+        );
         if max_backoff < backoff {
-            let span = raw.max_backoff.as_ref().map_or(restart.span(), Spanned::span);
+            let span = raw
+                .max_backoff
+                .as_ref()
+                .map_or(restart.span(), Spanned::span);
             self.error(
                 span,
                 format!(
@@ -434,14 +562,19 @@ impl<'a> ServiceBuilder<'a> {
 
 /// Service names become container names (`clara_<name>`) and file names.
 fn is_valid_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 fn is_http_url(text: &str) -> bool {
-    ["http://", "https://"]
-        .iter()
-        .any(|scheme| text.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty()))
+    ["http://", "https://"].iter().any(|scheme| {
+        text.strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty())
+    })
 }
 
 /// Accepts `TERM` as well as `SIGTERM`.

@@ -85,8 +85,10 @@ pub fn load(source: &SourceFile, options: &LoadOptions) -> Result<Loaded, LoadEr
         diagnostics: Vec::new(),
     };
     let outcome = loader.load();
-    let (mut errors, mut warnings): (Vec<_>, Vec<_>) =
-        loader.diagnostics.into_iter().partition(Diagnostic::is_error);
+    let (mut errors, mut warnings): (Vec<_>, Vec<_>) = loader
+        .diagnostics
+        .into_iter()
+        .partition(Diagnostic::is_error);
     diagnostics::sort(&mut errors);
     diagnostics::sort(&mut warnings);
     errors.dedup();
@@ -140,14 +142,22 @@ impl Loader<'_> {
                 other => {
                     let hint = suggest::did_you_mean(other, TOP_LEVEL_KEYS);
                     let message = format!("unknown top-level key \"{other}\"");
-                    let hint = hint.unwrap_or_else(|| "the file has [features.NAME] and [services.NAME] tables".into());
-                    self.push(Diagnostic::error(Subject::File, message).at(self.at(key_span)).hint(hint));
+                    let hint = hint.unwrap_or_else(|| {
+                        "the file has [features.NAME] and [services.NAME] tables".into()
+                    });
+                    self.push(
+                        Diagnostic::error(Subject::File, message)
+                            .at(self.at(key_span))
+                            .hint(hint),
+                    );
                     continue;
                 }
             };
             match value.into_inner() {
                 DeValue::Table(table) => entries.extend(
-                    table.into_iter().map(|(name, value)| (name.get_ref().to_string(), name.span(), value)),
+                    table
+                        .into_iter()
+                        .map(|(name, value)| (name.get_ref().to_string(), name.span(), value)),
                 ),
                 other => {
                     let message = format!("\"{key}\" must be a table, not a {}", other.type_str());
@@ -190,7 +200,11 @@ impl Loader<'_> {
             let key = path.last().cloned().unwrap_or_default();
             let hint = suggest::did_you_mean(&key, known_keys(&path).iter().copied());
             let message = format!("unknown key \"{}\"", path.join("."));
-            self.push(Diagnostic::error(subject.clone(), message).at(self.at(span)).hint(hint));
+            self.push(
+                Diagnostic::error(subject.clone(), message)
+                    .at(self.at(span))
+                    .hint(hint),
+            );
         }
         match result {
             Ok(value) => Some(value),
@@ -203,11 +217,16 @@ impl Loader<'_> {
         }
     }
 
-    fn features(&mut self, tables: Vec<(String, Range<usize>, Spanned<DeValue<'_>>)>) -> BTreeMap<String, model::Feature> {
+    fn features(
+        &mut self,
+        tables: Vec<(String, Range<usize>, Spanned<DeValue<'_>>)>,
+    ) -> BTreeMap<String, model::Feature> {
         let mut features = BTreeMap::new();
         for (name, _, value) in tables {
             let subject = Subject::Feature(name.clone());
-            let Some(raw) = self.deserialize::<RawFeature>(&subject, value, |_| field_names::<RawFeature>()) else {
+            let Some(raw) =
+                self.deserialize::<RawFeature>(&subject, value, |_| field_names::<RawFeature>())
+            else {
                 continue;
             };
             features.insert(
@@ -264,14 +283,20 @@ impl Loader<'_> {
                 );
             }
             match name.parse::<Platform>() {
-                Ok(platform) if platform == self.options.platform => chosen = Some(over.into_inner()),
+                Ok(platform) if platform == self.options.platform => {
+                    chosen = Some(over.into_inner())
+                }
                 Ok(_) => {}
                 Err(_) => {
                     let names = Platform::ALL.map(Platform::name);
                     let hint = suggest::did_you_mean(&name, names)
                         .unwrap_or_else(|| "use linux, macos or windows".into());
                     let message = format!("unknown platform \"{name}\" in platform.{name}");
-                    self.push(Diagnostic::error(subject.clone(), message).at(self.at(over.span())).hint(hint));
+                    self.push(
+                        Diagnostic::error(subject.clone(), message)
+                            .at(self.at(over.span()))
+                            .hint(hint),
+                    );
                 }
             }
         }
@@ -284,30 +309,50 @@ impl Loader<'_> {
     /// Dependencies and features must exist; `completed` cannot be awaited on a service
     /// that is always restarted.
     fn check_references(&mut self, definitions: &Definitions, invalid: &BTreeSet<String>) {
-        let defined: Vec<&str> = definitions.services.keys().chain(invalid).map(String::as_str).collect();
+        let defined: BTreeSet<&str> = definitions
+            .services
+            .keys()
+            .chain(invalid)
+            .map(String::as_str)
+            .collect();
         for service in definitions.services.values() {
             let subject = Subject::Service(service.name.clone());
             if let Some(feature) = &service.feature {
                 if !definitions.features.contains_key(feature) {
-                    let hint = suggest::did_you_mean(feature, definitions.features.keys().map(String::as_str))
-                        .unwrap_or_else(|| format!("define it under [features.{feature}]"));
+                    let hint = suggest::did_you_mean(
+                        feature,
+                        definitions.features.keys().map(String::as_str),
+                    )
+                    .unwrap_or_else(|| format!("define it under [features.{feature}]"));
                     self.push(
-                        Diagnostic::error(subject.clone(), format!("belongs to feature \"{feature}\", which is not defined"))
-                            .at(service.location.clone())
-                            .hint(hint),
+                        Diagnostic::error(
+                            subject.clone(),
+                            format!("belongs to feature \"{feature}\", which is not defined"),
+                        )
+                        .at(service.location.clone())
+                        .hint(hint),
                     );
                 }
             }
             for dependency in &service.depends_on {
                 let target = dependency.service.as_str();
-                let error = |message: String| Diagnostic::error(subject.clone(), message).at(dependency.location.clone());
+                let error = |message: String| {
+                    Diagnostic::error(subject.clone(), message).at(dependency.location.clone())
+                };
                 if target == service.name {
-                    self.push(error("depends on itself".into()).hint("remove it from depends_on".to_string()));
+                    self.push(
+                        error("depends on itself".into())
+                            .hint("remove it from depends_on".to_string()),
+                    );
                 } else if !defined.contains(&target) {
                     let hint = suggest::did_you_mean(target, defined.iter().copied());
-                    self.push(error(format!("depends on \"{target}\", which is not defined")).hint(hint));
+                    self.push(
+                        error(format!("depends on \"{target}\", which is not defined")).hint(hint),
+                    );
                 } else if let Some(other) = definitions.services.get(target) {
-                    if dependency.condition == Condition::Completed && other.restart.policy == RestartMode::Always {
+                    if dependency.condition == Condition::Completed
+                        && other.restart.policy == RestartMode::Always
+                    {
                         self.push(
                             error(format!(
                                 "waits for \"{target}\" to complete, but its restart policy is \"always\", so it never completes"
@@ -324,10 +369,11 @@ impl Loader<'_> {
     fn check_cycles(&mut self, definitions: &Definitions) {
         let graph = DependencyGraph::new(
             definitions.services.keys().map(String::as_str),
-            definitions
-                .services
-                .values()
-                .flat_map(|s| s.depends_on.iter().map(|d| (s.name.as_str(), d.service.as_str()))),
+            definitions.services.values().flat_map(|s| {
+                s.depends_on
+                    .iter()
+                    .map(|d| (s.name.as_str(), d.service.as_str()))
+            }),
         );
         for cycle in graph.cycles() {
             let first = &definitions.services[&cycle[0]];
@@ -352,9 +398,15 @@ impl Loader<'_> {
         for service in services.values() {
             let subject = Subject::Service(service.name.clone());
             for dependency in &service.depends_on {
-                let Some(other) = services.get(&dependency.service) else { continue };
-                let probed_anyway = matches!(other.runtime, Runtime::External { .. } | Runtime::Engine);
-                if dependency.condition == Condition::Healthy && other.health.is_none() && !probed_anyway {
+                let Some(other) = services.get(&dependency.service) else {
+                    continue;
+                };
+                let probed_anyway =
+                    matches!(other.runtime, Runtime::External { .. } | Runtime::Engine);
+                if dependency.condition == Condition::Healthy
+                    && other.health.is_none()
+                    && !probed_anyway
+                {
                     self.push(
                         Diagnostic::warning(
                             subject.clone(),
@@ -384,7 +436,10 @@ impl Loader<'_> {
             }
         }
         for feature in definitions.features.values() {
-            if !services.values().any(|s| s.feature.as_ref() == Some(&feature.name)) {
+            if !services
+                .values()
+                .any(|s| s.feature.as_ref() == Some(&feature.name))
+            {
                 self.push(Diagnostic::warning(
                     Subject::Feature(feature.name.clone()),
                     "no service belongs to it, so turning it on does nothing",
@@ -392,7 +447,10 @@ impl Loader<'_> {
             }
         }
         if services.is_empty() {
-            self.push(Diagnostic::warning(Subject::File, "defines no services").hint("add a [services.NAME] table".to_string()));
+            self.push(
+                Diagnostic::warning(Subject::File, "defines no services")
+                    .hint("add a [services.NAME] table".to_string()),
+            );
         }
     }
 }

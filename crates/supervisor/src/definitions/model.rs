@@ -270,7 +270,11 @@ pub enum RestartMode {
 
 impl RestartMode {
     /// Every mode, in the order used in messages.
-    pub const ALL: [RestartMode; 3] = [RestartMode::Never, RestartMode::OnFailure, RestartMode::Always];
+    pub const ALL: [RestartMode; 3] = [
+        RestartMode::Never,
+        RestartMode::OnFailure,
+        RestartMode::Always,
+    ];
 
     /// The name used in definitions files.
     pub fn name(self) -> &'static str {
@@ -363,7 +367,10 @@ impl StopSignal {
 mod duration_text {
     use std::time::Duration;
 
-    pub fn serialize<S: serde::Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        value: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&humantime::format_duration(*value))
     }
 }

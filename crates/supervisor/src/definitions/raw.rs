@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::Deserialize;
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use toml::Spanned;
 
@@ -228,9 +228,7 @@ mod tests {
 
     #[test]
     fn platform_override_replaces_fields_and_merges_env() {
-        let base = service(
-            "command = ['a']\nenv = { A = '1', B = '2' }\nports = ['8080']\n",
-        );
+        let base = service("command = ['a']\nenv = { A = '1', B = '2' }\nports = ['8080']\n");
         let over = service("command = ['b']\nenv = { B = '3', C = '4' }\n");
         let merged = base.merged_with(over);
         let command: Vec<_> = merged

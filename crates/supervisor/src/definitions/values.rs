@@ -19,7 +19,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// The host address defaults to 127.0.0.1, so nothing is reachable from other machines
 /// unless the file says so; IPv6 addresses are written in brackets: `[::1]:8080:80`.
 pub fn parse_port(text: &str) -> Result<PortMapping, String> {
-    let bad = |why: &str| format!("\"{text}\" is not a port mapping: {why} (write \"5001:5000\", \"127.0.0.1:5001:5000\" or \"8091\")");
+    let bad = |why: &str| {
+        format!(
+            "\"{text}\" is not a port mapping: {why} (write \"5001:5000\", \"127.0.0.1:5001:5000\" or \"8091\")"
+        )
+    };
     let (address, protocol) = match text.rsplit_once('/') {
         Some((address, "tcp")) => (address, Protocol::Tcp),
         Some((address, "udp")) => (address, Protocol::Udp),
@@ -28,7 +32,9 @@ pub fn parse_port(text: &str) -> Result<PortMapping, String> {
     };
     let (host_ip, ports) = split_host_ip(address).map_err(|why| bad(&why))?;
     let number = |part: &str| match part.parse::<u16>() {
-        Ok(0) | Err(_) => Err(bad(&format!("\"{part}\" is not a port number from 1 to 65535"))),
+        Ok(0) | Err(_) => Err(bad(&format!(
+            "\"{part}\" is not a port number from 1 to 65535"
+        ))),
         Ok(port) => Ok(port),
     };
     let (host_port, container_port) = match ports.split_once(':') {
@@ -53,14 +59,18 @@ fn split_host_ip(text: &str) -> Result<(Option<IpAddr>, &str), String> {
         let (ip, ports) = rest
             .split_once("]:")
             .ok_or_else(|| "an IPv6 address needs \"]:\" after it".to_string())?;
-        let ip = ip.parse().map_err(|_| format!("\"{ip}\" is not an IP address"))?;
+        let ip = ip
+            .parse()
+            .map_err(|_| format!("\"{ip}\" is not an IP address"))?;
         return Ok((Some(ip), ports));
     }
     let parts: Vec<&str> = text.split(':').collect();
     match parts.as_slice() {
         [_] | [_, _] if !parts[0].contains('.') => Ok((None, text)),
         [ip, ..] if parts.len() <= 3 => {
-            let parsed = ip.parse().map_err(|_| format!("\"{ip}\" is not an IP address"))?;
+            let parsed = ip
+                .parse()
+                .map_err(|_| format!("\"{ip}\" is not an IP address"))?;
             Ok((Some(parsed), &text[ip.len() + 1..]))
         }
         _ => Err("too many \":\"".to_string()),
@@ -70,7 +80,11 @@ fn split_host_ip(text: &str) -> Result<(Option<IpAddr>, &str), String> {
 /// Parses `SOURCE:TARGET[:ro|:rw]`. A source that is an absolute path (also `C:\…` on
 /// Windows) is a bind mount; a plain name is a Docker named volume.
 pub fn parse_volume(text: &str) -> Result<Volume, String> {
-    let bad = |why: &str| format!("\"{text}\" is not a volume: {why} (write \"/host/path:/container/path\" or \"name:/container/path\", optionally followed by \":ro\")");
+    let bad = |why: &str| {
+        format!(
+            "\"{text}\" is not a volume: {why} (write \"/host/path:/container/path\" or \"name:/container/path\", optionally followed by \":ro\")"
+        )
+    };
     // A Windows drive letter ("C:\" or "C:/") is part of the source, not a separator.
     let drive_prefix = match text.as_bytes() {
         [letter, b':', b'\\' | b'/', ..] if letter.is_ascii_alphabetic() => 2,
@@ -89,12 +103,17 @@ pub fn parse_volume(text: &str) -> Result<Volume, String> {
         return Err(bad("the source is empty"));
     }
     if !target.starts_with('/') {
-        return Err(bad(&format!("the target \"{target}\" is not an absolute path")));
+        return Err(bad(&format!(
+            "the target \"{target}\" is not an absolute path"
+        )));
     }
     let is_path = source.starts_with('/') || source.starts_with('\\') || drive_prefix > 0;
     let source = if is_path {
         VolumeSource::Bind(PathBuf::from(source))
-    } else if source.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    } else if source
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         VolumeSource::Named(source.to_string())
     } else {
         return Err(bad(&format!(
@@ -141,12 +160,30 @@ mod tests {
 
     #[test]
     fn port_forms() {
-        assert_eq!(parse_port("127.0.0.1:5001:5000"), Ok(port("127.0.0.1", 5001, 5000, Protocol::Tcp)));
-        assert_eq!(parse_port("5001:5000"), Ok(port("127.0.0.1", 5001, 5000, Protocol::Tcp)));
-        assert_eq!(parse_port("8091"), Ok(port("127.0.0.1", 8091, 8091, Protocol::Tcp)));
-        assert_eq!(parse_port("127.0.0.1:8091"), Ok(port("127.0.0.1", 8091, 8091, Protocol::Tcp)));
-        assert_eq!(parse_port("0.0.0.0:53:53/udp"), Ok(port("0.0.0.0", 53, 53, Protocol::Udp)));
-        assert_eq!(parse_port("[::1]:8080:80"), Ok(port("::1", 8080, 80, Protocol::Tcp)));
+        assert_eq!(
+            parse_port("127.0.0.1:5001:5000"),
+            Ok(port("127.0.0.1", 5001, 5000, Protocol::Tcp))
+        );
+        assert_eq!(
+            parse_port("5001:5000"),
+            Ok(port("127.0.0.1", 5001, 5000, Protocol::Tcp))
+        );
+        assert_eq!(
+            parse_port("8091"),
+            Ok(port("127.0.0.1", 8091, 8091, Protocol::Tcp))
+        );
+        assert_eq!(
+            parse_port("127.0.0.1:8091"),
+            Ok(port("127.0.0.1", 8091, 8091, Protocol::Tcp))
+        );
+        assert_eq!(
+            parse_port("0.0.0.0:53:53/udp"),
+            Ok(port("0.0.0.0", 53, 53, Protocol::Udp))
+        );
+        assert_eq!(
+            parse_port("[::1]:8080:80"),
+            Ok(port("::1", 8080, 80, Protocol::Tcp))
+        );
     }
 
     #[test]
@@ -155,23 +192,45 @@ mod tests {
             parse_port("70000:80").unwrap_err(),
             "\"70000:80\" is not a port mapping: \"70000\" is not a port number from 1 to 65535 (write \"5001:5000\", \"127.0.0.1:5001:5000\" or \"8091\")"
         );
-        assert!(parse_port("1.2.3:80:80").unwrap_err().contains("\"1.2.3\" is not an IP address"));
-        assert!(parse_port("80/sctp").unwrap_err().contains("unknown protocol \"sctp\""));
-        assert!(parse_port("1:2:3:4").unwrap_err().contains("too many \":\""));
-        assert!(parse_port("0").unwrap_err().contains("\"0\" is not a port number"));
+        assert!(
+            parse_port("1.2.3:80:80")
+                .unwrap_err()
+                .contains("\"1.2.3\" is not an IP address")
+        );
+        assert!(
+            parse_port("80/sctp")
+                .unwrap_err()
+                .contains("unknown protocol \"sctp\"")
+        );
+        assert!(
+            parse_port("1:2:3:4")
+                .unwrap_err()
+                .contains("too many \":\"")
+        );
+        assert!(
+            parse_port("0")
+                .unwrap_err()
+                .contains("\"0\" is not a port number")
+        );
     }
 
     #[test]
     fn volume_forms() {
         let bind = parse_volume("/home/u/.clara/python:/home/clara/.clara:ro").expect("valid");
-        assert_eq!(bind.source, VolumeSource::Bind("/home/u/.clara/python".into()));
+        assert_eq!(
+            bind.source,
+            VolumeSource::Bind("/home/u/.clara/python".into())
+        );
         assert_eq!(bind.target, "/home/clara/.clara");
         assert!(bind.read_only);
         let named = parse_volume("clara_models:/models").expect("valid");
         assert_eq!(named.source, VolumeSource::Named("clara_models".into()));
         assert!(!named.read_only);
         let windows = parse_volume(r"C:\Users\u\ClaraVerse\n8n:/home/node/.n8n").expect("valid");
-        assert_eq!(windows.source, VolumeSource::Bind(r"C:\Users\u\ClaraVerse\n8n".into()));
+        assert_eq!(
+            windows.source,
+            VolumeSource::Bind(r"C:\Users\u\ClaraVerse\n8n".into())
+        );
         assert_eq!(windows.target, "/home/node/.n8n");
     }
 
@@ -181,8 +240,20 @@ mod tests {
             parse_volume("/data").unwrap_err(),
             "\"/data\" is not a volume: it has no target (write \"/host/path:/container/path\" or \"name:/container/path\", optionally followed by \":ro\")"
         );
-        assert!(parse_volume("/a:b").unwrap_err().contains("the target \"b\" is not an absolute path"));
-        assert!(parse_volume("/a:/b:rx").unwrap_err().contains("unknown mode \"rx\""));
-        assert!(parse_volume("./data:/b").unwrap_err().contains("neither an absolute path nor a volume name"));
+        assert!(
+            parse_volume("/a:b")
+                .unwrap_err()
+                .contains("the target \"b\" is not an absolute path")
+        );
+        assert!(
+            parse_volume("/a:/b:rx")
+                .unwrap_err()
+                .contains("unknown mode \"rx\"")
+        );
+        assert!(
+            parse_volume("./data:/b")
+                .unwrap_err()
+                .contains("neither an absolute path nor a volume name")
+        );
     }
 }

@@ -35,7 +35,9 @@ impl VariableError {
             VariableError::Undefined(name) => {
                 format!("set it in the environment, or give a default: ${{{name}:-value}}")
             }
-            VariableError::Unterminated => "close it with \"}\", or write \"$$\" for a literal \"$\"".into(),
+            VariableError::Unterminated => {
+                "close it with \"}\", or write \"$$\" for a literal \"$\"".into()
+            }
             VariableError::BadName(_) => {
                 "names use letters, digits and \"_\", and do not start with a digit".into()
             }
@@ -203,7 +205,10 @@ mod tests {
     fn undefined_variable_is_named() {
         let error = variables().expand("--dir=${MODELS_DIR}", "s").unwrap_err();
         assert_eq!(error, VariableError::Undefined("MODELS_DIR".into()));
-        assert_eq!(error.to_string(), "uses the variable ${MODELS_DIR}, which is not set");
+        assert_eq!(
+            error.to_string(),
+            "uses the variable ${MODELS_DIR}, which is not set"
+        );
         assert_eq!(
             error.hint(),
             "set it in the environment, or give a default: ${MODELS_DIR:-value}"
@@ -214,9 +219,15 @@ mod tests {
     fn malformed_references_are_explained() {
         let v = variables();
         let unterminated = v.expand("${HOME", "s").unwrap_err();
-        assert_eq!(unterminated.to_string(), "has a \"${\" without its closing \"}\"");
+        assert_eq!(
+            unterminated.to_string(),
+            "has a \"${\" without its closing \"}\""
+        );
         let bad = v.expand("${1X}", "s").unwrap_err();
         assert_eq!(bad.to_string(), "has a bad variable name \"${1X}\"");
-        assert_eq!(v.expand("${}", "s").unwrap_err(), VariableError::BadName(String::new()));
+        assert_eq!(
+            v.expand("${}", "s").unwrap_err(),
+            VariableError::BadName(String::new())
+        );
     }
 }
