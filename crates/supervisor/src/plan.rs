@@ -38,16 +38,11 @@ pub struct PlanSummary<'a> {
 impl Plan {
     /// The plan for the services of `selection`.
     pub fn new(definitions: &Definitions, selection: &Selection) -> Result<Plan, PlanError> {
-        let selected = |name: &String| selection.services.contains(name);
-        let services = definitions.services.values().filter(|s| selected(&s.name));
-        let edges: Vec<(&str, &str)> = services
-            .flat_map(|s| {
-                s.depends_on
-                    .iter()
-                    .map(|d| (s.name.as_str(), d.service.as_str()))
-            })
-            .collect();
-        let mut plan = Plan::from_edges(selection.services.iter().map(String::as_str), edges)?;
+        let selected = selection
+            .services
+            .iter()
+            .filter_map(|name| definitions.services.get(name));
+        let mut plan = Plan::from_graph(DependencyGraph::from_services(selected))?;
         plan.pulled_in = selection.pulled_in.clone();
         Ok(plan)
     }
@@ -57,7 +52,10 @@ impl Plan {
         services: impl IntoIterator<Item = &'a str>,
         edges: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Plan, PlanError> {
-        let graph = DependencyGraph::new(services, edges);
+        Plan::from_graph(DependencyGraph::new(services, edges))
+    }
+
+    fn from_graph(graph: DependencyGraph) -> Result<Plan, PlanError> {
         let waves = graph.waves().map_err(PlanError::Cycle)?;
         Ok(Plan {
             graph,

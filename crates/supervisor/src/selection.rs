@@ -104,14 +104,7 @@ pub fn select(
         })
         .map(|service| service.name.as_str())
         .collect();
-    let graph = DependencyGraph::new(
-        definitions.services.keys().map(String::as_str),
-        definitions.services.values().flat_map(|s| {
-            s.depends_on
-                .iter()
-                .map(|d| (s.name.as_str(), d.service.as_str()))
-        }),
-    );
+    let graph = DependencyGraph::from_services(definitions.services.values());
     let services = graph.with_dependencies(chosen.iter().copied());
     let mut pulled_in = Vec::new();
     for name in &services {

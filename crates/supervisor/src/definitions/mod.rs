@@ -367,14 +367,7 @@ impl Loader<'_> {
 
     /// Reports each dependency cycle once, at the first edge of the cycle.
     fn check_cycles(&mut self, definitions: &Definitions) {
-        let graph = DependencyGraph::new(
-            definitions.services.keys().map(String::as_str),
-            definitions.services.values().flat_map(|s| {
-                s.depends_on
-                    .iter()
-                    .map(|d| (s.name.as_str(), d.service.as_str()))
-            }),
-        );
+        let graph = DependencyGraph::from_services(definitions.services.values());
         for cycle in graph.cycles() {
             let first = &definitions.services[&cycle[0]];
             let location = first
