@@ -2,14 +2,26 @@
 //!
 //! Service definitions ([`definitions`]) are loaded from TOML, checked, narrowed to the
 //! selected features ([`selection`]) and planned into a start order ([`plan`]) over a
-//! dependency graph ([`graph`]). The desktop app and the `clara-supervisor` CLI both sit
-//! on top of this crate; it has no UI dependency.
+//! dependency graph ([`graph`]). The [`manager`] runs them: one actor owns every
+//! service's [`state`], starts each through a [`runtime`] as soon as its dependencies are
+//! ready, probes its [`health`], restarts it by its [`restart`] policy, drains its
+//! [`output`], and reports every change as an [`events`] stream. The desktop app and the
+//! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
 
 pub mod catalog;
 pub mod definitions;
 pub mod diagnostics;
+pub mod events;
 pub mod graph;
+pub mod health;
+pub mod manager;
+pub mod output;
+pub mod persist;
 pub mod plan;
 pub mod platform;
+pub mod restart;
+pub mod runtime;
 pub mod selection;
+pub mod state;
+pub mod status;
 pub mod suggest;

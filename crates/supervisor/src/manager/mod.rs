@@ -1,0 +1,209 @@
+//! The manager: the one place that owns all service state.
+//!
+//! One tokio task (the actor, in `actor.rs`) owns every service's state; [`Manager`] is a
+//! cheap, cloneable handle that sends it commands and awaits the replies. Runtimes, probes
+//! and timers report back to the actor as facts tagged with the instance they concern; a
+//! fact about an older instance is ignored, so a restart can never double-start a service.
+
+mod actor;
+mod slot;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::definitions::Definitions;
+use crate::diagnostics::Diagnostic;
+use crate::events::{Event, Snapshot};
+use crate::output::LogLine;
+use crate::runtime::guard::{self, Guard};
+use crate::selection::Selection;
+use crate::status::ServiceStatus;
+use crate::suggest;
+
+/// How the manager runs.
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// Where the state files and service logs live.
+    pub state_dir: PathBuf,
+    /// The program started as the orphan guard (with `__clara-guard`); `None` runs without
+    /// one (services may then outlive a crash of the supervisor).
+    pub guard_program: Option<PathBuf>,
+    /// How long a service that gave up (crash loop, failed start) waits before a new try.
+    pub retry_after_giving_up: Duration,
+    /// Lines of output kept in memory per service.
+    pub log_lines: usize,
+    /// Size at which a service's log file is rotated.
+    pub log_file_max_bytes: u64,
+    /// Rotated log files kept per service.
+    pub log_files_kept: usize,
+}
+
+impl ManagerConfig {
+    /// Defaults, with state in `state_dir` and this executable as the guard.
+    pub fn new(state_dir: impl Into<PathBuf>) -> Self {
+        ManagerConfig {
+            state_dir: state_dir.into(),
+            guard_program: Some(guard::default_program()),
+            retry_after_giving_up: Duration::from_secs(300),
+            log_lines: 1000,
+            log_file_max_bytes: 10 * 1024 * 1024,
+            log_files_kept: 3,
+        }
+    }
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManagerError {
+    /// No service has this name.
+    #[error("there is no service \"{name}\"{}", .suggestion.as_ref().map(|s| format!(" ({s})")).unwrap_or_default())]
+    UnknownService {
+        /// The name asked for.
+        name: String,
+        /// A did-you-mean hint.
+        suggestion: Option<String>,
+    },
+    /// The service belongs to a feature that is off.
+    #[error("service \"{name}\" belongs to feature \"{feature}\", which is off: turn the feature on first")]
+    FeatureOff {
+        /// The service.
+        name: String,
+        /// Its feature.
+        feature: String,
+    },
+    /// The features asked for are not valid.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Features(Vec<Diagnostic>),
+    /// The manager has shut down.
+    #[error("the supervisor has shut down")]
+    ShutDown,
+}
+
+impl ManagerError {
+    fn unknown(name: &str, known: impl IntoIterator<Item = impl AsRef<str>>) -> Self {
+        let known: Vec<String> = known.into_iter().map(|k| k.as_ref().to_string()).collect();
+        ManagerError::UnknownService {
+            name: name.to_string(),
+            suggestion: suggest::did_you_mean(name, known.iter().map(String::as_str)),
+        }
+    }
+}
+
+type Reply<T> = oneshot::Sender<T>;
+
+/// A request to the actor.
+enum Command {
+    StartAll(Reply<()>),
+    StopAll(Reply<()>),
+    Start(String, Reply<Result<(), ManagerError>>),
+    Stop(String, Reply<Result<Vec<String>, ManagerError>>),
+    Restart(String, Reply<Result<(), ManagerError>>),
+    SetFeatures(BTreeSet<String>, Reply<Result<Selection, ManagerError>>),
+    Shutdown(Reply<()>),
+    Status(Reply<Vec<ServiceStatus>>),
+    Subscribe(Reply<(Snapshot, broadcast::Receiver<Event>)>),
+    Logs(String, usize, Reply<Result<Vec<LogLine>, ManagerError>>),
+}
+
+/// A handle to the manager. Clone it freely; every clone talks to the same actor.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    commands: mpsc::Sender<Command>,
+}
+
+/// What the manager found and did when it started, worth telling the user.
+#[derive(Debug, Clone, Default)]
+pub struct StartNotes {
+    /// Leftovers of a crashed previous run that were cleaned up.
+    pub cleaned_up: Vec<String>,
+    /// Problems with the saved state that were worked around.
+    pub warnings: Vec<String>,
+}
+
+impl Manager {
+    /// Starts the manager for `definitions` (no service starts until [`Manager::start_all`]).
+    ///
+    /// `features`: the features to turn on, remembered for next time; `None` restores the
+    /// user's saved choice, or the defaults. Must be called inside a tokio runtime.
+    pub fn start(
+        definitions: Definitions,
+        features: Option<BTreeSet<String>>,
+        config: ManagerConfig,
+    ) -> Result<(Manager, StartNotes), ManagerError> {
+        let guard = match &config.guard_program {
+            Some(program) => Guard::start(program).unwrap_or_else(|error| {
+                tracing::error!("cannot start the orphan guard {}: {error}", program.display());
+                Guard::none()
+            }),
+            None => Guard::none(),
+        };
+        let (actor, notes) = actor::Actor::new(definitions, features, config, guard)?;
+        let (commands, receiver) = mpsc::channel(64);
+        tokio::spawn(actor.run(receiver));
+        Ok((Manager { commands }, notes))
+    }
+
+    async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, ManagerError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| ManagerError::ShutDown)?;
+        answer.await.map_err(|_| ManagerError::ShutDown)
+    }
+
+    /// Starts every selected service that the user has not stopped, each as soon as its
+    /// dependencies are ready. Returns at once; events tell the progress.
+    pub async fn start_all(&self) -> Result<(), ManagerError> {
+        self.ask(Command::StartAll).await
+    }
+
+    /// Stops every service, dependents first; returns when all have stopped.
+    pub async fn stop_all(&self) -> Result<(), ManagerError> {
+        self.ask(Command::StopAll).await
+    }
+
+    /// Starts one service (and what it needs); it stays wanted until stopped.
+    pub async fn start_service(&self, name: &str) -> Result<(), ManagerError> {
+        self.ask(|reply| Command::Start(name.to_string(), reply)).await?
+    }
+
+    /// Stops one service and, first, what depends on it; the user's choice is remembered.
+    /// Returns the services that stop.
+    pub async fn stop_service(&self, name: &str) -> Result<Vec<String>, ManagerError> {
+        self.ask(|reply| Command::Stop(name.to_string(), reply)).await?
+    }
+
+    /// Restarts one service, whatever its state; forgets its crash history.
+    pub async fn restart_service(&self, name: &str) -> Result<(), ManagerError> {
+        self.ask(|reply| Command::Restart(name.to_string(), reply)).await?
+    }
+
+    /// Turns exactly these features on, starting and stopping services to match.
+    pub async fn set_features(&self, features: BTreeSet<String>) -> Result<Selection, ManagerError> {
+        self.ask(|reply| Command::SetFeatures(features, reply)).await?
+    }
+
+    /// Stops everything, dependents first, and ends the manager.
+    pub async fn shutdown(&self) -> Result<(), ManagerError> {
+        self.ask(Command::Shutdown).await
+    }
+
+    /// The status of every service, in start order.
+    pub async fn status(&self) -> Result<Vec<ServiceStatus>, ManagerError> {
+        self.ask(Command::Status).await
+    }
+
+    /// A snapshot of every service, then every event after it.
+    pub async fn subscribe(&self) -> Result<(Snapshot, broadcast::Receiver<Event>), ManagerError> {
+        self.ask(Command::Subscribe).await
+    }
+
+    /// The last `lines` lines of a service's output.
+    pub async fn logs(&self, name: &str, lines: usize) -> Result<Vec<LogLine>, ManagerError> {
+        self.ask(|reply| Command::Logs(name.to_string(), lines, reply)).await?
+    }
+}

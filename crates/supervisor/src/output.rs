@@ -1,0 +1,321 @@
+//! A service's output: drained continuously, line by line, into a bounded ring buffer and a
+//! rotated log file, so a chatty service never blocks on a full pipe.
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::{broadcast, oneshot};
+
+/// The longest line kept; the rest of a longer line is dropped (the log file keeps it whole).
+pub const MAX_LINE: usize = 16 * 1024;
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One line of a service's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    /// The stream it came from.
+    pub stream: Stream,
+    /// The text, without its line ending.
+    pub text: String,
+}
+
+/// The most recent lines of one service, shared by its output drain (writer) and whoever
+/// asks for logs (readers). Followers get new lines through a broadcast channel.
+#[derive(Debug)]
+pub struct LogBuffer {
+    lines: Mutex<VecDeque<LogLine>>,
+    capacity: usize,
+    total_bytes: AtomicU64,
+    follow: broadcast::Sender<LogLine>,
+}
+
+impl LogBuffer {
+    /// A buffer keeping the last `capacity` lines.
+    pub fn new(capacity: usize) -> Self {
+        LogBuffer {
+            lines: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            capacity,
+            total_bytes: AtomicU64::new(0),
+            follow: broadcast::channel(256).0,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, VecDeque<LogLine>> {
+        // A panic while holding the lock leaves whole lines behind: the data is still good.
+        self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a line, dropping the oldest when full.
+    pub fn push(&self, line: LogLine) {
+        // Nobody following is the normal case, not an error.
+        let _ = self.follow.send(line.clone());
+        let mut lines = self.lock();
+        if lines.len() == self.capacity {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    /// The last `count` lines, oldest first.
+    pub fn recent(&self, count: usize) -> Vec<LogLine> {
+        let lines = self.lock();
+        lines.iter().skip(lines.len().saturating_sub(count)).cloned().collect()
+    }
+
+    /// New lines from now on.
+    pub fn follow(&self) -> broadcast::Receiver<LogLine> {
+        self.follow.subscribe()
+    }
+
+    /// Bytes of output received so far, over all instances.
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes.load(Ordering::Relaxed)
+    }
+}
+
+/// A log file that rotates: `NAME.log`, then `NAME.log.1` … `NAME.log.N`.
+#[derive(Debug)]
+pub struct LogFile {
+    path: PathBuf,
+    writer: BufWriter<File>,
+    size: u64,
+    max_size: u64,
+    keep: usize,
+}
+
+impl LogFile {
+    /// Opens (appending) the log at `path`, rotating when it outgrows `max_size`, keeping
+    /// `keep` old files.
+    pub fn open(path: &Path, max_size: u64, keep: usize) -> io::Result<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let size = file.metadata()?.len();
+        Ok(LogFile {
+            path: path.to_path_buf(),
+            writer: BufWriter::new(file),
+            size,
+            max_size,
+            keep,
+        })
+    }
+
+    /// Appends bytes, rotating first when they would not fit.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.size > 0 && self.size + bytes.len() as u64 > self.max_size {
+            self.rotate()?;
+        }
+        self.writer.write_all(bytes)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Pushes buffered bytes to the file.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        let numbered = |n: usize| PathBuf::from(format!("{}.{n}", self.path.display()));
+        for n in (1..self.keep).rev() {
+            let from = numbered(n);
+            if from.exists() {
+                std::fs::rename(&from, numbered(n + 1))?;
+            }
+        }
+        if self.keep > 0 {
+            std::fs::rename(&self.path, numbered(1))?;
+        } else {
+            std::fs::remove_file(&self.path)?;
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        self.writer = BufWriter::new(file);
+        self.size = 0;
+        Ok(())
+    }
+}
+
+/// Where one instance's output goes.
+pub struct OutputSink {
+    /// The service's ring buffer.
+    pub buffer: Arc<LogBuffer>,
+    /// The service's log file, when one could be opened.
+    pub file: Option<LogFile>,
+    /// A pattern whose first match on a new line signals readiness (a `log` health check).
+    pub ready_when: Option<(regex::Regex, oneshot::Sender<()>)>,
+}
+
+/// Splits a byte stream into lines, capping each at [`MAX_LINE`].
+#[derive(Default)]
+struct LineSplitter {
+    partial: Vec<u8>,
+    overflow: bool,
+}
+
+impl LineSplitter {
+    fn feed(&mut self, chunk: &[u8], mut emit: impl FnMut(&[u8])) {
+        let mut rest = chunk;
+        while let Some(newline) = rest.iter().position(|&b| b == b'\n') {
+            self.append(&rest[..newline]);
+            let line = std::mem::take(&mut self.partial);
+            emit(line.strip_suffix(b"\r").unwrap_or(&line));
+            self.overflow = false;
+            rest = &rest[newline + 1..];
+        }
+        self.append(rest);
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        if self.overflow {
+            return;
+        }
+        let room = MAX_LINE - self.partial.len();
+        self.partial.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.overflow = bytes.len() > room;
+    }
+
+    fn finish(&mut self, emit: impl FnMut(&[u8])) {
+        if !self.partial.is_empty() {
+            self.feed(b"\n", emit);
+        }
+    }
+}
+
+/// Reads both streams until both close, writing every line to the sink.
+pub async fn drain<O, E>(stdout: Option<O>, stderr: Option<E>, mut sink: OutputSink)
+where
+    O: AsyncRead + Unpin,
+    E: AsyncRead + Unpin,
+{
+    let mut out = stdout;
+    let mut err = stderr;
+    let mut out_lines = LineSplitter::default();
+    let mut err_lines = LineSplitter::default();
+    let mut out_chunk = vec![0u8; 64 * 1024];
+    let mut err_chunk = vec![0u8; 64 * 1024];
+    while out.is_some() || err.is_some() {
+        let (stream, read) = tokio::select! {
+            read = read_from(&mut out, &mut out_chunk), if out.is_some() => (Stream::Stdout, read),
+            read = read_from(&mut err, &mut err_chunk), if err.is_some() => (Stream::Stderr, read),
+        };
+        let (chunk, splitter) = match stream {
+            Stream::Stdout => (&out_chunk, &mut out_lines),
+            Stream::Stderr => (&err_chunk, &mut err_lines),
+        };
+        match read {
+            Ok(0) | Err(_) => {
+                splitter.finish(|line| record(&mut sink, stream, line));
+                match stream {
+                    Stream::Stdout => out = None,
+                    Stream::Stderr => err = None,
+                }
+            }
+            Ok(count) => {
+                sink.buffer.total_bytes.fetch_add(count as u64, Ordering::Relaxed);
+                if let Some(file) = &mut sink.file {
+                    if let Err(error) = file.write(&chunk[..count]) {
+                        tracing::warn!("cannot write a service log, it goes on without: {error}");
+                        sink.file = None;
+                    }
+                }
+                splitter.feed(&chunk[..count], |line| record(&mut sink, stream, line));
+            }
+        }
+        if let Some(file) = &mut sink.file {
+            // Flushing per read keeps the file current for readers; a failure is not fatal.
+            let _ = file.flush();
+        }
+    }
+}
+
+async fn read_from<R: AsyncRead + Unpin>(reader: &mut Option<R>, chunk: &mut [u8]) -> io::Result<usize> {
+    match reader {
+        Some(reader) => reader.read(chunk).await,
+        None => Ok(0),
+    }
+}
+
+fn record(sink: &mut OutputSink, stream: Stream, line: &[u8]) {
+    let text = String::from_utf8_lossy(line).into_owned();
+    let matched = sink.ready_when.as_ref().is_some_and(|(pattern, _)| pattern.is_match(&text));
+    if matched {
+        if let Some((_, ready)) = sink.ready_when.take() {
+            // The prober may have stopped waiting: nothing to tell then.
+            let _ = ready.send(());
+        }
+    }
+    sink.buffer.push(LogLine { stream, text });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(chunks: &[&[u8]]) -> Vec<String> {
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        for chunk in chunks {
+            splitter.feed(chunk, |line| lines.push(String::from_utf8_lossy(line).into_owned()));
+        }
+        splitter.finish(|line| lines.push(String::from_utf8_lossy(line).into_owned()));
+        lines
+    }
+
+    #[test]
+    fn lines_across_chunks_and_crlf() {
+        assert_eq!(split(&[b"a\nb", b"c\r\nd"]), ["a", "bc", "d"]);
+    }
+
+    #[test]
+    fn long_lines_are_capped() {
+        let long = vec![b'x'; MAX_LINE * 3];
+        let lines = split(&[&long, b"\nnext\n"]);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), MAX_LINE);
+        assert_eq!(lines[1], "next");
+    }
+
+    #[test]
+    fn the_ring_buffer_keeps_the_newest_lines() {
+        let buffer = LogBuffer::new(3);
+        for i in 0..5 {
+            buffer.push(LogLine { stream: Stream::Stdout, text: i.to_string() });
+        }
+        let texts: Vec<String> = buffer.recent(10).into_iter().map(|l| l.text).collect();
+        assert_eq!(texts, ["2", "3", "4"]);
+        assert_eq!(buffer.recent(1)[0].text, "4");
+    }
+
+    #[test]
+    fn log_files_rotate_and_keep_a_few() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("svc.log");
+        let mut log = LogFile::open(&path, 10, 2).expect("opens");
+        for chunk in [b"0123456789", b"abcdefghij", b"ABCDEFGHIJ", b"klmnopqrst"] {
+            log.write(chunk).expect("writes");
+        }
+        log.flush().expect("flushes");
+        let read = |p: &Path| std::fs::read_to_string(p).expect("readable");
+        assert_eq!(read(&path), "klmnopqrst");
+        assert_eq!(read(&dir.path().join("svc.log.1")), "ABCDEFGHIJ");
+        assert_eq!(read(&dir.path().join("svc.log.2")), "abcdefghij");
+        assert!(!dir.path().join("svc.log.3").exists());
+    }
+}

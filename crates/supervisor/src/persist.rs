@@ -1,0 +1,155 @@
+//! Small state files in the supervisor's state directory, written atomically (a temporary
+//! file renamed over the old one) and readable only by the user (mode 0600 on Unix).
+//!
+//! - `choices.json`: what the user chose — the features and the services stopped by hand —
+//!   restored at the next start.
+//! - `processes.json`: the native processes running now (pid, start time, process group),
+//!   so the next start can clean up what a crashed run left, after checking each identity.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What the user chose, kept across restarts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Choices {
+    /// The features the user turned on; `None` until the user chooses (then: the defaults).
+    pub features: Option<BTreeSet<String>>,
+    /// Services the user stopped by hand: they stay stopped.
+    pub stopped: BTreeSet<String>,
+}
+
+/// One running native process, as recorded for crash recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessRecord {
+    /// The service it belongs to.
+    pub service: String,
+    /// Its process id.
+    pub pid: u32,
+    /// Its process group (Unix), the same as `pid`: each service leads its own group.
+    pub process_group: Option<i32>,
+    /// When it started, in seconds since the Unix epoch, as the OS reports it: with the pid,
+    /// the identity that is checked before anything is killed.
+    pub start_time: u64,
+}
+
+/// The files of one state directory.
+#[derive(Debug, Clone)]
+pub struct StateFiles {
+    dir: PathBuf,
+}
+
+impl StateFiles {
+    /// State files in `dir` (created when first written).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        StateFiles { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn choices_path(&self) -> PathBuf {
+        self.dir.join("choices.json")
+    }
+
+    fn processes_path(&self) -> PathBuf {
+        self.dir.join("processes.json")
+    }
+
+    /// The user's choices; defaults when there is no file yet. A damaged file is an error
+    /// naming it, so the caller can say so and go on with defaults.
+    pub fn read_choices(&self) -> Result<Choices, String> {
+        read_json(&self.choices_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Saves the user's choices.
+    pub fn write_choices(&self, choices: &Choices) -> io::Result<()> {
+        write_json(&self.choices_path(), choices)
+    }
+
+    /// The processes a previous run left recorded.
+    pub fn read_processes(&self) -> Result<Vec<ProcessRecord>, String> {
+        read_json(&self.processes_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Records the processes running now.
+    pub fn write_processes(&self, records: &[ProcessRecord]) -> io::Result<()> {
+        write_json(&self.processes_path(), &records)
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|error| format!("{} is damaged ({error})", path.display())),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
+/// reader sees the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_round_trip_and_default_when_missing() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let files = StateFiles::new(dir.path().join("state"));
+        assert_eq!(files.read_choices(), Ok(Choices::default()));
+        let choices = Choices {
+            features: Some(BTreeSet::from(["claraCore".to_string()])),
+            stopped: BTreeSet::from(["n8n".to_string()]),
+        };
+        files.write_choices(&choices).expect("writes");
+        assert_eq!(files.read_choices(), Ok(choices));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn state_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let files = StateFiles::new(dir.path());
+        files.write_processes(&[]).expect("writes");
+        let mode = std::fs::metadata(dir.path().join("processes.json")).expect("exists").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_damaged_file_is_named() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        std::fs::write(dir.path().join("choices.json"), "{ not json").expect("writes");
+        let error = StateFiles::new(dir.path()).read_choices().expect_err("damaged");
+        assert!(error.starts_with(&format!("{} is damaged (", dir.path().join("choices.json").display())), "{error}");
+    }
+}

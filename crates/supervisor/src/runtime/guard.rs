@@ -1,0 +1,217 @@
+//! No orphans when the supervisor dies.
+//!
+//! On Unix every native service leads its own process group, and one small guard process
+//! (this same program, started with [`GUARD_ARGUMENT`]) is told each group over a pipe on
+//! its standard input. The supervisor holds the only write end: when the supervisor ends
+//! in any way — even SIGKILL — the kernel closes it, the guard reads end-of-file and kills
+//! every group it was told about, grandchildren included. Unlike a parent-death signal,
+//! this does not depend on which thread spawned what, and works the same on macOS.
+//! If the guard itself dies, it is started again and told the groups again.
+//!
+//! On Windows each service runs in a Job Object that kills its processes when its last
+//! handle closes, which the supervisor's death does; no guard process is needed there.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc;
+
+/// The first argument that turns this program into the guard.
+pub const GUARD_ARGUMENT: &str = "__clara-guard";
+
+#[derive(Debug)]
+enum Message {
+    Watch(i32),
+    Forget(i32),
+}
+
+/// A handle to the guard: cheap to clone, never blocks.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    messages: Option<mpsc::UnboundedSender<Message>>,
+}
+
+impl Message {
+    /// The line the guard reads.
+    #[cfg(unix)]
+    fn line(&self) -> String {
+        match self {
+            Message::Watch(group) => format!("watch {group}\n"),
+            Message::Forget(group) => format!("forget {group}\n"),
+        }
+    }
+}
+
+impl Guard {
+    /// Starts the guard process from `program` (Unix); a no-op guard elsewhere.
+    /// Must be called inside a tokio runtime.
+    pub fn start(program: &Path) -> std::io::Result<Guard> {
+        #[cfg(unix)]
+        {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            let child = unix::spawn_guard(program)?;
+            tokio::spawn(unix::keep_guard(program.to_path_buf(), child, receiver));
+            Ok(Guard {
+                messages: Some(sender),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = program;
+            Ok(Guard::none())
+        }
+    }
+
+    /// A guard that guards nothing: for tests of other parts, and platforms without one.
+    pub fn none() -> Guard {
+        Guard { messages: None }
+    }
+
+    /// From now on, kill `process_group` if the supervisor dies.
+    pub fn watch(&self, process_group: i32) {
+        self.send(Message::Watch(process_group));
+    }
+
+    /// `process_group` has ended: forget it.
+    pub fn forget(&self, process_group: i32) {
+        self.send(Message::Forget(process_group));
+    }
+
+    fn send(&self, message: Message) {
+        if let Some(messages) = &self.messages {
+            if messages.send(message).is_err() {
+                tracing::error!("the orphan guard's keeper has stopped: services may outlive a crash");
+            }
+        }
+    }
+}
+
+/// The program to start as the guard: this executable, unless told otherwise.
+pub fn default_program() -> PathBuf {
+    std::env::current_exe().unwrap_or_else(|_| PathBuf::from("clara-supervisor"))
+}
+
+/// The guard's main loop: read `watch N` / `forget N` lines until end-of-file, then kill
+/// every group still watched. Returns the process exit code.
+pub fn run() -> i32 {
+    #[cfg(unix)]
+    {
+        unix::run_guard()
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}
+
+#[cfg(unix)]
+mod unix {
+    use std::collections::BTreeSet;
+    use std::io::BufRead;
+    use std::path::{Path, PathBuf};
+    use std::process::Stdio;
+
+    use nix::sys::signal::{SigHandler, Signal, killpg, signal};
+    use nix::unistd::Pid;
+    use tokio::io::AsyncWriteExt;
+    use tokio::process::{Child, Command};
+    use tokio::sync::mpsc;
+
+    use super::{GUARD_ARGUMENT, Message};
+
+    pub fn spawn_guard(program: &Path) -> std::io::Result<Child> {
+        Command::new(program)
+            .arg(GUARD_ARGUMENT)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            // Its own group: a Ctrl-C meant for the supervisor does not reach it.
+            .process_group(0)
+            .kill_on_drop(false)
+            .spawn()
+    }
+
+    /// Owns the guard process: forwards messages, restarts it if it dies.
+    pub async fn keep_guard(program: PathBuf, mut child: Child, mut messages: mpsc::UnboundedReceiver<Message>) {
+        let mut watched = BTreeSet::new();
+        loop {
+            let message = tokio::select! {
+                message = messages.recv() => message,
+                status = child.wait() => {
+                    tracing::warn!("the orphan guard ended ({status:?}); starting it again");
+                    child = match restart(&program, &watched).await {
+                        Some(child) => child,
+                        None => return,
+                    };
+                    continue;
+                }
+            };
+            let Some(message) = message else { break };
+            match message {
+                Message::Watch(group) => watched.insert(group),
+                Message::Forget(group) => watched.remove(&group),
+            };
+            let line = message.line();
+            let written = match child.stdin.as_mut() {
+                Some(stdin) => stdin.write_all(line.as_bytes()).await.is_ok(),
+                None => false,
+            };
+            if !written {
+                child = match restart(&program, &watched).await {
+                    Some(child) => child,
+                    None => return,
+                };
+            }
+        }
+        // The manager is gone: closing the pipe tells the guard to clean up and leave.
+        drop(child.stdin.take());
+        let _ = child.wait().await;
+    }
+
+    async fn restart(program: &Path, watched: &BTreeSet<i32>) -> Option<Child> {
+        let mut child = match spawn_guard(program) {
+            Ok(child) => child,
+            Err(error) => {
+                tracing::error!("cannot restart the orphan guard ({error}): services may outlive a crash");
+                return None;
+            }
+        };
+        let lines: String = watched.iter().map(|group| format!("watch {group}\n")).collect();
+        if let Some(stdin) = child.stdin.as_mut() {
+            if stdin.write_all(lines.as_bytes()).await.is_err() {
+                tracing::error!("the restarted orphan guard does not listen");
+            }
+        }
+        Some(child)
+    }
+
+    pub fn run_guard() -> i32 {
+        // Only end-of-file on stdin ends the guard: stray signals (a `pkill` by name, a
+        // hang-up) must not leave the services unguarded.
+        for stray in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT] {
+            // SAFETY: installing SIG_IGN runs no code in signal context; this thread has
+            // not started any other thread yet.
+            if let Err(error) = unsafe { signal(stray, SigHandler::SigIgn) } {
+                eprintln!("clara guard: cannot ignore {stray}: {error}");
+            }
+        }
+        let mut watched = BTreeSet::new();
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let parsed = line.split_once(' ').and_then(|(verb, group)| Some((verb, group.parse::<i32>().ok()?)));
+            match parsed {
+                Some(("watch", group)) if group > 1 => {
+                    watched.insert(group);
+                }
+                Some(("forget", group)) => {
+                    watched.remove(&group);
+                }
+                _ => eprintln!("clara guard: ignoring {line:?}"),
+            }
+        }
+        for group in watched {
+            // A group that is gone already is what we want.
+            let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
+        }
+        0
+    }
+}

@@ -1,0 +1,100 @@
+//! How services run: native processes, external URLs, and (soon) containers, behind one
+//! interface. Everything that depends on the operating system lives in this module.
+
+mod external;
+pub mod guard;
+pub mod leftovers;
+mod ports;
+mod process;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+pub use external::ExternalRuntime;
+pub use process::ProcessRuntime;
+
+use crate::definitions::{Service, StopSignal};
+use crate::output::OutputSink;
+use crate::restart::Ending;
+
+/// A boxed future, for trait methods that return one.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Starts instances of services of one kind.
+pub trait Runtime: Send + Sync {
+    /// Starts one instance. On success the instance runs until it ends by itself or is
+    /// asked to stop through [`Instance::stop`]; either way [`Instance::exited`] reports it.
+    fn start(&self, request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>>;
+}
+
+/// What a runtime needs to start an instance.
+pub struct StartRequest {
+    /// The service's definition.
+    pub service: Arc<Service>,
+    /// Where its output goes.
+    pub output: OutputSink,
+}
+
+/// A started instance.
+pub struct Instance {
+    /// Its main process, when it has one.
+    pub pid: Option<u32>,
+    /// Its process start time (seconds since the epoch), for identity checks.
+    pub start_time: Option<u64>,
+    /// Its process group (Unix).
+    pub process_group: Option<i32>,
+    /// Send once to stop it.
+    pub stop: oneshot::Sender<StopRequest>,
+    /// Fires once when it has ended, and everything it started with it.
+    pub exited: oneshot::Receiver<ExitReport>,
+}
+
+/// How to stop an instance.
+#[derive(Debug, Clone, Copy)]
+pub struct StopRequest {
+    /// The polite request.
+    pub signal: StopSignal,
+    /// How long to wait before killing.
+    pub timeout: Duration,
+}
+
+/// How an instance ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitReport {
+    /// Exit code or signal.
+    pub ending: Ending,
+    /// It ended because it was asked to stop.
+    pub requested: bool,
+    /// It had to be killed after the stop timeout.
+    pub killed: bool,
+}
+
+/// Why an instance could not start: a sentence for people, and the technical detail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StartError {
+    /// What failed and what to do.
+    pub message: String,
+    /// The OS error or similar.
+    pub detail: Option<String>,
+}
+
+/// Fails every start with one explanation: for service kinds this build cannot run.
+pub struct UnavailableRuntime {
+    /// What to tell the user.
+    pub message: String,
+}
+
+impl Runtime for UnavailableRuntime {
+    fn start(&self, _request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
+        let error = StartError {
+            message: self.message.clone(),
+            detail: None,
+        };
+        Box::pin(async move { Err(error) })
+    }
+}

@@ -1,0 +1,366 @@
+//! Native processes: started from an argument vector (never a shell), each in its own
+//! process group (Unix) or Job Object (Windows), output drained, exit seen when it happens,
+//! stopped as a whole group.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use super::guard::Guard;
+use super::{BoxFuture, ExitReport, Instance, Runtime, StartError, StartRequest, StopRequest, leftovers, ports};
+use crate::definitions::{self, Service};
+use crate::output;
+use crate::restart::Ending;
+
+/// How long to wait for a killed group to be confirmed empty.
+const CONFIRM_EMPTY_WITHIN: Duration = Duration::from_secs(2);
+
+/// Starts native processes, each watched by the orphan guard.
+pub struct ProcessRuntime {
+    guard: Guard,
+}
+
+impl ProcessRuntime {
+    /// A runtime whose processes `guard` watches.
+    pub fn new(guard: Guard) -> Self {
+        ProcessRuntime { guard }
+    }
+}
+
+impl Runtime for ProcessRuntime {
+    fn start(&self, request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
+        let guard = self.guard.clone();
+        Box::pin(async move { start(guard, request) })
+    }
+}
+
+fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
+    let StartRequest { service, output } = request;
+    let definitions::Runtime::Process { command } = &service.runtime else {
+        return Err(StartError {
+            message: "is not a native process".into(),
+            detail: None,
+        });
+    };
+    for port in &service.ports {
+        if let Some(taken) = ports::in_use(port) {
+            return Err(StartError {
+                message: format!("cannot start: {taken}; close that program or give this service another port"),
+                detail: None,
+            });
+        }
+    }
+    if let Some(cwd) = &service.cwd {
+        if !cwd.is_dir() {
+            return Err(StartError {
+                message: format!("cannot start: its working directory {} does not exist", cwd.display()),
+                detail: None,
+            });
+        }
+    }
+    let (program, args) = command.split_first().ok_or_else(|| StartError {
+        message: "cannot start: its command is empty".into(),
+        detail: None,
+    })?;
+    let program = resolve_program(program, service.cwd.as_deref());
+    let mut child = spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
+    let pid = child.id();
+    let process_group = watch_group(&guard, &child)?;
+    let group_id = process_group.as_ref().map(ProcessGroup::id);
+    let start_time = pid.and_then(leftovers::start_time);
+    tokio::spawn(output::drain(child.stdout.take(), child.stderr.take(), output));
+    let (stop, stop_requested) = oneshot::channel();
+    let (report, exited) = oneshot::channel();
+    tokio::spawn(supervise(child, process_group, guard, stop_requested, report));
+    Ok(Instance {
+        pid,
+        start_time,
+        process_group: group_id,
+        stop,
+        exited,
+    })
+}
+
+/// A relative program path with a directory part is relative to the service's cwd.
+fn resolve_program(program: &str, cwd: Option<&Path>) -> PathBuf {
+    let path = PathBuf::from(program);
+    match cwd {
+        Some(cwd) if path.is_relative() && path.components().count() > 1 => cwd.join(path),
+        _ => path,
+    }
+}
+
+fn spawn(program: &Path, args: &[String], service: &Service) -> std::io::Result<Child> {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .envs(&service.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(false);
+    if let Some(cwd) = &service.cwd {
+        command.current_dir(cwd);
+    }
+    #[cfg(unix)]
+    command.process_group(0);
+    #[cfg(windows)]
+    command.creation_flags(windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP);
+    command.spawn()
+}
+
+fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
+    let message = match error.kind() {
+        std::io::ErrorKind::NotFound => format!("cannot start: the program {} was not found", program.display()),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("cannot start: the program {} is not executable (permission denied)", program.display())
+        }
+        _ => format!("cannot start the program {}", program.display()),
+    };
+    StartError {
+        message,
+        detail: Some(error.to_string()),
+    }
+}
+
+/// Supervises one instance until it ends, by itself or on request; then makes sure nothing
+/// of its group is left and reports how it ended.
+async fn supervise(
+    mut child: Child,
+    group: Option<ProcessGroup>,
+    guard: Guard,
+    mut stop_requested: oneshot::Receiver<StopRequest>,
+    report: oneshot::Sender<ExitReport>,
+) {
+    let (status, requested, killed) = tokio::select! {
+        status = child.wait() => (status, false, false),
+        Ok(request) = &mut stop_requested => {
+            if let Some(group) = &group {
+                group.signal(request.signal);
+            }
+            match tokio::time::timeout(request.timeout, child.wait()).await {
+                Ok(status) => (status, true, false),
+                Err(_) => {
+                    match &group {
+                        Some(group) => group.kill(),
+                        None => {
+                            let _ = child.start_kill();
+                        }
+                    }
+                    (child.wait().await, true, true)
+                }
+            }
+        }
+    };
+    if let Some(group) = group {
+        if !group.kill_and_confirm_empty(CONFIRM_EMPTY_WITHIN).await {
+            tracing::warn!("process group {} still has members after being killed", group.id());
+        }
+        guard.forget(group.id());
+    }
+    let ending = match status {
+        Ok(status) => ending_of(status),
+        Err(error) => {
+            tracing::error!("cannot learn how a process ended: {error}");
+            Ending::Code(-1)
+        }
+    };
+    // The manager may be gone (shutting down): nobody to tell then.
+    let _ = report.send(ExitReport { ending, requested, killed });
+}
+
+fn ending_of(status: std::process::ExitStatus) -> Ending {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Ending::Signal(signal);
+        }
+    }
+    Ending::Code(status.code().unwrap_or(-1))
+}
+
+fn watch_group(guard: &Guard, child: &Child) -> Result<Option<ProcessGroup>, StartError> {
+    let group = ProcessGroup::of(child).map_err(|error| StartError {
+        message: "cannot start: its processes could not be grouped for a clean stop".into(),
+        detail: Some(error.to_string()),
+    })?;
+    if let Some(group) = &group {
+        guard.watch(group.id());
+    }
+    Ok(group)
+}
+
+#[cfg(unix)]
+use unix::ProcessGroup;
+#[cfg(windows)]
+use windows::ProcessGroup;
+
+#[cfg(unix)]
+mod unix {
+    use std::time::{Duration, Instant};
+
+    use nix::errno::Errno;
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    use tokio::process::Child;
+
+    use crate::definitions::StopSignal;
+
+    /// The process group a service leads.
+    #[derive(Debug, Clone, Copy)]
+    pub struct ProcessGroup(i32);
+
+    impl ProcessGroup {
+        pub fn of(child: &Child) -> std::io::Result<Option<ProcessGroup>> {
+            Ok(child.id().map(|pid| ProcessGroup(pid as i32)))
+        }
+
+        pub fn id(&self) -> i32 {
+            self.0
+        }
+
+        pub fn signal(&self, signal: StopSignal) {
+            let signal = match signal {
+                StopSignal::Term => Signal::SIGTERM,
+                StopSignal::Int => Signal::SIGINT,
+                StopSignal::Quit => Signal::SIGQUIT,
+                StopSignal::Hup => Signal::SIGHUP,
+                StopSignal::Usr1 => Signal::SIGUSR1,
+                StopSignal::Usr2 => Signal::SIGUSR2,
+                StopSignal::Kill => Signal::SIGKILL,
+            };
+            // An empty group has nothing left to stop.
+            let _ = killpg(Pid::from_raw(self.0), signal);
+        }
+
+        pub fn kill(&self) {
+            let _ = killpg(Pid::from_raw(self.0), Signal::SIGKILL);
+        }
+
+        /// Kills whatever is left in the group and waits until the group is empty.
+        pub async fn kill_and_confirm_empty(&self, within: Duration) -> bool {
+            let deadline = Instant::now() + within;
+            loop {
+                match killpg(Pid::from_raw(self.0), Signal::SIGKILL) {
+                    Err(Errno::ESRCH) => return true,
+                    _ if Instant::now() >= deadline => return false,
+                    _ => tokio::time::sleep(Duration::from_millis(2)).await,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(windows)]
+mod windows {
+    use std::time::Duration;
+
+    use tokio::process::Child;
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+        JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
+        SetInformationJobObject, TerminateJobObject,
+    };
+
+    use crate::definitions::StopSignal;
+
+    /// A Job Object holding a service's processes; they die when it closes.
+    #[derive(Debug)]
+    pub struct ProcessGroup {
+        job: HANDLE,
+        pid: u32,
+    }
+
+    // SAFETY: a job handle may be used and closed from any thread.
+    unsafe impl Send for ProcessGroup {}
+    unsafe impl Sync for ProcessGroup {}
+
+    impl ProcessGroup {
+        pub fn of(child: &Child) -> std::io::Result<Option<ProcessGroup>> {
+            let (Some(process), Some(pid)) = (child.raw_handle(), child.id()) else {
+                return Ok(None);
+            };
+            // SAFETY: plain Win32 calls on handles we own; the structure is zero-initialised
+            // as the API allows, and its size is passed.
+            unsafe {
+                let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
+                if job.is_null() {
+                    return Err(std::io::Error::last_os_error());
+                }
+                let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = std::mem::zeroed();
+                limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                let size = std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32;
+                let configured = SetInformationJobObject(
+                    job,
+                    JobObjectExtendedLimitInformation,
+                    (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+                    size,
+                );
+                if configured == 0 || AssignProcessToJobObject(job, process as HANDLE) == 0 {
+                    let error = std::io::Error::last_os_error();
+                    CloseHandle(job);
+                    return Err(error);
+                }
+                Ok(Some(ProcessGroup { job, pid }))
+            }
+        }
+
+        pub fn id(&self) -> i32 {
+            self.pid as i32
+        }
+
+        /// Windows has no polite stop signal for arbitrary programs: the job is ended.
+        pub fn signal(&self, _signal: StopSignal) {
+            self.kill();
+        }
+
+        pub fn kill(&self) {
+            // SAFETY: the handle is ours and open until drop.
+            unsafe {
+                TerminateJobObject(self.job, 1);
+            }
+        }
+
+        pub async fn kill_and_confirm_empty(&self, _within: Duration) -> bool {
+            self.kill();
+            true
+        }
+    }
+
+    impl Drop for ProcessGroup {
+        fn drop(&mut self) {
+            // SAFETY: closing our own handle once.
+            unsafe {
+                CloseHandle(self.job);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_programs_with_a_directory_are_found_in_the_cwd() {
+        let cwd = Path::new("/opt/clara");
+        assert_eq!(resolve_program("./bin/llama-swap", Some(cwd)), PathBuf::from("/opt/clara/./bin/llama-swap"));
+        assert_eq!(resolve_program("python3", Some(cwd)), PathBuf::from("python3"));
+        assert_eq!(resolve_program("/usr/bin/env", Some(cwd)), PathBuf::from("/usr/bin/env"));
+        assert_eq!(resolve_program("./x", None), PathBuf::from("./x"));
+    }
+
+    #[test]
+    fn spawn_errors_are_sentences() {
+        let error = describe_spawn_error(
+            Path::new("/opt/clara/llama-swap"),
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(error.message, "cannot start: the program /opt/clara/llama-swap was not found");
+    }
+}
