@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
@@ -11,7 +12,10 @@ use serde_json::json;
 use clara_supervisor::catalog;
 use clara_supervisor::definitions::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
+use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::manager::{Manager, ManagerConfig};
 use clara_supervisor::platform::Platform;
+use clara_supervisor::runtime::guard;
 use clara_supervisor::selection::FeatureChoice;
 
 /// The ClaraVerse service supervisor.
@@ -39,6 +43,17 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
         format: GraphFormat,
+    },
+    /// Start every service and supervise them in the foreground until Ctrl-C or SIGTERM.
+    Up {
+        #[command(flatten)]
+        input: Input,
+        /// Print one JSON object per event on stdout instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Where state files and service logs are kept (default: $CLARA_HOME/state).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
     },
     /// Print the built-in ClaraVerse catalog, to copy and edit.
     Catalog,
@@ -77,10 +92,15 @@ fn parse_platform(text: &str) -> Result<Platform, String> {
 }
 
 fn main() -> ExitCode {
+    // This program doubles as the orphan guard of the services it starts.
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == guard::GUARD_ARGUMENT) {
+        std::process::exit(guard::run());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { input, format } => validate(&input, format),
         Command::Graph { input, format } => graph(&input, format),
+        Command::Up { input, json, state_dir } => run_up(&input, json, state_dir),
         Command::Catalog => print(catalog::TEXT),
     };
     match result {
@@ -185,6 +205,159 @@ fn graph(input: &Input, format: GraphFormat) -> Result<ExitCode, String> {
     };
     print(&text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitCode, String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLARA_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
+    runtime.block_on(up(input, json, state_dir))
+}
+
+/// `clara-supervisor up`: start everything, print every change, stop cleanly on a signal.
+async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitCode, String> {
+    let (source, options) = read(input)?;
+    let loaded = match definitions::load(&source, &options) {
+        Ok(loaded) => loaded,
+        Err(error) => return Ok(report_failure(&source, &error)),
+    };
+    print_problems(&loaded.warnings);
+    let state_dir = state_dir.unwrap_or_else(|| options.variables.clara_home().join("state"));
+    let features = input.features.as_ref().map(|_| match &options.features {
+        FeatureChoice::Only(features) => features.clone(),
+        FeatureChoice::Defaults => BTreeSet::new(),
+    });
+    let (manager, notes) = Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir))
+        .map_err(|error| error.to_string())?;
+    for note in notes.cleaned_up.iter().chain(&notes.warnings) {
+        eprintln!("note: {note}");
+    }
+    let (_, mut events) = manager.subscribe().await.map_err(|e| e.to_string())?;
+    manager.start_all().await.map_err(|e| e.to_string())?;
+    let began = Instant::now();
+    let mut signals = Signals::new()?;
+    let mut failed = false;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    show(&event, json, began)?;
+                    if matches!(event.kind, EventKind::StartupFailed { .. }) {
+                        failed = true;
+                        break;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
+                    eprintln!("warning: {skipped} events were skipped (output too slow)");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            },
+            () = signals.next() => {
+                if !json {
+                    eprintln!("stopping every service (press Ctrl-C again to quit at once)");
+                }
+                break;
+            }
+        }
+    }
+    let stopping = manager.clone();
+    let mut shutdown = tokio::spawn(async move { stopping.shutdown().await });
+    loop {
+        tokio::select! {
+            done = &mut shutdown => {
+                // Print what arrived before the manager ended.
+                while let Ok(event) = events.try_recv() {
+                    show(&event, json, began)?;
+                }
+                if let Ok(Err(error)) = done {
+                    eprintln!("warning: {error}");
+                }
+                break;
+            }
+            event = events.recv() => match event {
+                Ok(event) => show(&event, json, began)?,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {}
+            },
+            () = signals.next() => {
+                eprintln!("quitting at once: the orphan guard ends the services");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// Prints one event: a JSON line, or a line of text with the time since start-up began.
+fn show(event: &Event, json: bool, began: Instant) -> Result<(), String> {
+    let line = if json {
+        serde_json::to_string(event).map_err(|error| error.to_string())?
+    } else {
+        let at = format!("[{:>8.3}s]", began.elapsed().as_secs_f64());
+        match &event.kind {
+            EventKind::ServiceStateChanged { name, previous_state, current_state, reason } => {
+                let reason = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+                format!("{at} {name}: {previous_state} -> {current_state}{reason}")
+            }
+            EventKind::HealthChanged { name, health, detail } => {
+                let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+                format!("{at} {name}: health {health}{detail}")
+            }
+            EventKind::StartupComplete { degraded } if degraded.is_empty() => {
+                format!("{at} start-up complete: every service is running")
+            }
+            EventKind::StartupComplete { degraded } => {
+                format!("{at} start-up complete, degraded: {} failed", degraded.join(", "))
+            }
+            EventKind::StartupFailed { message, .. } => format!("{at} start-up failed: {message}"),
+        }
+    };
+    print(&format!("{line}\n")).map(drop)
+}
+
+/// SIGINT and SIGTERM (Ctrl-C on Windows), as a stream of "stop now".
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind| signal(kind).map_err(|error| format!("cannot listen for signals: {error}"));
+            Ok(Signals {
+                interrupt: listen(SignalKind::interrupt())?,
+                terminate: listen(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// `services.toml: ok: 6 services, 4 features (claraCore, ragAndTts on), 5 run, 0 warnings`

@@ -107,6 +107,16 @@ pub enum Health {
     Unhealthy,
 }
 
+impl fmt::Display for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Health::Unknown => "unknown",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ServiceState::*;

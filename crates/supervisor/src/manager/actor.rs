@@ -682,7 +682,7 @@ impl Actor {
             name,
             report.ending,
             ServiceError {
-                message: format!("{info}: see its logs"),
+                message: format!("{info} — see its logs"),
                 detail: None,
             },
         );
@@ -714,12 +714,12 @@ impl Actor {
             }
             Decision::CrashLoop { restarts, within } => {
                 slot.dependents_follow = true;
-                let message = format!(
-                    "crash loop: {} exits in {}, last {} — see the logs",
-                    restarts + 1,
-                    short(within),
-                    failure.message.trim_end_matches(": see its logs")
-                );
+                let last = match slot.status.last_exit {
+                    Some(ExitInfo { code: Some(code), .. }) => format!("last exit code {code}"),
+                    Some(ExitInfo { signal: Some(signal), .. }) => format!("last killed by signal {signal}"),
+                    _ => format!("last: {}", failure.message),
+                };
+                let message = format!("crash loop: {} exits in {}, {last} — see the logs", restarts + 1, short(within));
                 slot.status.last_error = Some(ServiceError {
                     message: message.clone(),
                     detail: failure.detail,
@@ -973,8 +973,8 @@ impl Actor {
             let slot = self.slot(name);
             match slot.state() {
                 ServiceState::Error if slot.service.critical => {
-                    let reason = slot.status.reason.clone().unwrap_or_default();
-                    let message = format!("{name} could not start: {reason}");
+                    let why = slot.status.last_error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+                    let message = format!("{name} could not start: {why}");
                     let service = name.clone();
                     self.events.emit(EventKind::StartupFailed { service, message });
                     self.stop_all();
@@ -1126,15 +1126,26 @@ async fn write_process_records(files: StateFiles, mut updates: watch::Receiver<V
     }
 }
 
-/// A duration for people: "250ms", "1.5s", "5m".
+/// A duration for people: "80ms", "1.5s", "1m 30s".
 fn short(duration: Duration) -> String {
-    let rounded = if duration >= Duration::from_secs(10) {
-        Duration::from_secs(duration.as_secs())
+    if duration < Duration::from_secs(1) {
+        format!("{}ms", duration.as_millis())
+    } else if duration < Duration::from_secs(10) {
+        format!("{:.1}s", duration.as_secs_f64())
     } else {
-        Duration::from_millis(duration.as_millis() as u64 / 100 * 100)
-    };
-    if rounded.is_zero() {
-        return "0s".to_string();
+        humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
     }
-    humantime::format_duration(rounded).to_string().replace(' ', "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(short(Duration::from_millis(83)), "83ms");
+        assert_eq!(short(Duration::from_millis(1540)), "1.5s");
+        assert_eq!(short(Duration::from_secs(90)), "1m 30s");
+        assert_eq!(short(Duration::from_secs(300)), "5m");
+    }
 }

@@ -113,7 +113,7 @@ mod unix {
     use nix::sys::signal::{SigHandler, Signal, killpg, signal};
     use nix::unistd::Pid;
     use tokio::io::AsyncWriteExt;
-    use tokio::process::{Child, Command};
+    use tokio::process::{Child, ChildStdin, Command};
     use tokio::sync::mpsc;
 
     use super::{GUARD_ARGUMENT, Message};
@@ -130,18 +130,40 @@ mod unix {
             .spawn()
     }
 
+    /// A running guard: the process, and the write end of its standard input, kept apart
+    /// because tokio closes a child's stdin when waiting on it.
+    struct Running {
+        child: Child,
+        stdin: Option<ChildStdin>,
+    }
+
+    impl Running {
+        fn new(mut child: Child) -> Running {
+            let stdin = child.stdin.take();
+            Running { child, stdin }
+        }
+
+        async fn send(&mut self, line: &str) -> bool {
+            match self.stdin.as_mut() {
+                Some(stdin) => stdin.write_all(line.as_bytes()).await.is_ok(),
+                None => false,
+            }
+        }
+    }
+
     /// Owns the guard process: forwards messages, restarts it if it dies.
-    pub async fn keep_guard(program: PathBuf, mut child: Child, mut messages: mpsc::UnboundedReceiver<Message>) {
+    pub async fn keep_guard(program: PathBuf, child: Child, mut messages: mpsc::UnboundedReceiver<Message>) {
         let mut watched = BTreeSet::new();
+        let mut guard = Running::new(child);
         loop {
             let message = tokio::select! {
                 message = messages.recv() => message,
-                status = child.wait() => {
+                status = guard.child.wait() => {
                     tracing::warn!("the orphan guard ended ({status:?}); starting it again");
-                    child = match restart(&program, &watched).await {
-                        Some(child) => child,
+                    match restart(&program, &watched).await {
+                        Some(restarted) => guard = restarted,
                         None => return,
-                    };
+                    }
                     continue;
                 }
             };
@@ -150,38 +172,33 @@ mod unix {
                 Message::Watch(group) => watched.insert(group),
                 Message::Forget(group) => watched.remove(&group),
             };
-            let line = message.line();
-            let written = match child.stdin.as_mut() {
-                Some(stdin) => stdin.write_all(line.as_bytes()).await.is_ok(),
-                None => false,
-            };
-            if !written {
-                child = match restart(&program, &watched).await {
-                    Some(child) => child,
+            if !guard.send(&message.line()).await {
+                match restart(&program, &watched).await {
+                    Some(restarted) => guard = restarted,
                     None => return,
-                };
+                }
             }
         }
         // The manager is gone: closing the pipe tells the guard to clean up and leave.
-        drop(child.stdin.take());
-        let _ = child.wait().await;
+        drop(guard.stdin.take());
+        let _ = guard.child.wait().await;
     }
 
-    async fn restart(program: &Path, watched: &BTreeSet<i32>) -> Option<Child> {
-        let mut child = match spawn_guard(program) {
-            Ok(child) => child,
+    async fn restart(program: &Path, watched: &BTreeSet<i32>) -> Option<Running> {
+        // Whatever killed the guard may still be at work: do not spin.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let mut guard = match spawn_guard(program) {
+            Ok(child) => Running::new(child),
             Err(error) => {
                 tracing::error!("cannot restart the orphan guard ({error}): services may outlive a crash");
                 return None;
             }
         };
         let lines: String = watched.iter().map(|group| format!("watch {group}\n")).collect();
-        if let Some(stdin) = child.stdin.as_mut() {
-            if stdin.write_all(lines.as_bytes()).await.is_err() {
-                tracing::error!("the restarted orphan guard does not listen");
-            }
+        if !guard.send(&lines).await {
+            tracing::error!("the restarted orphan guard does not listen");
         }
-        Some(child)
+        Some(guard)
     }
 
     pub fn run_guard() -> i32 {

@@ -1,0 +1,202 @@
+//! Shared by the integration tests: a manager on a definitions text, and waiting for
+//! events with generous timeouts (never fixed sleeps).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clara_supervisor::definitions::{self, LoadOptions, Variables};
+use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::manager::{Manager, ManagerConfig};
+use clara_supervisor::platform::Platform;
+use clara_supervisor::selection::FeatureChoice;
+use clara_supervisor::state::ServiceState;
+use tokio::sync::broadcast;
+
+/// How long any one expected event may take: generous, for slow CI machines.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The CLI binary, which also serves as the orphan guard.
+pub fn supervisor_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_clara-supervisor"))
+}
+
+/// A manager running `definitions`, with everything it writes in a temporary folder.
+pub struct Harness {
+    pub manager: Manager,
+    pub dir: tempfile::TempDir,
+    events: broadcast::Receiver<Event>,
+    /// Every event received so far.
+    pub seen: Vec<Event>,
+}
+
+/// `${DIR}` in a definitions text becomes the harness's temporary folder.
+pub fn definitions(text: &str, dir: &Path) -> clara_supervisor::definitions::Definitions {
+    let options = LoadOptions {
+        platform: Platform::current(),
+        variables: Variables::new(
+            [
+                ("DIR".to_string(), dir.display().to_string()),
+                ("PATH".to_string(), std::env::var("PATH").unwrap_or_default()),
+            ],
+            dir.join("home"),
+        ),
+        features: FeatureChoice::Defaults,
+    };
+    match definitions::load(&SourceFile::new("test.toml", text), &options) {
+        Ok(loaded) => loaded.definitions,
+        Err(error) => panic!("test definitions are invalid: {:#?}", error.errors),
+    }
+}
+
+impl Harness {
+    /// Starts a manager (not the services) on `text`.
+    pub async fn new(text: &str) -> Harness {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        Harness::in_dir(text, dir, None).await
+    }
+
+    /// Starts a manager on `text` in `dir`, with `features` if given.
+    pub async fn in_dir(text: &str, dir: tempfile::TempDir, features: Option<BTreeSet<String>>) -> Harness {
+        let definitions = definitions(text, dir.path());
+        let mut config = ManagerConfig::new(dir.path().join("state"));
+        config.guard_program = Some(supervisor_binary());
+        config.retry_after_giving_up = Duration::from_secs(3600);
+        let (manager, _notes) = Manager::start(definitions, features, config).expect("the manager starts");
+        let (_, events) = manager.subscribe().await.expect("subscribes");
+        Harness {
+            manager,
+            dir,
+            events,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Starts the manager and all services.
+    pub async fn up(text: &str) -> Harness {
+        let harness = Harness::new(text).await;
+        harness.manager.start_all().await.expect("starts");
+        harness
+    }
+
+    /// A path inside the temporary folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Waits for the first new event matching `wanted`, and returns it.
+    pub async fn wait_for(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let event = match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(event)) => event,
+                Ok(Err(error)) => panic!("the event stream failed ({error}) while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}; events so far:\n{}", self.history()),
+            };
+            self.seen.push(event.clone());
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+
+    /// Waits until `name` enters `state`; returns the reason given.
+    pub async fn wait_state(&mut self, name: &str, state: ServiceState) -> Option<String> {
+        let event = self
+            .wait_for(&format!("{name} to become {state}"), |event| {
+                matches!(&event.kind, EventKind::ServiceStateChanged { name: n, current_state, .. }
+                    if n == name && *current_state == state)
+            })
+            .await;
+        match event.kind {
+            EventKind::ServiceStateChanged { reason, .. } => reason,
+            _ => None,
+        }
+    }
+
+    /// Waits for the end of the start-up; returns the event.
+    pub async fn wait_startup(&mut self) -> EventKind {
+        self.wait_for("the start-up to end", |event| {
+            matches!(event.kind, EventKind::StartupComplete { .. } | EventKind::StartupFailed { .. })
+        })
+        .await
+        .kind
+    }
+
+    /// The state changes seen so far, as `name: from -> to` lines.
+    pub fn history(&self) -> String {
+        self.seen
+            .iter()
+            .map(|event| match &event.kind {
+                EventKind::ServiceStateChanged { name, previous_state, current_state, reason } => {
+                    format!("  {name}: {previous_state} -> {current_state} {reason:?}\n")
+                }
+                other => format!("  {other:?}\n"),
+            })
+            .collect()
+    }
+
+    /// The position in `seen` of the first change of `name` into `state`.
+    pub fn position(&self, name: &str, state: ServiceState) -> usize {
+        self.seen
+            .iter()
+            .position(|event| {
+                matches!(&event.kind, EventKind::ServiceStateChanged { name: n, current_state, .. }
+                    if n == name && *current_state == state)
+            })
+            .unwrap_or_else(|| panic!("{name} never became {state}:\n{}", self.history()))
+    }
+
+    /// Takes every event already delivered into `seen`.
+    pub fn collect(&mut self) {
+        while let Ok(event) = self.events.try_recv() {
+            self.seen.push(event);
+        }
+    }
+
+    /// Stops everything and ends the manager.
+    pub async fn shutdown(&mut self) {
+        tokio::time::timeout(PATIENCE, self.manager.shutdown())
+            .await
+            .expect("shuts down in time")
+            .expect("shuts down");
+        self.collect();
+    }
+}
+
+/// Whether a process with this pid exists (and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Waits until `condition` holds, checking every 10 ms, for at most `limit`.
+pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    condition()
+}
+
+/// Reads a pid written by a test service into a file, waiting for it to appear.
+pub async fn read_pid(path: &Path) -> u32 {
+    let mut pid = None;
+    let found = eventually(PATIENCE, || {
+        pid = std::fs::read_to_string(path).ok().and_then(|text| text.trim().parse().ok());
+        pid.is_some()
+    })
+    .await;
+    assert!(found, "{} never held a pid", path.display());
+    pid.unwrap_or_default()
+}
