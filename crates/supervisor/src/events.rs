@@ -27,7 +27,11 @@ pub struct Event {
 
 /// The kinds of event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "event",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum EventKind {
     /// A service moved from one state to another.
     ServiceStateChanged {
@@ -149,7 +153,9 @@ mod tests {
         for _ in 0..3 {
             bus.emit(EventKind::StartupComplete { degraded: vec![] });
         }
-        let seqs: Vec<u64> = (0..3).map(|_| receiver.try_recv().expect("an event").seq).collect();
+        let seqs: Vec<u64> = (0..3)
+            .map(|_| receiver.try_recv().expect("an event").seq)
+            .collect();
         assert_eq!(seqs, [1, 2, 3]);
         assert_eq!(bus.seq(), 3);
     }

@@ -53,14 +53,22 @@ impl Prober {
     pub async fn probe(&self, probe: &Probe, timeout: Duration) -> Result<(), String> {
         match tokio::time::timeout(timeout, self.probe_untimed(probe)).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no answer within {}", humantime::format_duration(timeout))),
+            Err(_) => Err(format!(
+                "no answer within {}",
+                humantime::format_duration(timeout)
+            )),
         }
     }
 
     async fn probe_untimed(&self, probe: &Probe) -> Result<(), String> {
         match probe {
             Probe::Http { url, status, body } => {
-                let response = self.http.get(url).send().await.map_err(|error| describe_http_error(url, &error))?;
+                let response = self
+                    .http
+                    .get(url)
+                    .send()
+                    .await
+                    .map_err(|error| describe_http_error(url, &error))?;
                 let code = response.status().as_u16();
                 let status_ok = match status {
                     Some(expected) => code == *expected,
@@ -70,7 +78,10 @@ impl Prober {
                     return Err(format!("{url} answered HTTP {code}"));
                 }
                 if let Some(expected) = body {
-                    let text = response.text().await.map_err(|error| format!("{url}: {error}"))?;
+                    let text = response
+                        .text()
+                        .await
+                        .map_err(|error| format!("{url}: {error}"))?;
                     if !text.contains(expected.as_str()) {
                         return Err(format!("{url} answered without \"{expected}\" in its body"));
                     }
@@ -93,16 +104,31 @@ impl Prober {
                 if output.status.success() {
                     return Ok(());
                 }
-                let said = String::from_utf8_lossy(if output.stderr.is_empty() { &output.stdout } else { &output.stderr })
-                    .lines()
-                    .last()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string();
-                let status = output.status.code().map_or("was killed".to_string(), |code| format!("exited with code {code}"));
-                Err(if said.is_empty() { format!("{program} {status}") } else { format!("{program} {status}: {said}") })
+                let said = String::from_utf8_lossy(if output.stderr.is_empty() {
+                    &output.stdout
+                } else {
+                    &output.stderr
+                })
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+                let status = output
+                    .status
+                    .code()
+                    .map_or("was killed".to_string(), |code| {
+                        format!("exited with code {code}")
+                    });
+                Err(if said.is_empty() {
+                    format!("{program} {status}")
+                } else {
+                    format!("{program} {status}: {said}")
+                })
             }
-            Probe::Log { pattern } => Err(format!("a log probe (\"{pattern}\") is matched on output, not polled")),
+            Probe::Log { pattern } => Err(format!(
+                "a log probe (\"{pattern}\") is matched on output, not polled"
+            )),
         }
     }
 
@@ -124,7 +150,9 @@ impl Prober {
             let outcome = match ready {
                 Ok(Ok(())) => ProbeReport::Ready,
                 Ok(Err(_)) => return,
-                Err(_) => ProbeReport::NotReadyInTime(format!("no output line matched \"{pattern}\"")),
+                Err(_) => {
+                    ProbeReport::NotReadyInTime(format!("no output line matched \"{pattern}\""))
+                }
             };
             report(outcome);
             return;
@@ -200,36 +228,66 @@ mod tests {
     #[test]
     fn readiness_is_probed_fast_then_slower() {
         assert_eq!(readiness_delay(Duration::ZERO), Duration::from_millis(10));
-        assert_eq!(readiness_delay(Duration::from_millis(1999)), Duration::from_millis(10));
-        assert_eq!(readiness_delay(Duration::from_secs(3)), Duration::from_millis(300));
-        assert_eq!(readiness_delay(Duration::from_secs(60)), Duration::from_secs(1));
+        assert_eq!(
+            readiness_delay(Duration::from_millis(1999)),
+            Duration::from_millis(10)
+        );
+        assert_eq!(
+            readiness_delay(Duration::from_secs(3)),
+            Duration::from_millis(300)
+        );
+        assert_eq!(
+            readiness_delay(Duration::from_secs(60)),
+            Duration::from_secs(1)
+        );
     }
 
     #[tokio::test]
     async fn tcp_probe_against_a_real_socket() {
         let prober = Prober::new();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
         let address = listener.local_addr().expect("has an address").to_string();
-        let probe = Probe::Tcp { address: address.clone() };
+        let probe = Probe::Tcp {
+            address: address.clone(),
+        };
         assert_eq!(prober.probe(&probe, Duration::from_secs(5)).await, Ok(()));
         drop(listener);
-        let error = prober.probe(&probe, Duration::from_secs(5)).await.expect_err("closed port");
-        assert!(error.starts_with(&format!("cannot connect to {address}: ")), "{error}");
+        let error = prober
+            .probe(&probe, Duration::from_secs(5))
+            .await
+            .expect_err("closed port");
+        assert!(
+            error.starts_with(&format!("cannot connect to {address}: ")),
+            "{error}"
+        );
     }
 
     #[tokio::test]
     async fn exec_probe_reports_the_exit_and_last_words() {
         let prober = Prober::new();
-        let ok = Probe::Exec { command: vec!["true".into()] };
+        let ok = Probe::Exec {
+            command: vec!["true".into()],
+        };
         assert_eq!(prober.probe(&ok, Duration::from_secs(5)).await, Ok(()));
         let failing = Probe::Exec {
-            command: vec!["sh".into(), "-c".into(), "echo first >&2; echo not ready yet >&2; exit 3".into()],
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo first >&2; echo not ready yet >&2; exit 3".into(),
+            ],
         };
         assert_eq!(
             prober.probe(&failing, Duration::from_secs(5)).await,
             Err("sh exited with code 3: not ready yet".to_string())
         );
-        let slow = Probe::Exec { command: vec!["sleep".into(), "5".into()] };
-        assert_eq!(prober.probe(&slow, Duration::from_millis(50)).await, Err("no answer within 50ms".to_string()));
+        let slow = Probe::Exec {
+            command: vec!["sleep".into(), "5".into()],
+        };
+        assert_eq!(
+            prober.probe(&slow, Duration::from_millis(50)).await,
+            Err("no answer within 50ms".to_string())
+        );
     }
 }

@@ -93,14 +93,21 @@ fn parse_platform(text: &str) -> Result<Platform, String> {
 
 fn main() -> ExitCode {
     // This program doubles as the orphan guard of the services it starts.
-    if std::env::args_os().nth(1).is_some_and(|arg| arg == guard::GUARD_ARGUMENT) {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == guard::GUARD_ARGUMENT)
+    {
         std::process::exit(guard::run());
     }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { input, format } => validate(&input, format),
         Command::Graph { input, format } => graph(&input, format),
-        Command::Up { input, json, state_dir } => run_up(&input, json, state_dir),
+        Command::Up {
+            input,
+            json,
+            state_dir,
+        } => run_up(&input, json, state_dir),
         Command::Catalog => print(catalog::TEXT),
     };
     match result {
@@ -211,7 +218,8 @@ fn run_up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitC
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CLARA_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CLARA_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -234,8 +242,9 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
         FeatureChoice::Only(features) => features.clone(),
         FeatureChoice::Defaults => BTreeSet::new(),
     });
-    let (manager, notes) = Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir))
-        .map_err(|error| error.to_string())?;
+    let (manager, notes) =
+        Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir))
+            .map_err(|error| error.to_string())?;
     for note in notes.cleaned_up.iter().chain(&notes.warnings) {
         eprintln!("note: {note}");
     }
@@ -292,7 +301,11 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Prints one event: a JSON line, or a line of text with the time since start-up began.
@@ -302,19 +315,37 @@ fn show(event: &Event, json: bool, began: Instant) -> Result<(), String> {
     } else {
         let at = format!("[{:>8.3}s]", began.elapsed().as_secs_f64());
         match &event.kind {
-            EventKind::ServiceStateChanged { name, previous_state, current_state, reason } => {
-                let reason = reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+            EventKind::ServiceStateChanged {
+                name,
+                previous_state,
+                current_state,
+                reason,
+            } => {
+                let reason = reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
                 format!("{at} {name}: {previous_state} -> {current_state}{reason}")
             }
-            EventKind::HealthChanged { name, health, detail } => {
-                let detail = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+            EventKind::HealthChanged {
+                name,
+                health,
+                detail,
+            } => {
+                let detail = detail
+                    .as_ref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
                 format!("{at} {name}: health {health}{detail}")
             }
             EventKind::StartupComplete { degraded } if degraded.is_empty() => {
                 format!("{at} start-up complete: every service is running")
             }
             EventKind::StartupComplete { degraded } => {
-                format!("{at} start-up complete, degraded: {} failed", degraded.join(", "))
+                format!(
+                    "{at} start-up complete, degraded: {} failed",
+                    degraded.join(", ")
+                )
             }
             EventKind::StartupFailed { message, .. } => format!("{at} start-up failed: {message}"),
         }
@@ -335,7 +366,8 @@ impl Signals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let listen = |kind| signal(kind).map_err(|error| format!("cannot listen for signals: {error}"));
+            let listen =
+                |kind| signal(kind).map_err(|error| format!("cannot listen for signals: {error}"));
             Ok(Signals {
                 interrupt: listen(SignalKind::interrupt())?,
                 terminate: listen(SignalKind::terminate())?,

@@ -57,7 +57,9 @@ impl LogBuffer {
 
     fn lock(&self) -> MutexGuard<'_, VecDeque<LogLine>> {
         // A panic while holding the lock leaves whole lines behind: the data is still good.
-        self.lines.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.lines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a line, dropping the oldest when full.
@@ -74,7 +76,11 @@ impl LogBuffer {
     /// The last `count` lines, oldest first.
     pub fn recent(&self, count: usize) -> Vec<LogLine> {
         let lines = self.lock();
-        lines.iter().skip(lines.len().saturating_sub(count)).cloned().collect()
+        lines
+            .iter()
+            .skip(lines.len().saturating_sub(count))
+            .cloned()
+            .collect()
     }
 
     /// New lines from now on.
@@ -145,7 +151,10 @@ impl LogFile {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(&self.path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
         self.writer = BufWriter::new(file);
         self.size = 0;
         Ok(())
@@ -187,7 +196,8 @@ impl LineSplitter {
             return;
         }
         let room = MAX_LINE - self.partial.len();
-        self.partial.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.partial
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
         self.overflow = bytes.len() > room;
     }
 
@@ -228,7 +238,9 @@ where
                 }
             }
             Ok(count) => {
-                sink.buffer.total_bytes.fetch_add(count as u64, Ordering::Relaxed);
+                sink.buffer
+                    .total_bytes
+                    .fetch_add(count as u64, Ordering::Relaxed);
                 if let Some(file) = &mut sink.file {
                     if let Err(error) = file.write(&chunk[..count]) {
                         tracing::warn!("cannot write a service log, it goes on without: {error}");
@@ -245,7 +257,10 @@ where
     }
 }
 
-async fn read_from<R: AsyncRead + Unpin>(reader: &mut Option<R>, chunk: &mut [u8]) -> io::Result<usize> {
+async fn read_from<R: AsyncRead + Unpin>(
+    reader: &mut Option<R>,
+    chunk: &mut [u8],
+) -> io::Result<usize> {
     match reader {
         Some(reader) => reader.read(chunk).await,
         None => Ok(0),
@@ -254,7 +269,10 @@ async fn read_from<R: AsyncRead + Unpin>(reader: &mut Option<R>, chunk: &mut [u8
 
 fn record(sink: &mut OutputSink, stream: Stream, line: &[u8]) {
     let text = String::from_utf8_lossy(line).into_owned();
-    let matched = sink.ready_when.as_ref().is_some_and(|(pattern, _)| pattern.is_match(&text));
+    let matched = sink
+        .ready_when
+        .as_ref()
+        .is_some_and(|(pattern, _)| pattern.is_match(&text));
     if matched {
         if let Some((_, ready)) = sink.ready_when.take() {
             // The prober may have stopped waiting: nothing to tell then.
@@ -272,7 +290,9 @@ mod tests {
         let mut splitter = LineSplitter::default();
         let mut lines = Vec::new();
         for chunk in chunks {
-            splitter.feed(chunk, |line| lines.push(String::from_utf8_lossy(line).into_owned()));
+            splitter.feed(chunk, |line| {
+                lines.push(String::from_utf8_lossy(line).into_owned())
+            });
         }
         splitter.finish(|line| lines.push(String::from_utf8_lossy(line).into_owned()));
         lines
@@ -296,7 +316,10 @@ mod tests {
     fn the_ring_buffer_keeps_the_newest_lines() {
         let buffer = LogBuffer::new(3);
         for i in 0..5 {
-            buffer.push(LogLine { stream: Stream::Stdout, text: i.to_string() });
+            buffer.push(LogLine {
+                stream: Stream::Stdout,
+                text: i.to_string(),
+            });
         }
         let texts: Vec<String> = buffer.recent(10).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, ["2", "3", "4"]);

@@ -32,8 +32,8 @@ pub struct ProcessRecord {
     pub pid: u32,
     /// Its process group (Unix), the same as `pid`: each service leads its own group.
     pub process_group: Option<i32>,
-    /// When it started, in seconds since the Unix epoch, as the OS reports it: with the pid,
-    /// the identity that is checked before anything is killed.
+    /// When it started (see `runtime::leftovers::start_time`): with the pid, the identity
+    /// that is checked before anything is killed.
     pub start_time: u64,
 }
 
@@ -104,7 +104,10 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -141,7 +144,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary folder");
         let files = StateFiles::new(dir.path());
         files.write_processes(&[]).expect("writes");
-        let mode = std::fs::metadata(dir.path().join("processes.json")).expect("exists").permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("processes.json"))
+            .expect("exists")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -149,7 +155,15 @@ mod tests {
     fn a_damaged_file_is_named() {
         let dir = tempfile::tempdir().expect("temporary folder");
         std::fs::write(dir.path().join("choices.json"), "{ not json").expect("writes");
-        let error = StateFiles::new(dir.path()).read_choices().expect_err("damaged");
-        assert!(error.starts_with(&format!("{} is damaged (", dir.path().join("choices.json").display())), "{error}");
+        let error = StateFiles::new(dir.path())
+            .read_choices()
+            .expect_err("damaged");
+        assert!(
+            error.starts_with(&format!(
+                "{} is damaged (",
+                dir.path().join("choices.json").display()
+            )),
+            "{error}"
+        );
     }
 }

@@ -82,7 +82,10 @@ impl RestartTracker {
             }
         }
         if self.recent.len() >= self.policy.max_restarts as usize {
-            let within = self.recent.front().map_or(Duration::ZERO, |&first| now.duration_since(first));
+            let within = self
+                .recent
+                .front()
+                .map_or(Duration::ZERO, |&first| now.duration_since(first));
             let restarts = self.recent.len();
             self.recent.clear();
             self.consecutive = 0;
@@ -145,10 +148,19 @@ mod tests {
         assert_eq!(never.decide(Ending::Code(1), now), Decision::Stay);
         let mut on_failure = RestartTracker::new(policy(RestartMode::OnFailure));
         assert_eq!(on_failure.decide(Ending::Code(0), now), Decision::Stay);
-        assert!(matches!(on_failure.decide(Ending::Signal(9), now), Decision::RestartAfter(_)));
-        assert!(matches!(on_failure.decide(Ending::Unhealthy, now), Decision::RestartAfter(_)));
+        assert!(matches!(
+            on_failure.decide(Ending::Signal(9), now),
+            Decision::RestartAfter(_)
+        ));
+        assert!(matches!(
+            on_failure.decide(Ending::Unhealthy, now),
+            Decision::RestartAfter(_)
+        ));
         let mut always = RestartTracker::new(policy(RestartMode::Always));
-        assert!(matches!(always.decide(Ending::Code(0), now), Decision::RestartAfter(_)));
+        assert!(matches!(
+            always.decide(Ending::Code(0), now),
+            Decision::RestartAfter(_)
+        ));
     }
 
     #[test]
@@ -158,11 +170,16 @@ mod tests {
             ..policy(RestartMode::Always)
         });
         let now = Instant::now();
-        let delays: Vec<Duration> = (0..6).map(|_| delay(tracker.decide(Ending::Code(1), now))).collect();
+        let delays: Vec<Duration> = (0..6)
+            .map(|_| delay(tracker.decide(Ending::Code(1), now)))
+            .collect();
         let expected_ms = [100.0, 200.0, 400.0, 800.0, 1000.0, 1000.0];
         for (delay, expected) in delays.iter().zip(expected_ms) {
             let ms = delay.as_secs_f64() * 1000.0;
-            assert!(ms >= expected * 0.8 - 1e-6 && ms <= expected.min(1000.0) * 1.2 + 1e-6, "{ms} vs {expected}");
+            assert!(
+                ms >= expected * 0.8 - 1e-6 && ms <= expected.min(1000.0) * 1.2 + 1e-6,
+                "{ms} vs {expected}"
+            );
             assert!(*delay <= Duration::from_secs(1), "never above max_backoff");
         }
     }
@@ -173,7 +190,10 @@ mod tests {
             backoff: Duration::ZERO,
             ..policy(RestartMode::Always)
         });
-        assert_eq!(tracker.decide(Ending::Code(1), Instant::now()), Decision::RestartAfter(Duration::ZERO));
+        assert_eq!(
+            tracker.decide(Ending::Code(1), Instant::now()),
+            Decision::RestartAfter(Duration::ZERO)
+        );
     }
 
     #[test]
@@ -183,9 +203,15 @@ mod tests {
         tracker.decide(Ending::Code(1), now);
         tracker.decide(Ending::Code(1), now);
         tracker.ran_for(Duration::from_millis(500));
-        assert!(delay(tracker.decide(Ending::Code(1), now)) >= Duration::from_millis(320), "not stable yet");
+        assert!(
+            delay(tracker.decide(Ending::Code(1), now)) >= Duration::from_millis(320),
+            "not stable yet"
+        );
         tracker.ran_for(Duration::from_secs(1));
-        assert!(delay(tracker.decide(Ending::Code(1), now + Duration::from_secs(61))) <= Duration::from_millis(120));
+        assert!(
+            delay(tracker.decide(Ending::Code(1), now + Duration::from_secs(61)))
+                <= Duration::from_millis(120)
+        );
     }
 
     #[test]
@@ -200,10 +226,16 @@ mod tests {
         }
         assert_eq!(
             tracker.decide(Ending::Code(1), start + Duration::from_secs(30)),
-            Decision::CrashLoop { restarts: 3, within: Duration::from_secs(30) }
+            Decision::CrashLoop {
+                restarts: 3,
+                within: Duration::from_secs(30)
+            }
         );
         // After giving up, the history starts again.
-        assert!(matches!(tracker.decide(Ending::Code(1), start + Duration::from_secs(31)), Decision::RestartAfter(_)));
+        assert!(matches!(
+            tracker.decide(Ending::Code(1), start + Duration::from_secs(31)),
+            Decision::RestartAfter(_)
+        ));
     }
 
     #[test]

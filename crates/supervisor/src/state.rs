@@ -124,7 +124,10 @@ mod tests {
 
     #[test]
     fn the_normal_life_of_a_service_is_allowed() {
-        let life = [Stopped, Waiting, Starting, Running, Unhealthy, Restarting, Starting, Running, Stopping, Stopped];
+        let life = [
+            Stopped, Waiting, Starting, Running, Unhealthy, Restarting, Starting, Running,
+            Stopping, Stopped,
+        ];
         for pair in life.windows(2) {
             assert!(pair[0].can_become(pair[1]), "{} -> {}", pair[0], pair[1]);
         }
@@ -156,8 +159,14 @@ mod tests {
     #[test]
     fn every_state_can_be_left_and_reached() {
         for state in ServiceState::ALL {
-            assert!(ServiceState::ALL.iter().any(|&next| state.can_become(next)), "{state} is a dead end");
-            assert!(ServiceState::ALL.iter().any(|&prev| prev.can_become(state)), "{state} is unreachable");
+            assert!(
+                ServiceState::ALL.iter().any(|&next| state.can_become(next)),
+                "{state} is a dead end"
+            );
+            assert!(
+                ServiceState::ALL.iter().any(|&prev| prev.can_become(state)),
+                "{state} is unreachable"
+            );
         }
     }
 

@@ -82,7 +82,12 @@ pub struct ServiceStatus {
 
 impl ServiceStatus {
     /// A new status for a service that has not started.
-    pub fn new(name: &str, description: Option<String>, critical: bool, state: ServiceState) -> Self {
+    pub fn new(
+        name: &str,
+        description: Option<String>,
+        critical: bool,
+        state: ServiceState,
+    ) -> Self {
         ServiceStatus {
             name: name.to_string(),
             description,
@@ -116,8 +121,29 @@ mod tests {
 
     #[test]
     fn exits_are_described_in_words() {
-        assert_eq!(ExitInfo { code: Some(1), signal: None }.describe(), "exited with code 1");
-        assert_eq!(ExitInfo { code: None, signal: Some(9) }.describe(), "was killed by signal 9 (SIGKILL)");
-        assert_eq!(ExitInfo { code: None, signal: Some(42) }.describe(), "was killed by signal 42");
+        assert_eq!(
+            ExitInfo {
+                code: Some(1),
+                signal: None
+            }
+            .describe(),
+            "exited with code 1"
+        );
+        assert_eq!(
+            ExitInfo {
+                code: None,
+                signal: Some(9)
+            }
+            .describe(),
+            "was killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(
+            ExitInfo {
+                code: None,
+                signal: Some(42)
+            }
+            .describe(),
+            "was killed by signal 42"
+        );
     }
 }

@@ -37,21 +37,44 @@ depends_on = ["a", "b"]
 "#,
     )
     .await;
-    assert_eq!(h.wait_startup().await, EventKind::StartupComplete { degraded: vec![] });
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
     // a and b start together, before either is ready; c waits for both.
     let a_starting = h.position("a", ServiceState::Starting);
     let b_starting = h.position("b", ServiceState::Starting);
-    let first_ready = h.position("a", ServiceState::Running).min(h.position("b", ServiceState::Running));
-    let last_ready = h.position("a", ServiceState::Running).max(h.position("b", ServiceState::Running));
-    assert!(a_starting < first_ready && b_starting < first_ready, "{}", h.history());
+    let first_ready = h
+        .position("a", ServiceState::Running)
+        .min(h.position("b", ServiceState::Running));
+    let last_ready = h
+        .position("a", ServiceState::Running)
+        .max(h.position("b", ServiceState::Running));
+    assert!(
+        a_starting < first_ready && b_starting < first_ready,
+        "{}",
+        h.history()
+    );
     assert!(h.position("c", ServiceState::Waiting) < first_ready);
-    assert!(last_ready < h.position("c", ServiceState::Starting), "{}", h.history());
+    assert!(
+        last_ready < h.position("c", ServiceState::Starting),
+        "{}",
+        h.history()
+    );
 
     h.manager.stop_all().await.expect("stops");
     h.collect();
     let c_stopped = h.position("c", ServiceState::Stopped);
-    assert!(c_stopped < h.position("a", ServiceState::Stopping), "{}", h.history());
-    assert!(c_stopped < h.position("b", ServiceState::Stopping), "{}", h.history());
+    assert!(
+        c_stopped < h.position("a", ServiceState::Stopping),
+        "{}",
+        h.history()
+    );
+    assert!(
+        c_stopped < h.position("b", ServiceState::Stopping),
+        "{}",
+        h.history()
+    );
     h.shutdown().await;
 }
 
@@ -74,10 +97,17 @@ health = {{ exec = ["test", "-f", "${{DIR}}/flag"], interval = "1s", timeout = "
 "#
     );
     let mut h = Harness::up(&text).await;
-    assert_eq!(h.wait_startup().await, EventKind::StartupComplete { degraded: vec![] });
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
     let statuses = h.manager.status().await.expect("status");
     for status in &statuses {
-        assert_eq!((status.state, status.health), (ServiceState::Running, Health::Healthy), "{status:?}");
+        assert_eq!(
+            (status.state, status.health),
+            (ServiceState::Running, Health::Healthy),
+            "{status:?}"
+        );
         assert!(status.pid.is_some());
     }
     h.shutdown().await;
@@ -99,7 +129,10 @@ restart = "never"
     assert_eq!(reason.as_deref(), Some("did not become ready within 1.5s"));
     let status = h.manager.status().await.expect("status").remove(0);
     let error = status.last_error.expect("an error");
-    assert_eq!(error.detail.as_deref(), Some(format!("http://127.0.0.1:{port}/missing answered HTTP 404").as_str()));
+    assert_eq!(
+        error.detail.as_deref(),
+        Some(format!("http://127.0.0.1:{port}/missing answered HTTP 404").as_str())
+    );
     h.shutdown().await;
 }
 
@@ -113,16 +146,24 @@ restart = { policy = "on-failure", max_restarts = 3, window = "1m", backoff = "5
 "#,
     )
     .await;
-    let reason = h.wait_state("crashy", ServiceState::Error).await.expect("a reason");
+    let reason = h
+        .wait_state("crashy", ServiceState::Error)
+        .await
+        .expect("a reason");
     assert!(
-        reason.starts_with("crash loop: 4 exits in ") && reason.ends_with(", last exit code 1 — see the logs; trying again in 1h"),
+        reason.starts_with("crash loop: 4 exits in ")
+            && reason.ends_with(", last exit code 1 — see the logs; trying again in 1h"),
         "{reason}"
     );
     let delays: Vec<String> = h
         .seen
         .iter()
         .filter_map(|event| match &event.kind {
-            EventKind::ServiceStateChanged { current_state: ServiceState::Restarting, reason, .. } => reason.clone(),
+            EventKind::ServiceStateChanged {
+                current_state: ServiceState::Restarting,
+                reason,
+                ..
+            } => reason.clone(),
             _ => None,
         })
         .collect();
@@ -163,8 +204,14 @@ restart = { policy = "on-failure", backoff = "10ms" }
     let reason = h.wait_state("app", ServiceState::Unhealthy).await;
     assert_eq!(reason.as_deref(), Some("test exited with code 1"));
     h.wait_state("app", ServiceState::Stopping).await;
-    let reason = h.wait_state("app", ServiceState::Restarting).await.expect("a reason");
-    assert!(reason.starts_with("stopped passing its health check; restarting in "), "{reason}");
+    let reason = h
+        .wait_state("app", ServiceState::Restarting)
+        .await
+        .expect("a reason");
+    assert!(
+        reason.starts_with("stopped passing its health check; restarting in "),
+        "{reason}"
+    );
     h.wait_state("app", ServiceState::Running).await;
     let health: Vec<Health> = h
         .seen
@@ -174,7 +221,15 @@ restart = { policy = "on-failure", backoff = "10ms" }
             _ => None,
         })
         .collect();
-    assert_eq!(health, [Health::Healthy, Health::Unhealthy, Health::Unknown, Health::Healthy]);
+    assert_eq!(
+        health,
+        [
+            Health::Healthy,
+            Health::Unhealthy,
+            Health::Unknown,
+            Health::Healthy
+        ]
+    );
     h.shutdown().await;
 }
 
@@ -198,16 +253,30 @@ depends_on = { db = "started" }
     .await;
     h.wait_startup().await;
     let db = read_pid(&h.path("db.pid")).await;
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(db as i32), nix::sys::signal::Signal::SIGKILL).expect("kills");
-    let reason = h.wait_state("db", ServiceState::Restarting).await.expect("a reason");
-    assert!(reason.starts_with("was killed by signal 9 (SIGKILL) — see its logs; restarting in"), "{reason}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(db as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kills");
+    let reason = h
+        .wait_state("db", ServiceState::Restarting)
+        .await
+        .expect("a reason");
+    assert!(
+        reason.starts_with("was killed by signal 9 (SIGKILL) — see its logs; restarting in"),
+        "{reason}"
+    );
     h.wait_state("db", ServiceState::Running).await;
     h.wait_state("api", ServiceState::Stopping).await;
     h.wait_state("api", ServiceState::Running).await;
     let db_back = h.seen.iter().rposition(|e| matches!(&e.kind,
         EventKind::ServiceStateChanged { name, current_state: ServiceState::Running, .. } if name == "db"));
     let api_stops = h.position("api", ServiceState::Stopping);
-    assert!(db_back < Some(api_stops), "api restarts after db is back:\n{}", h.history());
+    assert!(
+        db_back < Some(api_stops),
+        "api restarts after db is back:\n{}",
+        h.history()
+    );
     assert!(
         !h.seen.iter().any(|e| matches!(&e.kind,
             EventKind::ServiceStateChanged { name, current_state: ServiceState::Stopping, .. } if name == "other")),
@@ -268,12 +337,27 @@ command = ["sleep", "600"]
         }
     );
     let statuses = h.manager.status().await.expect("status");
-    let find = |name: &str| statuses.iter().find(|s| s.name == name).expect("known service").clone();
-    assert_eq!(find("broken").reason.as_deref(), Some("exited with code 2 — see its logs"));
-    assert_eq!(find("needs-broken").reason.as_deref(), Some("dependency broken failed"));
+    let find = |name: &str| {
+        statuses
+            .iter()
+            .find(|s| s.name == name)
+            .expect("known service")
+            .clone()
+    };
+    assert_eq!(
+        find("broken").reason.as_deref(),
+        Some("exited with code 2 — see its logs")
+    );
+    assert_eq!(
+        find("needs-broken").reason.as_deref(),
+        Some("dependency broken failed")
+    );
     assert_eq!(find("independent").state, ServiceState::Running);
     // A dependent waits (naming what it waits for) while its dependency is still trying.
-    assert!(h.history().contains("needs-broken: stopped -> waiting Some(\"waiting for broken to be ready\")"));
+    assert!(
+        h.history()
+            .contains("needs-broken: stopped -> waiting Some(\"waiting for broken to be ready\")")
+    );
     h.shutdown().await;
 }
 
@@ -293,10 +377,18 @@ depends_on = { db = "started" }
     h.wait_startup().await;
     let stopping = h.manager.stop_service("db").await.expect("stops");
     assert_eq!(stopping, ["api", "db"]);
-    assert_eq!(h.wait_state("db", ServiceState::Stopped).await.as_deref(), Some("stopped by the user"));
+    assert_eq!(
+        h.wait_state("db", ServiceState::Stopped).await.as_deref(),
+        Some("stopped by the user")
+    );
     assert!(h.position("api", ServiceState::Stopped) < h.position("db", ServiceState::Stopping));
     let reason = h.seen.iter().find_map(|e| match &e.kind {
-        EventKind::ServiceStateChanged { name, current_state: ServiceState::Stopped, reason, .. } if name == "api" => reason.clone(),
+        EventKind::ServiceStateChanged {
+            name,
+            current_state: ServiceState::Stopped,
+            reason,
+            ..
+        } if name == "api" => reason.clone(),
         _ => None,
     });
     assert_eq!(reason.as_deref(), Some("stopped because db was stopped"));
@@ -326,7 +418,10 @@ feature = "extra"
     let mut h = Harness::up(text).await;
     h.wait_startup().await;
     h.manager.stop_service("manual").await.expect("stops");
-    h.manager.set_features(BTreeSet::from(["extra".to_string()])).await.expect("valid features");
+    h.manager
+        .set_features(BTreeSet::from(["extra".to_string()]))
+        .await
+        .expect("valid features");
     h.wait_state("bonus", ServiceState::Running).await;
     h.shutdown().await;
 
@@ -334,13 +429,30 @@ feature = "extra"
     again.manager.start_all().await.expect("starts");
     again.wait_startup().await;
     let statuses = again.manager.status().await.expect("status");
-    let state = |name: &str| statuses.iter().find(|s| s.name == name).map(|s| (s.state, s.reason.clone()));
+    let state = |name: &str| {
+        statuses
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| (s.state, s.reason.clone()))
+    };
     assert_eq!(state("base"), Some((ServiceState::Running, None)));
-    assert_eq!(state("bonus"), Some((ServiceState::Running, None)), "the feature stayed on");
-    assert_eq!(state("manual").map(|s| s.0), Some(ServiceState::Stopped), "stopped by hand stays stopped");
+    assert_eq!(
+        state("bonus"),
+        Some((ServiceState::Running, None)),
+        "the feature stayed on"
+    );
+    assert_eq!(
+        state("manual").map(|s| s.0),
+        Some(ServiceState::Stopped),
+        "stopped by hand stays stopped"
+    );
 
     // Turning the feature off stops its service and disables it.
-    again.manager.set_features(BTreeSet::new()).await.expect("valid features");
+    again
+        .manager
+        .set_features(BTreeSet::new())
+        .await
+        .expect("valid features");
     again.wait_state("bonus", ServiceState::Disabled).await;
     again.shutdown().await;
 }
@@ -353,10 +465,21 @@ async fn a_port_held_by_another_program_is_reported_not_cleared() {
         "[services.llama]\ncommand = [\"sleep\", \"600\"]\nports = [\"127.0.0.1:{port}\"]\n"
     ))
     .await;
-    let reason = h.wait_state("llama", ServiceState::Error).await.expect("a reason");
-    let expected = format!("cannot start: port {port} is in use by pid {} (", std::process::id());
+    let reason = h
+        .wait_state("llama", ServiceState::Error)
+        .await
+        .expect("a reason");
+    let expected = format!(
+        "cannot start: port {port} is in use by pid {} (",
+        std::process::id()
+    );
     assert!(reason.starts_with(&expected), "{reason}");
-    assert!(reason.ends_with("); close that program or give this service another port; trying again in 1h"), "{reason}");
+    assert!(
+        reason.ends_with(
+            "); close that program or give this service another port; trying again in 1h"
+        ),
+        "{reason}"
+    );
     assert!(holder.local_addr().is_ok(), "our listener is untouched");
     h.shutdown().await;
 }
@@ -376,14 +499,21 @@ restart = "never"
     let logs = h.manager.logs("chatty", 1000).await.expect("logs");
     assert_eq!(logs.len(), 1000, "the ring buffer is bounded");
     assert!(logs.iter().any(|line| line.text == "done"));
-    assert!(logs.iter().filter(|line| line.text != "done").all(|line| line.text.len() == 99));
+    assert!(
+        logs.iter()
+            .filter(|line| line.text != "done")
+            .all(|line| line.text.len() == 99)
+    );
     let log_dir = h.path("state/logs");
     let on_disk: u64 = std::fs::read_dir(&log_dir)
         .expect("a log folder")
         .filter_map(|entry| entry.ok()?.metadata().ok())
         .map(|metadata| metadata.len())
         .sum();
-    assert!(on_disk > 30 * 1024 * 1024 && on_disk <= 40 * 1024 * 1024 + 1024, "{on_disk} bytes kept");
+    assert!(
+        on_disk > 30 * 1024 * 1024 && on_disk <= 40 * 1024 * 1024 + 1024,
+        "{on_disk} bytes kept"
+    );
     h.shutdown().await;
 }
 
@@ -401,9 +531,16 @@ stop_timeout = "300ms"
     let child = read_pid(&h.path("child.pid")).await;
     assert!(alive(child));
     h.manager.stop_all().await.expect("stops");
-    assert!(!alive(child), "the child of the stubborn service is gone too");
+    assert!(
+        !alive(child),
+        "the child of the stubborn service is gone too"
+    );
     let status = h.manager.status().await.expect("status").remove(0);
-    assert_eq!(status.last_exit.and_then(|e| e.signal), Some(9), "killed after the timeout");
+    assert_eq!(
+        status.last_exit.and_then(|e| e.signal),
+        Some(9),
+        "killed after the timeout"
+    );
     assert!(eventually(PATIENCE, || !alive(child)).await);
     h.shutdown().await;
 }
@@ -412,16 +549,28 @@ stop_timeout = "300ms"
 async fn an_external_service_is_only_probed() {
     let port = free_port();
     let server = std::process::Command::new("python3")
-        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("python3 runs");
     let mut server = scopeguard(server);
-    let mut h = Harness::up(&format!("[services.remote]\nurl = \"http://127.0.0.1:{port}/\"\n")).await;
+    let mut h = Harness::up(&format!(
+        "[services.remote]\nurl = \"http://127.0.0.1:{port}/\"\n"
+    ))
+    .await;
     h.wait_state("remote", ServiceState::Running).await;
     h.shutdown().await;
-    assert!(server.0.try_wait().expect("waitable").is_none(), "the external server is not ours to stop");
+    assert!(
+        server.0.try_wait().expect("waitable").is_none(),
+        "the external server is not ours to stop"
+    );
 }
 
 /// Kills a helper process when the test ends, pass or fail.
@@ -450,11 +599,18 @@ async fn stale_facts_never_double_start_a_service() {
     let running = h.manager.status().await.expect("status").remove(0);
     assert_eq!(running.state, ServiceState::Running);
     let pid = running.pid.expect("a pid");
-    let output = std::process::Command::new("pgrep").args(["-f", "^sleep 600$"]).output().expect("pgrep runs");
+    let output = std::process::Command::new("pgrep")
+        .args(["-f", "^sleep 600$"])
+        .output()
+        .expect("pgrep runs");
     let ours: Vec<u32> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| line.trim().parse().ok())
-        .filter(|&p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| s.contains(&format!(" {pid} "))) || p == pid)
+        .filter(|&p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .is_ok_and(|s| s.contains(&format!(" {pid} ")))
+                || p == pid
+        })
         .collect();
     assert_eq!(ours, [pid], "exactly one instance runs");
     h.shutdown().await;

@@ -13,7 +13,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::slot::{Live, Slot};
 use super::{Command, ManagerConfig, ManagerError, StartNotes};
-use crate::definitions::{Condition, Definitions, HealthCheck, Probe, Runtime as RuntimeKind, Service};
+use crate::definitions::{
+    Condition, Definitions, HealthCheck, Probe, Runtime as RuntimeKind, Service,
+};
 use crate::events::{EventBus, EventKind, Snapshot};
 use crate::graph::DependencyGraph;
 use crate::health::{ProbeReport, Prober};
@@ -22,8 +24,8 @@ use crate::persist::{Choices, ProcessRecord, StateFiles};
 use crate::restart::{Decision, Ending, RestartTracker};
 use crate::runtime::guard::Guard;
 use crate::runtime::{
-    ExitReport, ExternalRuntime, Instance, ProcessRuntime, Runtime, StartError, StartRequest, StopRequest,
-    UnavailableRuntime, leftovers,
+    ExitReport, ExternalRuntime, Instance, ProcessRuntime, Runtime, StartError, StartRequest,
+    StopRequest, UnavailableRuntime, leftovers,
 };
 use crate::selection::{self, FeatureChoice, Selection};
 use crate::state::{Health, ServiceState};
@@ -116,7 +118,9 @@ impl Actor {
         let files = StateFiles::new(&config.state_dir);
         let mut notes = StartNotes::default();
         let mut choices = files.read_choices().unwrap_or_else(|problem| {
-            notes.warnings.push(format!("{problem}; starting with the default choices"));
+            notes
+                .warnings
+                .push(format!("{problem}; starting with the default choices"));
             Choices::default()
         });
         match files.read_processes() {
@@ -130,10 +134,15 @@ impl Actor {
             }
             None => match &choices.features {
                 Some(saved) => {
-                    let known: BTreeSet<String> =
-                        saved.iter().filter(|f| definitions.features.contains_key(*f)).cloned().collect();
+                    let known: BTreeSet<String> = saved
+                        .iter()
+                        .filter(|f| definitions.features.contains_key(*f))
+                        .cloned()
+                        .collect();
                     for gone in saved.difference(&known) {
-                        notes.warnings.push(format!("the saved feature \"{gone}\" no longer exists; it is left out"));
+                        notes.warnings.push(format!(
+                            "the saved feature \"{gone}\" no longer exists; it is left out"
+                        ));
                     }
                     FeatureChoice::Only(known)
                 }
@@ -158,9 +167,18 @@ impl Actor {
             .map(|name| {
                 let service = Arc::new(definitions.services[name].clone());
                 let selected = selection.services.contains(name);
-                let state = if selected { ServiceState::Stopped } else { ServiceState::Disabled };
+                let state = if selected {
+                    ServiceState::Stopped
+                } else {
+                    ServiceState::Disabled
+                };
                 let slot = Slot {
-                    status: ServiceStatus::new(name, service.description.clone(), service.critical, state),
+                    status: ServiceStatus::new(
+                        name,
+                        service.description.clone(),
+                        service.critical,
+                        state,
+                    ),
                     tracker: RestartTracker::new(service.restart.clone()),
                     service,
                     selected,
@@ -292,7 +310,12 @@ impl Actor {
             .slots
             .iter()
             .filter(|(_, slot)| slot.user_stopped)
-            .flat_map(|(name, _)| self.graph.dependents(name).into_iter().chain([name.clone()]))
+            .flat_map(|(name, _)| {
+                self.graph
+                    .dependents(name)
+                    .into_iter()
+                    .chain([name.clone()])
+            })
             .collect();
         for (name, slot) in &mut self.slots {
             if !slot.selected {
@@ -353,7 +376,10 @@ impl Actor {
         let mut wanted = self.graph.dependencies(name);
         wanted.insert(name.to_string());
         for (other, slot) in &mut self.slots {
-            let comes_back = slot.stopped_with.as_ref().is_some_and(|with| wanted.contains(with));
+            let comes_back = slot
+                .stopped_with
+                .as_ref()
+                .is_some_and(|with| wanted.contains(with));
             if wanted.contains(other) || comes_back {
                 slot.want_up = true;
                 slot.user_stopped = false;
@@ -433,14 +459,34 @@ impl Actor {
 
     fn on_fact(&mut self, fact: Fact) {
         match fact {
-            Fact::Started { name, instance, result } => self.on_started(&name, instance, result),
-            Fact::Exited { name, instance, report } => {
-                if self.slots.get(&name).is_some_and(|slot| slot.instance == instance) {
+            Fact::Started {
+                name,
+                instance,
+                result,
+            } => self.on_started(&name, instance, result),
+            Fact::Exited {
+                name,
+                instance,
+                report,
+            } => {
+                if self
+                    .slots
+                    .get(&name)
+                    .is_some_and(|slot| slot.instance == instance)
+                {
                     self.on_exited(&name, report);
                 }
             }
-            Fact::Probe { name, instance, report } => {
-                if self.slots.get(&name).is_some_and(|slot| slot.instance == instance && slot.live.is_some()) {
+            Fact::Probe {
+                name,
+                instance,
+                report,
+            } => {
+                if self
+                    .slots
+                    .get(&name)
+                    .is_some_and(|slot| slot.instance == instance && slot.live.is_some())
+                {
                     self.on_probe(&name, report);
                 }
             }
@@ -459,7 +505,9 @@ impl Actor {
     }
 
     fn on_started(&mut self, name: &str, instance: u64, result: Result<Instance, StartError>) {
-        let Some(slot) = self.slots.get_mut(name) else { return };
+        let Some(slot) = self.slots.get_mut(name) else {
+            return;
+        };
         if slot.instance != instance {
             // An instance nobody wants any more: stop it at once.
             if let Ok(stale) = result {
@@ -571,7 +619,10 @@ impl Actor {
             .map(|s| s.name.clone())
             .filter(|follower| {
                 let state = self.slot(follower).state();
-                matches!(state, ServiceState::Running | ServiceState::Unhealthy | ServiceState::Starting)
+                matches!(
+                    state,
+                    ServiceState::Running | ServiceState::Unhealthy | ServiceState::Starting
+                )
             })
             .collect();
         for follower in followers {
@@ -586,7 +637,8 @@ impl Actor {
         match report {
             ProbeReport::Ready => self.on_ready(name),
             ProbeReport::NotReadyInTime(why) => {
-                let period = effective_health(&self.slot(name).service).map_or(Duration::ZERO, |c| c.start_period);
+                let period = effective_health(&self.slot(name).service)
+                    .map_or(Duration::ZERO, |c| c.start_period);
                 self.fail_instance(
                     name,
                     ServiceError {
@@ -600,7 +652,8 @@ impl Actor {
                 if self.slot(name).state() == ServiceState::Running {
                     self.set_state(name, ServiceState::Unhealthy, Some(why.clone()));
                 }
-                let restarts = self.slot(name).service.restart.policy != crate::definitions::RestartMode::Never;
+                let restarts = self.slot(name).service.restart.policy
+                    != crate::definitions::RestartMode::Never;
                 if restarts {
                     self.fail_instance(
                         name,
@@ -648,9 +701,18 @@ impl Actor {
         slot.status.pid = None;
         slot.status.uptime_seconds = None;
         slot.status.last_exit = Some(match report.ending {
-            Ending::Code(code) => ExitInfo { code: Some(code), signal: None },
-            Ending::Signal(signal) => ExitInfo { code: None, signal: Some(signal) },
-            Ending::Unhealthy => ExitInfo { code: None, signal: None },
+            Ending::Code(code) => ExitInfo {
+                code: Some(code),
+                signal: None,
+            },
+            Ending::Signal(signal) => ExitInfo {
+                code: None,
+                signal: Some(signal),
+            },
+            Ending::Unhealthy => ExitInfo {
+                code: None,
+                signal: None,
+            },
         });
         self.publish_processes();
         if self.slot(name).status.health != Health::Unknown {
@@ -666,16 +728,30 @@ impl Actor {
             if std::mem::take(&mut slot.restart_after_stop) && slot.want_up {
                 slot.start_due = true;
                 slot.status.restarts += 1;
-                self.set_state(name, ServiceState::Restarting, Some("restarting on request".into()));
+                self.set_state(
+                    name,
+                    ServiceState::Restarting,
+                    Some("restarting on request".into()),
+                );
             } else {
                 self.settle_stopped(name);
             }
             return;
         }
         slot.completed = report.ending.is_success();
-        let info = slot.status.last_exit.map(|e| e.describe()).unwrap_or_default();
-        if report.ending.is_success() && slot.service.restart.policy != crate::definitions::RestartMode::Always {
-            self.set_state(name, ServiceState::Stopped, Some(format!("completed ({info})")));
+        let info = slot
+            .status
+            .last_exit
+            .map(|e| e.describe())
+            .unwrap_or_default();
+        if report.ending.is_success()
+            && slot.service.restart.policy != crate::definitions::RestartMode::Always
+        {
+            self.set_state(
+                name,
+                ServiceState::Stopped,
+                Some(format!("completed ({info})")),
+            );
             return;
         }
         self.after_failure(
@@ -715,11 +791,20 @@ impl Actor {
             Decision::CrashLoop { restarts, within } => {
                 slot.dependents_follow = true;
                 let last = match slot.status.last_exit {
-                    Some(ExitInfo { code: Some(code), .. }) => format!("last exit code {code}"),
-                    Some(ExitInfo { signal: Some(signal), .. }) => format!("last killed by signal {signal}"),
+                    Some(ExitInfo {
+                        code: Some(code), ..
+                    }) => format!("last exit code {code}"),
+                    Some(ExitInfo {
+                        signal: Some(signal),
+                        ..
+                    }) => format!("last killed by signal {signal}"),
                     _ => format!("last: {}", failure.message),
                 };
-                let message = format!("crash loop: {} exits in {}, {last} — see the logs", restarts + 1, short(within));
+                let message = format!(
+                    "crash loop: {} exits in {}, {last} — see the logs",
+                    restarts + 1,
+                    short(within)
+                );
                 slot.status.last_error = Some(ServiceError {
                     message: message.clone(),
                     detail: failure.detail,
@@ -737,9 +822,15 @@ impl Actor {
         let (state, reason) = if !slot.selected {
             (ServiceState::Disabled, None)
         } else if slot.user_stopped {
-            (ServiceState::Stopped, Some("stopped by the user".to_string()))
+            (
+                ServiceState::Stopped,
+                Some("stopped by the user".to_string()),
+            )
         } else if let Some(with) = &slot.stopped_with {
-            (ServiceState::Stopped, Some(format!("stopped because {with} was stopped")))
+            (
+                ServiceState::Stopped,
+                Some(format!("stopped because {with} was stopped")),
+            )
         } else {
             (ServiceState::Stopped, None)
         };
@@ -799,7 +890,9 @@ impl Actor {
         }
         let may_start = match state {
             ServiceState::Stopped | ServiceState::Waiting | ServiceState::Disabled => true,
-            ServiceState::Restarting | ServiceState::Error => slot.start_due || slot.blocked_by.is_some(),
+            ServiceState::Restarting | ServiceState::Error => {
+                slot.start_due || slot.blocked_by.is_some()
+            }
             _ => false,
         };
         if !may_start {
@@ -811,7 +904,9 @@ impl Actor {
                 true
             }
             Readiness::Waiting(reason) => {
-                if state == ServiceState::Waiting && self.slot(name).status.reason.as_deref() == Some(&reason) {
+                if state == ServiceState::Waiting
+                    && self.slot(name).status.reason.as_deref() == Some(&reason)
+                {
                     return false;
                 }
                 if state == ServiceState::Error && self.slot(name).blocked_by.is_none() {
@@ -844,15 +939,19 @@ impl Actor {
             let met = match dependency.condition {
                 Condition::Healthy => other.state() == ServiceState::Running,
                 Condition::Started => {
-                    matches!(other.state(), ServiceState::Running | ServiceState::Unhealthy)
-                        || (other.state() == ServiceState::Starting && other.live.is_some())
+                    matches!(
+                        other.state(),
+                        ServiceState::Running | ServiceState::Unhealthy
+                    ) || (other.state() == ServiceState::Starting && other.live.is_some())
                 }
                 Condition::Completed => other.completed && other.state() == ServiceState::Stopped,
             };
             if met {
                 continue;
             }
-            if other.state() == ServiceState::Error && other.blocked_by.is_none() || other.blocked_by.is_some() {
+            if other.state() == ServiceState::Error && other.blocked_by.is_none()
+                || other.blocked_by.is_some()
+            {
                 return Readiness::Failed(dependency.service.clone());
             }
             let reason = if !other.want_up && !other.state().is_active() {
@@ -907,7 +1006,9 @@ impl Actor {
                     Some((pattern, sender))
                 }
                 Err(error) => {
-                    tracing::error!("the log pattern of {name} was checked at load and is now invalid: {error}");
+                    tracing::error!(
+                        "the log pattern of {name} was checked at load and is now invalid: {error}"
+                    );
                     None
                 }
             },
@@ -923,8 +1024,15 @@ impl Actor {
         let facts = self.facts_in.clone();
         let name = name.to_string();
         tokio::spawn(async move {
-            let result = runtimes.for_service(&service).start(StartRequest { service, output }).await;
-            let _ = facts.send(Fact::Started { name, instance, result });
+            let result = runtimes
+                .for_service(&service)
+                .start(StartRequest { service, output })
+                .await;
+            let _ = facts.send(Fact::Started {
+                name,
+                instance,
+                result,
+            });
         });
     }
 
@@ -960,7 +1068,10 @@ impl Actor {
         let service = name.to_string();
         let timer = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = facts.send(Fact::Timer { name: service, token });
+            let _ = facts.send(Fact::Timer {
+                name: service,
+                token,
+            });
         });
         self.slot_mut(name).timer = Some(timer.abort_handle());
     }
@@ -973,10 +1084,16 @@ impl Actor {
             let slot = self.slot(name);
             match slot.state() {
                 ServiceState::Error if slot.service.critical => {
-                    let why = slot.status.last_error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+                    let why = slot
+                        .status
+                        .last_error
+                        .as_ref()
+                        .map(|e| e.message.clone())
+                        .unwrap_or_default();
                     let message = format!("{name} could not start: {why}");
                     let service = name.clone();
-                    self.events.emit(EventKind::StartupFailed { service, message });
+                    self.events
+                        .emit(EventKind::StartupFailed { service, message });
                     self.stop_all();
                     self.advance();
                     return;
@@ -996,7 +1113,10 @@ impl Actor {
     // ---- bookkeeping -------------------------------------------------------------
 
     fn set_state(&mut self, name: &str, next: ServiceState, reason: Option<String>) {
-        let slot = self.slots.get_mut(name).expect("the actor only names its own services");
+        let slot = self
+            .slots
+            .get_mut(name)
+            .expect("the actor only names its own services");
         let previous = slot.status.state;
         if previous == next {
             if slot.status.reason != reason {
@@ -1006,7 +1126,10 @@ impl Actor {
         }
         if !previous.can_become(next) {
             tracing::error!("bug: illegal transition of {name} from {previous} to {next}");
-            debug_assert!(false, "illegal transition of {name} from {previous} to {next}");
+            debug_assert!(
+                false,
+                "illegal transition of {name} from {previous} to {next}"
+            );
         }
         slot.status.state = next;
         slot.status.reason = reason.clone();
@@ -1037,7 +1160,9 @@ impl Actor {
     }
 
     fn slot_mut(&mut self, name: &str) -> &mut Slot {
-        self.slots.get_mut(name).expect("the actor only names its own services")
+        self.slots
+            .get_mut(name)
+            .expect("the actor only names its own services")
     }
 
     fn statuses(&self) -> Vec<ServiceStatus> {
@@ -1047,9 +1172,11 @@ impl Actor {
                 let slot = self.slot(name);
                 let mut status = slot.status.clone();
                 status.uptime_seconds = match slot.state() {
-                    ServiceState::Running | ServiceState::Unhealthy => {
-                        slot.live.as_ref().and_then(|live| live.ready_at).map(|at| at.elapsed().as_secs())
-                    }
+                    ServiceState::Running | ServiceState::Unhealthy => slot
+                        .live
+                        .as_ref()
+                        .and_then(|live| live.ready_at)
+                        .map(|at| at.elapsed().as_secs()),
                     _ => None,
                 };
                 status
@@ -1068,7 +1195,10 @@ impl Actor {
                 .collect(),
         };
         if let Err(error) = self.files.write_choices(&choices) {
-            tracing::warn!("cannot save the user's choices in {}: {error}", self.files.dir().display());
+            tracing::warn!(
+                "cannot save the user's choices in {}: {error}",
+                self.files.dir().display()
+            );
         }
     }
 
@@ -1111,7 +1241,10 @@ fn effective_health(service: &Service) -> Option<HealthCheck> {
 }
 
 /// Writes the running-process records whenever they change, off the actor's path.
-async fn write_process_records(files: StateFiles, mut updates: watch::Receiver<Vec<ProcessRecord>>) {
+async fn write_process_records(
+    files: StateFiles,
+    mut updates: watch::Receiver<Vec<ProcessRecord>>,
+) {
     loop {
         let changed = updates.changed().await;
         let records = updates.borrow_and_update().clone();

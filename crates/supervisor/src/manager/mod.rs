@@ -67,7 +67,9 @@ pub enum ManagerError {
         suggestion: Option<String>,
     },
     /// The service belongs to a feature that is off.
-    #[error("service \"{name}\" belongs to feature \"{feature}\", which is off: turn the feature on first")]
+    #[error(
+        "service \"{name}\" belongs to feature \"{feature}\", which is off: turn the feature on first"
+    )]
     FeatureOff {
         /// The service.
         name: String,
@@ -135,7 +137,10 @@ impl Manager {
     ) -> Result<(Manager, StartNotes), ManagerError> {
         let guard = match &config.guard_program {
             Some(program) => Guard::start(program).unwrap_or_else(|error| {
-                tracing::error!("cannot start the orphan guard {}: {error}", program.display());
+                tracing::error!(
+                    "cannot start the orphan guard {}: {error}",
+                    program.display()
+                );
                 Guard::none()
             }),
             None => Guard::none(),
@@ -168,23 +173,30 @@ impl Manager {
 
     /// Starts one service (and what it needs); it stays wanted until stopped.
     pub async fn start_service(&self, name: &str) -> Result<(), ManagerError> {
-        self.ask(|reply| Command::Start(name.to_string(), reply)).await?
+        self.ask(|reply| Command::Start(name.to_string(), reply))
+            .await?
     }
 
     /// Stops one service and, first, what depends on it; the user's choice is remembered.
     /// Returns the services that stop.
     pub async fn stop_service(&self, name: &str) -> Result<Vec<String>, ManagerError> {
-        self.ask(|reply| Command::Stop(name.to_string(), reply)).await?
+        self.ask(|reply| Command::Stop(name.to_string(), reply))
+            .await?
     }
 
     /// Restarts one service, whatever its state; forgets its crash history.
     pub async fn restart_service(&self, name: &str) -> Result<(), ManagerError> {
-        self.ask(|reply| Command::Restart(name.to_string(), reply)).await?
+        self.ask(|reply| Command::Restart(name.to_string(), reply))
+            .await?
     }
 
     /// Turns exactly these features on, starting and stopping services to match.
-    pub async fn set_features(&self, features: BTreeSet<String>) -> Result<Selection, ManagerError> {
-        self.ask(|reply| Command::SetFeatures(features, reply)).await?
+    pub async fn set_features(
+        &self,
+        features: BTreeSet<String>,
+    ) -> Result<Selection, ManagerError> {
+        self.ask(|reply| Command::SetFeatures(features, reply))
+            .await?
     }
 
     /// Stops everything, dependents first, and ends the manager.
@@ -204,6 +216,7 @@ impl Manager {
 
     /// The last `lines` lines of a service's output.
     pub async fn logs(&self, name: &str, lines: usize) -> Result<Vec<LogLine>, ManagerError> {
-        self.ask(|reply| Command::Logs(name.to_string(), lines, reply)).await?
+        self.ask(|reply| Command::Logs(name.to_string(), lines, reply))
+            .await?
     }
 }

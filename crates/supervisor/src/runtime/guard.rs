@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 pub const GUARD_ARGUMENT: &str = "__clara-guard";
 
 #[derive(Debug)]
+#[cfg_attr(not(unix), allow(dead_code))]
 enum Message {
     Watch(i32),
     Forget(i32),
@@ -79,7 +80,9 @@ impl Guard {
     fn send(&self, message: Message) {
         if let Some(messages) = &self.messages {
             if messages.send(message).is_err() {
-                tracing::error!("the orphan guard's keeper has stopped: services may outlive a crash");
+                tracing::error!(
+                    "the orphan guard's keeper has stopped: services may outlive a crash"
+                );
             }
         }
     }
@@ -152,7 +155,11 @@ mod unix {
     }
 
     /// Owns the guard process: forwards messages, restarts it if it dies.
-    pub async fn keep_guard(program: PathBuf, child: Child, mut messages: mpsc::UnboundedReceiver<Message>) {
+    pub async fn keep_guard(
+        program: PathBuf,
+        child: Child,
+        mut messages: mpsc::UnboundedReceiver<Message>,
+    ) {
         let mut watched = BTreeSet::new();
         let mut guard = Running::new(child);
         loop {
@@ -190,11 +197,16 @@ mod unix {
         let mut guard = match spawn_guard(program) {
             Ok(child) => Running::new(child),
             Err(error) => {
-                tracing::error!("cannot restart the orphan guard ({error}): services may outlive a crash");
+                tracing::error!(
+                    "cannot restart the orphan guard ({error}): services may outlive a crash"
+                );
                 return None;
             }
         };
-        let lines: String = watched.iter().map(|group| format!("watch {group}\n")).collect();
+        let lines: String = watched
+            .iter()
+            .map(|group| format!("watch {group}\n"))
+            .collect();
         if !guard.send(&lines).await {
             tracing::error!("the restarted orphan guard does not listen");
         }
@@ -204,7 +216,12 @@ mod unix {
     pub fn run_guard() -> i32 {
         // Only end-of-file on stdin ends the guard: stray signals (a `pkill` by name, a
         // hang-up) must not leave the services unguarded.
-        for stray in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGQUIT] {
+        for stray in [
+            Signal::SIGTERM,
+            Signal::SIGINT,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
             // SAFETY: installing SIG_IGN runs no code in signal context; this thread has
             // not started any other thread yet.
             if let Err(error) = unsafe { signal(stray, SigHandler::SigIgn) } {
@@ -214,7 +231,9 @@ mod unix {
         let mut watched = BTreeSet::new();
         for line in std::io::stdin().lock().lines() {
             let Ok(line) = line else { break };
-            let parsed = line.split_once(' ').and_then(|(verb, group)| Some((verb, group.parse::<i32>().ok()?)));
+            let parsed = line
+                .split_once(' ')
+                .and_then(|(verb, group)| Some((verb, group.parse::<i32>().ok()?)));
             match parsed {
                 Some(("watch", group)) if group > 1 => {
                     watched.insert(group);

@@ -1,16 +1,30 @@
 //! Cleaning up what a crashed run left behind, after checking each process's identity,
 //! and reading process start times for those checks.
 
+#[cfg(not(target_os = "linux"))]
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
 
 use crate::persist::ProcessRecord;
 
-/// When the process `pid` started, in seconds since the Unix epoch; `None` if it is gone.
+/// When the process `pid` started, as an identity stamp; `None` if it is gone.
+/// Linux: clock ticks since boot, read exactly from /proc. Elsewhere: seconds since the
+/// Unix epoch, as the OS reports them.
 pub fn start_time(pid: u32) -> Option<u64> {
-    let pid = Pid::from_u32(pid);
-    let mut system = System::new();
-    system.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, ProcessRefreshKind::nothing());
-    system.process(pid).map(|process| process.start_time())
+    #[cfg(target_os = "linux")]
+    {
+        super::procfs::stat(pid).map(|stat| stat.start_ticks)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let pid = Pid::from_u32(pid);
+        let mut system = System::new();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[pid]),
+            true,
+            ProcessRefreshKind::nothing(),
+        );
+        system.process(pid).map(|process| process.start_time())
+    }
 }
 
 /// Kills what a previous run recorded and left running. A process is touched only when
@@ -43,7 +57,11 @@ fn kill_recorded(record: &ProcessRecord, leader_is_ours: bool) -> usize {
     let members = group_members(group, record.start_time);
     if leader_is_ours {
         let count = members.len().max(1);
-        return if killpg(UnixPid::from_raw(group), Signal::SIGKILL).is_ok() { count } else { 0 };
+        return if killpg(UnixPid::from_raw(group), Signal::SIGKILL).is_ok() {
+            count
+        } else {
+            0
+        };
     }
     // The leader is gone (or is someone else now): only members of the group that started
     // no earlier than it did can be ours.
@@ -53,20 +71,15 @@ fn kill_recorded(record: &ProcessRecord, leader_is_ours: bool) -> usize {
         .count()
 }
 
-/// The processes in `group` started at or after `since` (Linux: from /proc; elsewhere the
-/// leader's check has to do).
+/// The live processes in `group` started at or after `since` (Linux: from /proc;
+/// elsewhere the leader's check has to do).
 #[cfg(unix)]
 fn group_members(group: i32, since: u64) -> Vec<u32> {
     #[cfg(target_os = "linux")]
     {
-        let mut system = System::new();
-        system.refresh_processes_specifics(ProcessesToUpdate::All, true, ProcessRefreshKind::nothing());
-        system
-            .processes()
-            .iter()
-            .filter(|(_, process)| process.start_time() >= since)
-            .map(|(pid, _)| pid.as_u32())
-            .filter(|&pid| linux_process_group(pid) == Some(group))
+        super::procfs::live_members(group)
+            .into_iter()
+            .filter(|&pid| start_time(pid).is_some_and(|started| started >= since))
             .collect()
     }
     #[cfg(not(target_os = "linux"))]
@@ -74,14 +87,6 @@ fn group_members(group: i32, since: u64) -> Vec<u32> {
         let _ = (group, since);
         Vec::new()
     }
-}
-
-/// Field 5 of /proc/PID/stat, after the parenthesised command name.
-#[cfg(target_os = "linux")]
-fn linux_process_group(pid: u32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 2..];
-    after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
 #[cfg(windows)]
@@ -93,7 +98,11 @@ fn kill_recorded(record: &ProcessRecord, leader_is_ours: bool) -> usize {
     }
     let mut system = System::new();
     let pid = Pid::from_u32(record.pid);
-    system.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, ProcessRefreshKind::nothing());
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[pid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
     usize::from(system.process(pid).is_some_and(|process| process.kill()))
 }
 
@@ -102,13 +111,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn this_process_has_a_start_time() {
+    fn start_times_are_stable_and_ordered() {
         let ours = start_time(std::process::id()).expect("we are running");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs();
-        assert!(ours <= now && now - ours < 3600, "{ours} vs {now}");
+        assert_eq!(
+            start_time(std::process::id()),
+            Some(ours),
+            "the same on every read"
+        );
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("sleep runs");
+        let theirs = start_time(child.id()).expect("the child runs");
+        assert!(theirs >= ours);
+        let _ = child.kill();
+        let _ = child.wait();
     }
 
     #[test]
@@ -121,12 +138,5 @@ mod tests {
             start_time: 1,
         };
         assert!(clean_up(&[record]).is_empty());
-    }
-
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn reads_the_process_group_of_a_process() {
-        let group = nix::unistd::getpgrp().as_raw();
-        assert_eq!(linux_process_group(std::process::id()), Some(group));
     }
 }

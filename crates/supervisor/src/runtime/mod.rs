@@ -6,6 +6,8 @@ pub mod guard;
 pub mod leftovers;
 mod ports;
 mod process;
+#[cfg(target_os = "linux")]
+mod procfs;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,7 +45,7 @@ pub struct StartRequest {
 pub struct Instance {
     /// Its main process, when it has one.
     pub pid: Option<u32>,
-    /// Its process start time (seconds since the epoch), for identity checks.
+    /// Its process start stamp ([`leftovers::start_time`]), for identity checks.
     pub start_time: Option<u64>,
     /// Its process group (Unix).
     pub process_group: Option<i32>,

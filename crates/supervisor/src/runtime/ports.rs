@@ -13,10 +13,14 @@ pub fn in_use(port: &PortMapping) -> Option<String> {
     let address = SocketAddr::new(port.host_ip, port.host_port);
     match TcpListener::bind(address) {
         Ok(_) => None,
-        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => Some(match holder(port.host_port) {
-            Some((pid, name)) => format!("port {} is in use by pid {pid} ({name})", port.host_port),
-            None => format!("port {} is in use by another program", port.host_port),
-        }),
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+            Some(match holder(port.host_port) {
+                Some((pid, name)) => {
+                    format!("port {} is in use by pid {pid} ({name})", port.host_port)
+                }
+                None => format!("port {} is in use by another program", port.host_port),
+            })
+        }
         // Other errors (an address this machine does not have…) surface when the service binds.
         Err(_) => None,
     }
@@ -46,7 +50,8 @@ mod tests {
         let message = in_use(&mapping).expect("taken");
         let expected_start = format!("port {port} is in use by pid {} (", std::process::id());
         assert!(
-            message.starts_with(&expected_start) || message == format!("port {port} is in use by another program"),
+            message.starts_with(&expected_start)
+                || message == format!("port {port} is in use by another program"),
             "{message}"
         );
         drop(listener);

@@ -10,7 +10,10 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 use super::guard::Guard;
-use super::{BoxFuture, ExitReport, Instance, Runtime, StartError, StartRequest, StopRequest, leftovers, ports};
+use super::{
+    BoxFuture, ExitReport, Instance, Runtime, StartError, StartRequest, StopRequest, leftovers,
+    ports,
+};
 use crate::definitions::{self, Service};
 use crate::output;
 use crate::restart::Ending;
@@ -48,7 +51,9 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
     for port in &service.ports {
         if let Some(taken) = ports::in_use(port) {
             return Err(StartError {
-                message: format!("cannot start: {taken}; close that program or give this service another port"),
+                message: format!(
+                    "cannot start: {taken}; close that program or give this service another port"
+                ),
                 detail: None,
             });
         }
@@ -56,7 +61,10 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
     if let Some(cwd) = &service.cwd {
         if !cwd.is_dir() {
             return Err(StartError {
-                message: format!("cannot start: its working directory {} does not exist", cwd.display()),
+                message: format!(
+                    "cannot start: its working directory {} does not exist",
+                    cwd.display()
+                ),
                 detail: None,
             });
         }
@@ -66,15 +74,26 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
         detail: None,
     })?;
     let program = resolve_program(program, service.cwd.as_deref());
-    let mut child = spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
+    let mut child =
+        spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
     let pid = child.id();
     let process_group = watch_group(&guard, &child)?;
     let group_id = process_group.as_ref().map(ProcessGroup::id);
     let start_time = pid.and_then(leftovers::start_time);
-    tokio::spawn(output::drain(child.stdout.take(), child.stderr.take(), output));
+    tokio::spawn(output::drain(
+        child.stdout.take(),
+        child.stderr.take(),
+        output,
+    ));
     let (stop, stop_requested) = oneshot::channel();
     let (report, exited) = oneshot::channel();
-    tokio::spawn(supervise(child, process_group, guard, stop_requested, report));
+    tokio::spawn(supervise(
+        child,
+        process_group,
+        guard,
+        stop_requested,
+        report,
+    ));
     Ok(Instance {
         pid,
         start_time,
@@ -114,9 +133,15 @@ fn spawn(program: &Path, args: &[String], service: &Service) -> std::io::Result<
 
 fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
     let message = match error.kind() {
-        std::io::ErrorKind::NotFound => format!("cannot start: the program {} was not found", program.display()),
+        std::io::ErrorKind::NotFound => format!(
+            "cannot start: the program {} was not found",
+            program.display()
+        ),
         std::io::ErrorKind::PermissionDenied => {
-            format!("cannot start: the program {} is not executable (permission denied)", program.display())
+            format!(
+                "cannot start: the program {} is not executable (permission denied)",
+                program.display()
+            )
         }
         _ => format!("cannot start the program {}", program.display()),
     };
@@ -157,7 +182,10 @@ async fn supervise(
     };
     if let Some(group) = group {
         if !group.kill_and_confirm_empty(CONFIRM_EMPTY_WITHIN).await {
-            tracing::warn!("process group {} still has members after being killed", group.id());
+            tracing::warn!(
+                "process group {} still has members after being killed",
+                group.id()
+            );
         }
         guard.forget(group.id());
     }
@@ -169,7 +197,11 @@ async fn supervise(
         }
     };
     // The manager may be gone (shutting down): nobody to tell then.
-    let _ = report.send(ExitReport { ending, requested, killed });
+    let _ = report.send(ExitReport {
+        ending,
+        requested,
+        killed,
+    });
 }
 
 fn ending_of(status: std::process::ExitStatus) -> Ending {
@@ -241,12 +273,15 @@ mod unix {
             let _ = killpg(Pid::from_raw(self.0), Signal::SIGKILL);
         }
 
-        /// Kills whatever is left in the group and waits until the group is empty.
+        /// Kills whatever is left in the group and waits until the group is empty. Killed
+        /// members that wait to be reaped by init (zombies) no longer count.
         pub async fn kill_and_confirm_empty(&self, within: Duration) -> bool {
             let deadline = Instant::now() + within;
             loop {
                 match killpg(Pid::from_raw(self.0), Signal::SIGKILL) {
                     Err(Errno::ESRCH) => return true,
+                    #[cfg(target_os = "linux")]
+                    _ if crate::runtime::procfs::live_members(self.0).is_empty() => return true,
                     _ if Instant::now() >= deadline => return false,
                     _ => tokio::time::sleep(Duration::from_millis(2)).await,
                 }
@@ -349,9 +384,18 @@ mod tests {
     #[test]
     fn relative_programs_with_a_directory_are_found_in_the_cwd() {
         let cwd = Path::new("/opt/clara");
-        assert_eq!(resolve_program("./bin/llama-swap", Some(cwd)), PathBuf::from("/opt/clara/./bin/llama-swap"));
-        assert_eq!(resolve_program("python3", Some(cwd)), PathBuf::from("python3"));
-        assert_eq!(resolve_program("/usr/bin/env", Some(cwd)), PathBuf::from("/usr/bin/env"));
+        assert_eq!(
+            resolve_program("./bin/llama-swap", Some(cwd)),
+            PathBuf::from("/opt/clara/./bin/llama-swap")
+        );
+        assert_eq!(
+            resolve_program("python3", Some(cwd)),
+            PathBuf::from("python3")
+        );
+        assert_eq!(
+            resolve_program("/usr/bin/env", Some(cwd)),
+            PathBuf::from("/usr/bin/env")
+        );
         assert_eq!(resolve_program("./x", None), PathBuf::from("./x"));
     }
 
@@ -361,6 +405,9 @@ mod tests {
             Path::new("/opt/clara/llama-swap"),
             &std::io::Error::from(std::io::ErrorKind::NotFound),
         );
-        assert_eq!(error.message, "cannot start: the program /opt/clara/llama-swap was not found");
+        assert_eq!(
+            error.message,
+            "cannot start: the program /opt/clara/llama-swap was not found"
+        );
     }
 }

@@ -40,7 +40,10 @@ pub fn definitions(text: &str, dir: &Path) -> clara_supervisor::definitions::Def
         variables: Variables::new(
             [
                 ("DIR".to_string(), dir.display().to_string()),
-                ("PATH".to_string(), std::env::var("PATH").unwrap_or_default()),
+                (
+                    "PATH".to_string(),
+                    std::env::var("PATH").unwrap_or_default(),
+                ),
             ],
             dir.join("home"),
         ),
@@ -60,12 +63,17 @@ impl Harness {
     }
 
     /// Starts a manager on `text` in `dir`, with `features` if given.
-    pub async fn in_dir(text: &str, dir: tempfile::TempDir, features: Option<BTreeSet<String>>) -> Harness {
+    pub async fn in_dir(
+        text: &str,
+        dir: tempfile::TempDir,
+        features: Option<BTreeSet<String>>,
+    ) -> Harness {
         let definitions = definitions(text, dir.path());
         let mut config = ManagerConfig::new(dir.path().join("state"));
         config.guard_program = Some(supervisor_binary());
         config.retry_after_giving_up = Duration::from_secs(3600);
-        let (manager, _notes) = Manager::start(definitions, features, config).expect("the manager starts");
+        let (manager, _notes) =
+            Manager::start(definitions, features, config).expect("the manager starts");
         let (_, events) = manager.subscribe().await.expect("subscribes");
         Harness {
             manager,
@@ -93,8 +101,13 @@ impl Harness {
         loop {
             let event = match tokio::time::timeout_at(deadline, self.events.recv()).await {
                 Ok(Ok(event)) => event,
-                Ok(Err(error)) => panic!("the event stream failed ({error}) while waiting for {what}"),
-                Err(_) => panic!("timed out waiting for {what}; events so far:\n{}", self.history()),
+                Ok(Err(error)) => {
+                    panic!("the event stream failed ({error}) while waiting for {what}")
+                }
+                Err(_) => panic!(
+                    "timed out waiting for {what}; events so far:\n{}",
+                    self.history()
+                ),
             };
             self.seen.push(event.clone());
             if wanted(&event) {
@@ -120,7 +133,10 @@ impl Harness {
     /// Waits for the end of the start-up; returns the event.
     pub async fn wait_startup(&mut self) -> EventKind {
         self.wait_for("the start-up to end", |event| {
-            matches!(event.kind, EventKind::StartupComplete { .. } | EventKind::StartupFailed { .. })
+            matches!(
+                event.kind,
+                EventKind::StartupComplete { .. } | EventKind::StartupFailed { .. }
+            )
         })
         .await
         .kind
@@ -131,7 +147,12 @@ impl Harness {
         self.seen
             .iter()
             .map(|event| match &event.kind {
-                EventKind::ServiceStateChanged { name, previous_state, current_state, reason } => {
+                EventKind::ServiceStateChanged {
+                    name,
+                    previous_state,
+                    current_state,
+                    reason,
+                } => {
                     format!("  {name}: {previous_state} -> {current_state} {reason:?}\n")
                 }
                 other => format!("  {other:?}\n"),
@@ -193,7 +214,9 @@ pub async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) ->
 pub async fn read_pid(path: &Path) -> u32 {
     let mut pid = None;
     let found = eventually(PATIENCE, || {
-        pid = std::fs::read_to_string(path).ok().and_then(|text| text.trim().parse().ok());
+        pid = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.trim().parse().ok());
         pid.is_some()
     })
     .await;
