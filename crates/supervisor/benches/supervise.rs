@@ -36,9 +36,17 @@ mod unix {
     pub fn main() {
         let full = std::env::args().any(|arg| arg == "--bench");
         let settings = if full {
-            Settings { rounds: 5, crashes: 30, idle: Duration::from_secs(30) }
+            Settings {
+                rounds: 5,
+                crashes: 30,
+                idle: Duration::from_secs(30),
+            }
         } else {
-            Settings { rounds: 1, crashes: 3, idle: Duration::from_secs(1) }
+            Settings {
+                rounds: 1,
+                crashes: 3,
+                idle: Duration::from_secs(1),
+            }
         };
         let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
         runtime.block_on(startup_dag(&settings));
@@ -50,7 +58,13 @@ mod unix {
     fn definitions(text: &str, dir: &std::path::Path) -> definitions::Definitions {
         let options = LoadOptions {
             platform: Platform::current(),
-            variables: Variables::new([("PATH".to_string(), std::env::var("PATH").unwrap_or_default())], dir),
+            variables: Variables::new(
+                [(
+                    "PATH".to_string(),
+                    std::env::var("PATH").unwrap_or_default(),
+                )],
+                dir,
+            ),
             features: FeatureChoice::Defaults,
         };
         definitions::load(&SourceFile::new("bench.toml", text), &options)
@@ -66,7 +80,11 @@ mod unix {
 
     fn median(mut values: Vec<f64>) -> (f64, f64, f64) {
         values.sort_by(f64::total_cmp);
-        (values[values.len() / 2], values[0], values[values.len() - 1])
+        (
+            values[values.len() / 2],
+            values[0],
+            values[values.len() - 1],
+        )
     }
 
     /// A service that prints "ready" 200 ms after it starts, then idles.
@@ -96,7 +114,9 @@ mod unix {
         for _ in 0..settings.rounds {
             reference.push(chain_by_hand(4).as_secs_f64());
             let dir = tempfile::tempdir().expect("a temporary folder");
-            let (manager, _) = Manager::start(definitions(&text, dir.path()), None, config(dir.path())).expect("starts");
+            let (manager, _) =
+                Manager::start(definitions(&text, dir.path()), None, config(dir.path()))
+                    .expect("starts");
             let (_, mut events) = manager.subscribe().await.expect("subscribes");
             let began = Instant::now();
             manager.start_all().await.expect("starts");
@@ -113,7 +133,10 @@ mod unix {
         let (ours, low, high) = median(supervised);
         let (path, _, _) = median(reference);
         println!("startup-dag: 12 services, 4 levels, each ready {READY_AFTER}s after it starts");
-        println!("  supervisor: median {ours:.3}s (min {low:.3}, max {high:.3}) over {} rounds", settings.rounds);
+        println!(
+            "  supervisor: median {ours:.3}s (min {low:.3}, max {high:.3}) over {} rounds",
+            settings.rounds
+        );
         println!("  critical path by hand: median {path:.3}s");
         println!("  ratio: {:.3} (goal <= 1.05)\n", ours / path);
     }
@@ -125,7 +148,10 @@ mod unix {
         let mut children = Vec::new();
         for _ in 0..length {
             let mut child = Command::new("sh")
-                .args(["-c", &format!("sleep {READY_AFTER}; echo ready; exec sleep 600")])
+                .args([
+                    "-c",
+                    &format!("sleep {READY_AFTER}; echo ready; exec sleep 600"),
+                ])
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("sh runs");
@@ -145,7 +171,8 @@ mod unix {
     async fn crash_restart(settings: &Settings) {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let text = "[services.victim]\ncommand = [\"sleep\", \"600\"]\nrestart = { policy = \"always\", backoff = \"0s\", max_restarts = 1000 }\n";
-        let (manager, _) = Manager::start(definitions(text, dir.path()), None, config(dir.path())).expect("starts");
+        let (manager, _) = Manager::start(definitions(text, dir.path()), None, config(dir.path()))
+            .expect("starts");
         let (_, mut events) = manager.subscribe().await.expect("subscribes");
         manager.start_all().await.expect("starts");
         let mut latencies = Vec::new();
@@ -156,8 +183,11 @@ mod unix {
             // Let each instance settle before the next kill.
             tokio::time::sleep(Duration::from_millis(20)).await;
             let killed = Instant::now();
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGKILL)
-                .expect("kills");
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .expect("kills");
             wait_running(&mut events).await;
             latencies.push(killed.elapsed().as_secs_f64() * 1000.0);
         }
@@ -165,7 +195,10 @@ mod unix {
         let spawns: Vec<f64> = (0..settings.crashes.max(3))
             .map(|_| {
                 let began = Instant::now();
-                let mut child = Command::new("sleep").arg("600").spawn().expect("sleep runs");
+                let mut child = Command::new("sleep")
+                    .arg("600")
+                    .spawn()
+                    .expect("sleep runs");
                 let elapsed = began.elapsed().as_secs_f64() * 1000.0;
                 let _ = child.kill();
                 let _ = child.wait();
@@ -175,15 +208,27 @@ mod unix {
         let (ours, low, high) = median(latencies);
         let (spawn, _, _) = median(spawns);
         println!("crash-restart: SIGKILL of a service with zero backoff, until it runs again");
-        println!("  supervisor: median {ours:.2}ms (min {low:.2}, max {high:.2}) over {} kills", settings.crashes);
+        println!(
+            "  supervisor: median {ours:.2}ms (min {low:.2}, max {high:.2}) over {} kills",
+            settings.crashes
+        );
         println!("  one bare spawn of the same program: median {spawn:.2}ms");
-        println!("  ratio: {:.1}x a bare spawn (goal: a few milliseconds)\n", ours / spawn);
+        println!(
+            "  ratio: {:.1}x a bare spawn (goal: a few milliseconds)\n",
+            ours / spawn
+        );
     }
 
-    async fn wait_running(events: &mut tokio::sync::broadcast::Receiver<clara_supervisor::events::Event>) {
+    async fn wait_running(
+        events: &mut tokio::sync::broadcast::Receiver<clara_supervisor::events::Event>,
+    ) {
         loop {
             let event = events.recv().await.expect("events");
-            if let EventKind::ServiceStateChanged { current_state: ServiceState::Running, .. } = event.kind {
+            if let EventKind::ServiceStateChanged {
+                current_state: ServiceState::Running,
+                ..
+            } = event.kind
+            {
                 return;
             }
         }
@@ -193,12 +238,19 @@ mod unix {
     fn usage(pid: u32) -> (u64, u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let rss = field_kb(&status, "VmRSS:");
-        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
         let pss = field_kb(&rollup, "Pss:");
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         let ticks = stat
             .rsplit_once(") ")
-            .map(|(_, rest)| rest.split_whitespace().skip(11).take(2).filter_map(|t| t.parse::<u64>().ok()).sum())
+            .map(|(_, rest)| {
+                rest.split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|t| t.parse::<u64>().ok())
+                    .sum()
+            })
             .unwrap_or(0);
         (rss, pss, ticks)
     }
@@ -215,9 +267,13 @@ mod unix {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let mut text = String::new();
         for index in 0..50 {
-            text.push_str(&format!("[services.idle-{index:02}]\ncommand = [\"sleep\", \"3600\"]\n"));
+            text.push_str(&format!(
+                "[services.idle-{index:02}]\ncommand = [\"sleep\", \"3600\"]\n"
+            ));
             if probed {
-                text.push_str("health = { exec = [\"true\"], interval = \"5s\", timeout = \"2s\" }\n");
+                text.push_str(
+                    "health = { exec = [\"true\"], interval = \"5s\", timeout = \"2s\" }\n",
+                );
             }
         }
         let file = dir.path().join("services.toml");
@@ -250,7 +306,8 @@ mod unix {
             .split_whitespace()
             .filter_map(|p| p.parse::<u32>().ok())
             .find(|&child| {
-                std::fs::read_to_string(format!("/proc/{child}/cmdline")).is_ok_and(|c| c.contains("__clara-guard"))
+                std::fs::read_to_string(format!("/proc/{child}/cmdline"))
+                    .is_ok_and(|c| c.contains("__clara-guard"))
             });
         let (guard_rss, guard_pss, _) = guard.map(usage).unwrap_or((0, 0, 0));
         let mut sleeper = Command::new("sleep").arg("60").spawn().expect("sleep runs");
@@ -258,13 +315,20 @@ mod unix {
         let (sleep_rss, _, _) = usage(sleeper.id());
         let _ = sleeper.kill();
         let _ = sleeper.wait();
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         let _ = supervisor.wait();
         let ticks_per_second = 100.0;
         let cpu = (ticks_after - ticks_before) as f64 / ticks_per_second;
         println!(
             "footprint: 50 idle services{}, {:.0}s idle",
-            if probed { " with a 5s exec probe each" } else { "" },
+            if probed {
+                " with a 5s exec probe each"
+            } else {
+                ""
+            },
             settings.idle.as_secs_f64()
         );
         println!(
