@@ -67,6 +67,46 @@ pub enum EventKind {
     },
 }
 
+/// One line for people: `comfyui: starting -> running (reason)`.
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parenthesised =
+            |text: &Option<String>| text.as_ref().map(|t| format!(" ({t})")).unwrap_or_default();
+        match self {
+            EventKind::ServiceStateChanged {
+                name,
+                previous_state,
+                current_state,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "{name}: {previous_state} -> {current_state}{}",
+                    parenthesised(reason)
+                )
+            }
+            EventKind::HealthChanged {
+                name,
+                health,
+                detail,
+            } => {
+                write!(f, "{name}: health {health}{}", parenthesised(detail))
+            }
+            EventKind::StartupComplete { degraded } if degraded.is_empty() => {
+                f.write_str("start-up complete: every service is running")
+            }
+            EventKind::StartupComplete { degraded } => {
+                write!(
+                    f,
+                    "start-up complete, degraded: {} failed",
+                    degraded.join(", ")
+                )
+            }
+            EventKind::StartupFailed { message, .. } => write!(f, "start-up failed: {message}"),
+        }
+    }
+}
+
 /// The state of every service at one point of the stream.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -143,6 +183,27 @@ mod tests {
                 "reason": null,
                 "timestamp": "2026-11-27T20:01:02.345Z"
             })
+        );
+    }
+
+    #[test]
+    fn events_read_as_sentences() {
+        let change = EventKind::ServiceStateChanged {
+            name: "db".into(),
+            previous_state: ServiceState::Running,
+            current_state: ServiceState::Restarting,
+            reason: Some("exited with code 1".into()),
+        };
+        assert_eq!(
+            change.to_string(),
+            "db: running -> restarting (exited with code 1)"
+        );
+        let degraded = EventKind::StartupComplete {
+            degraded: vec!["n8n".into()],
+        };
+        assert_eq!(
+            degraded.to_string(),
+            "start-up complete, degraded: n8n failed"
         );
     }
 

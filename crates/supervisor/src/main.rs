@@ -313,42 +313,7 @@ fn show(event: &Event, json: bool, began: Instant) -> Result<(), String> {
     let line = if json {
         serde_json::to_string(event).map_err(|error| error.to_string())?
     } else {
-        let at = format!("[{:>8.3}s]", began.elapsed().as_secs_f64());
-        match &event.kind {
-            EventKind::ServiceStateChanged {
-                name,
-                previous_state,
-                current_state,
-                reason,
-            } => {
-                let reason = reason
-                    .as_ref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default();
-                format!("{at} {name}: {previous_state} -> {current_state}{reason}")
-            }
-            EventKind::HealthChanged {
-                name,
-                health,
-                detail,
-            } => {
-                let detail = detail
-                    .as_ref()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default();
-                format!("{at} {name}: health {health}{detail}")
-            }
-            EventKind::StartupComplete { degraded } if degraded.is_empty() => {
-                format!("{at} start-up complete: every service is running")
-            }
-            EventKind::StartupComplete { degraded } => {
-                format!(
-                    "{at} start-up complete, degraded: {} failed",
-                    degraded.join(", ")
-                )
-            }
-            EventKind::StartupFailed { message, .. } => format!("{at} start-up failed: {message}"),
-        }
+        format!("[{:>8.3}s] {}", began.elapsed().as_secs_f64(), event.kind)
     };
     print(&format!("{line}\n")).map(drop)
 }

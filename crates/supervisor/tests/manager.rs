@@ -356,7 +356,7 @@ command = ["sleep", "600"]
     // A dependent waits (naming what it waits for) while its dependency is still trying.
     assert!(
         h.history()
-            .contains("needs-broken: stopped -> waiting Some(\"waiting for broken to be ready\")")
+            .contains("needs-broken: stopped -> waiting (waiting for broken to be ready)")
     );
     h.shutdown().await;
 }

@@ -469,11 +469,7 @@ impl Actor {
                 instance,
                 report,
             } => {
-                if self
-                    .slots
-                    .get(&name)
-                    .is_some_and(|slot| slot.instance == instance)
-                {
+                if self.is_current(&name, instance) {
                     self.on_exited(&name, report);
                 }
             }
@@ -482,11 +478,7 @@ impl Actor {
                 instance,
                 report,
             } => {
-                if self
-                    .slots
-                    .get(&name)
-                    .is_some_and(|slot| slot.instance == instance && slot.live.is_some())
-                {
+                if self.is_current(&name, instance) && self.slot(&name).live.is_some() {
                     self.on_probe(&name, report);
                 }
             }
@@ -1153,6 +1145,13 @@ impl Actor {
             health,
             detail,
         });
+    }
+
+    /// Whether `instance` is the current instance of `name` (facts about others are stale).
+    fn is_current(&self, name: &str, instance: u64) -> bool {
+        self.slots
+            .get(name)
+            .is_some_and(|slot| slot.instance == instance)
     }
 
     fn slot(&self, name: &str) -> &Slot {

@@ -142,21 +142,11 @@ impl Harness {
         .kind
     }
 
-    /// The state changes seen so far, as `name: from -> to` lines.
+    /// The events seen so far, one per line.
     pub fn history(&self) -> String {
         self.seen
             .iter()
-            .map(|event| match &event.kind {
-                EventKind::ServiceStateChanged {
-                    name,
-                    previous_state,
-                    current_state,
-                    reason,
-                } => {
-                    format!("  {name}: {previous_state} -> {current_state} {reason:?}\n")
-                }
-                other => format!("  {other:?}\n"),
-            })
+            .map(|event| format!("  {}\n", event.kind))
             .collect()
     }
 
