@@ -58,6 +58,15 @@ pub enum EventKind {
         /// Services that failed (not critical): the app runs without them.
         degraded: Vec<String>,
     },
+    /// An image download advanced.
+    PullProgress {
+        /// The service whose image it is.
+        name: String,
+        /// Bytes downloaded so far.
+        done: u64,
+        /// Bytes in all, as far as known.
+        total: u64,
+    },
     /// A critical service could not start: everything started is being stopped.
     StartupFailed {
         /// The critical service that failed.
@@ -100,6 +109,14 @@ impl std::fmt::Display for EventKind {
                     f,
                     "start-up complete, degraded: {} failed",
                     degraded.join(", ")
+                )
+            }
+            EventKind::PullProgress { name, done, total } => {
+                write!(
+                    f,
+                    "{name}: downloading its image, {} of {} MB",
+                    done / 1_000_000,
+                    total / 1_000_000
                 )
             }
             EventKind::StartupFailed { message, .. } => write!(f, "start-up failed: {message}"),

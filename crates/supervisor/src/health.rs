@@ -11,6 +11,18 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 use crate::definitions::{HealthCheck, Probe};
+use crate::runtime::docker::DockerEngine;
+
+/// What a probe is aimed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// This machine: http and tcp probes as written, exec probes run here.
+    Host,
+    /// A container: exec probes run inside it, `docker` reads its image's HEALTHCHECK.
+    Container(String),
+    /// The container engine: any probe means "Docker answers".
+    Engine,
+}
 
 /// What a watch reports, only when something changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,29 +41,29 @@ pub enum ProbeReport {
 #[derive(Debug, Clone)]
 pub struct Prober {
     http: reqwest::Client,
-}
-
-impl Default for Prober {
-    fn default() -> Self {
-        Prober::new()
-    }
+    docker: Option<DockerEngine>,
 }
 
 impl Prober {
-    /// A prober with its own HTTP client.
-    pub fn new() -> Self {
+    /// A prober with its own HTTP client, reaching containers through `docker`.
+    pub fn new(docker: Option<DockerEngine>) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        Prober { http }
+        Prober { http, docker }
     }
 
     /// Runs one probe; `Err` says why it failed, in words.
-    pub async fn probe(&self, probe: &Probe, timeout: Duration) -> Result<(), String> {
-        match tokio::time::timeout(timeout, self.probe_untimed(probe)).await {
+    pub async fn probe(
+        &self,
+        probe: &Probe,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        match tokio::time::timeout(timeout, self.probe_untimed(probe, target)).await {
             Ok(result) => result,
             Err(_) => Err(format!(
                 "no answer within {}",
@@ -60,7 +72,17 @@ impl Prober {
         }
     }
 
-    async fn probe_untimed(&self, probe: &Probe) -> Result<(), String> {
+    async fn probe_untimed(&self, probe: &Probe, target: &Target) -> Result<(), String> {
+        match (target, probe) {
+            (Target::Engine, _) => return self.engine_answers().await,
+            (Target::Container(container), Probe::Exec { command }) => {
+                return self.exec_in_container(container, command).await;
+            }
+            (Target::Container(container), Probe::Docker) => {
+                return self.container_health(container).await;
+            }
+            _ => {}
+        }
         match probe {
             Probe::Http { url, status, body } => {
                 let response = self
@@ -129,6 +151,102 @@ impl Prober {
             Probe::Log { pattern } => Err(format!(
                 "a log probe (\"{pattern}\") is matched on output, not polled"
             )),
+            Probe::Docker => Err("only a container has an image health check".into()),
+        }
+    }
+
+    async fn engine_answers(&self) -> Result<(), String> {
+        let engine = self
+            .docker
+            .as_ref()
+            .ok_or("this build has no Docker support")?;
+        engine
+            .connect()
+            .await
+            .map(drop)
+            .map_err(|error| error.message)
+    }
+
+    async fn container_health(&self, container: &str) -> Result<(), String> {
+        let engine = self
+            .docker
+            .as_ref()
+            .ok_or("this build has no Docker support")?;
+        let connection = engine.connect().await.map_err(|error| error.message)?;
+        let inspected = connection
+            .client
+            .inspect_container(container, None)
+            .await
+            .map_err(|error| format!("cannot look up the container {container}: {error}"))?;
+        let health = inspected.state.and_then(|state| state.health);
+        let status = health
+            .as_ref()
+            .and_then(|h| h.status)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        match status.as_str() {
+            "healthy" => Ok(()),
+            "" | "none" => Err("the image has no HEALTHCHECK".into()),
+            other => {
+                let last = health
+                    .and_then(|h| h.log)
+                    .and_then(|log| log.last().and_then(|entry| entry.output.clone()))
+                    .map(|output| output.trim().to_string())
+                    .filter(|output| !output.is_empty());
+                Err(match last {
+                    Some(output) => format!("the image's health check says {other}: {output}"),
+                    None => format!("the image's health check says {other}"),
+                })
+            }
+        }
+    }
+
+    async fn exec_in_container(&self, container: &str, command: &[String]) -> Result<(), String> {
+        use futures_util::StreamExt;
+        let engine = self
+            .docker
+            .as_ref()
+            .ok_or("this build has no Docker support")?;
+        let client = engine
+            .connect()
+            .await
+            .map_err(|error| error.message)?
+            .client;
+        let config = bollard::models::ExecConfig {
+            cmd: Some(command.to_vec()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let program = command.first().cloned().unwrap_or_default();
+        let exec = client
+            .create_exec(container, config)
+            .await
+            .map_err(|error| format!("cannot run {program} in the container: {error}"))?;
+        let mut said = String::new();
+        if let Ok(bollard::exec::StartExecResults::Attached { mut output, .. }) =
+            client.start_exec(&exec.id, None).await
+        {
+            while let Some(Ok(chunk)) = output.next().await {
+                said.push_str(&chunk.to_string());
+            }
+        }
+        let code = client
+            .inspect_exec(&exec.id)
+            .await
+            .ok()
+            .and_then(|inspect| inspect.exit_code);
+        match code {
+            Some(0) => Ok(()),
+            Some(code) => {
+                let last = said.lines().last().unwrap_or_default().trim().to_string();
+                Err(if last.is_empty() {
+                    format!("{program} exited with code {code}")
+                } else {
+                    format!("{program} exited with code {code}: {last}")
+                })
+            }
+            None => Err(format!("{program} did not finish in the container")),
         }
     }
 
@@ -139,6 +257,7 @@ impl Prober {
     pub async fn watch(
         &self,
         check: &HealthCheck,
+        target: &Target,
         log_ready: Option<oneshot::Receiver<()>>,
         mut report: impl FnMut(ProbeReport) -> bool,
     ) {
@@ -159,7 +278,7 @@ impl Prober {
         }
         let started = Instant::now();
         loop {
-            match self.probe(&check.probe, check.timeout).await {
+            match self.probe(&check.probe, target, check.timeout).await {
                 Ok(()) => break,
                 Err(why) => {
                     let waited = started.elapsed();
@@ -178,7 +297,7 @@ impl Prober {
         let mut failures = 0;
         loop {
             tokio::time::sleep(check.interval).await;
-            match self.probe(&check.probe, check.timeout).await {
+            match self.probe(&check.probe, target, check.timeout).await {
                 Ok(()) => {
                     if failures >= check.retries && !report(ProbeReport::Healthy) {
                         return;
@@ -244,7 +363,7 @@ mod tests {
 
     #[tokio::test]
     async fn tcp_probe_against_a_real_socket() {
-        let prober = Prober::new();
+        let prober = Prober::new(None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binds");
@@ -252,10 +371,15 @@ mod tests {
         let probe = Probe::Tcp {
             address: address.clone(),
         };
-        assert_eq!(prober.probe(&probe, Duration::from_secs(5)).await, Ok(()));
+        assert_eq!(
+            prober
+                .probe(&probe, &Target::Host, Duration::from_secs(5))
+                .await,
+            Ok(())
+        );
         drop(listener);
         let error = prober
-            .probe(&probe, Duration::from_secs(5))
+            .probe(&probe, &Target::Host, Duration::from_secs(5))
             .await
             .expect_err("closed port");
         assert!(
@@ -266,11 +390,16 @@ mod tests {
 
     #[tokio::test]
     async fn exec_probe_reports_the_exit_and_last_words() {
-        let prober = Prober::new();
+        let prober = Prober::new(None);
         let ok = Probe::Exec {
             command: vec!["true".into()],
         };
-        assert_eq!(prober.probe(&ok, Duration::from_secs(5)).await, Ok(()));
+        assert_eq!(
+            prober
+                .probe(&ok, &Target::Host, Duration::from_secs(5))
+                .await,
+            Ok(())
+        );
         let failing = Probe::Exec {
             command: vec![
                 "sh".into(),
@@ -279,14 +408,18 @@ mod tests {
             ],
         };
         assert_eq!(
-            prober.probe(&failing, Duration::from_secs(5)).await,
+            prober
+                .probe(&failing, &Target::Host, Duration::from_secs(5))
+                .await,
             Err("sh exited with code 3: not ready yet".to_string())
         );
         let slow = Probe::Exec {
             command: vec!["sleep".into(), "5".into()],
         };
         assert_eq!(
-            prober.probe(&slow, Duration::from_millis(50)).await,
+            prober
+                .probe(&slow, &Target::Host, Duration::from_millis(50))
+                .await,
             Err("no answer within 50ms".to_string())
         );
     }

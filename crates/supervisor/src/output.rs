@@ -208,16 +208,63 @@ impl LineSplitter {
     }
 }
 
+/// Turns chunks of a service's output into lines in its sink.
+pub struct Drainer {
+    sink: OutputSink,
+    out: LineSplitter,
+    err: LineSplitter,
+}
+
+impl Drainer {
+    /// A drainer writing into `sink`.
+    pub fn new(sink: OutputSink) -> Self {
+        Drainer {
+            sink,
+            out: LineSplitter::default(),
+            err: LineSplitter::default(),
+        }
+    }
+
+    /// Takes one chunk of one stream: to the log file as it is, to the buffer line by line.
+    pub fn feed(&mut self, stream: Stream, chunk: &[u8]) {
+        let sink = &mut self.sink;
+        sink.buffer
+            .total_bytes
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        if let Some(file) = &mut sink.file {
+            let written = file.write(chunk).and_then(|()| file.flush());
+            if let Err(error) = written {
+                tracing::warn!("cannot write a service log, it goes on without: {error}");
+                sink.file = None;
+            }
+        }
+        let splitter = match stream {
+            Stream::Stdout => &mut self.out,
+            Stream::Stderr => &mut self.err,
+        };
+        splitter.feed(chunk, |line| record(sink, stream, line));
+    }
+
+    /// The stream ended: its unfinished last line counts as a line.
+    pub fn finish(&mut self, stream: Stream) {
+        let sink = &mut self.sink;
+        let splitter = match stream {
+            Stream::Stdout => &mut self.out,
+            Stream::Stderr => &mut self.err,
+        };
+        splitter.finish(|line| record(sink, stream, line));
+    }
+}
+
 /// Reads both streams until both close, writing every line to the sink.
-pub async fn drain<O, E>(stdout: Option<O>, stderr: Option<E>, mut sink: OutputSink)
+pub async fn drain<O, E>(stdout: Option<O>, stderr: Option<E>, sink: OutputSink)
 where
     O: AsyncRead + Unpin,
     E: AsyncRead + Unpin,
 {
     let mut out = stdout;
     let mut err = stderr;
-    let mut out_lines = LineSplitter::default();
-    let mut err_lines = LineSplitter::default();
+    let mut drainer = Drainer::new(sink);
     let mut out_chunk = vec![0u8; 64 * 1024];
     let mut err_chunk = vec![0u8; 64 * 1024];
     while out.is_some() || err.is_some() {
@@ -225,34 +272,21 @@ where
             read = read_from(&mut out, &mut out_chunk), if out.is_some() => (Stream::Stdout, read),
             read = read_from(&mut err, &mut err_chunk), if err.is_some() => (Stream::Stderr, read),
         };
-        let (chunk, splitter) = match stream {
-            Stream::Stdout => (&out_chunk, &mut out_lines),
-            Stream::Stderr => (&err_chunk, &mut err_lines),
-        };
         match read {
             Ok(0) | Err(_) => {
-                splitter.finish(|line| record(&mut sink, stream, line));
+                drainer.finish(stream);
                 match stream {
                     Stream::Stdout => out = None,
                     Stream::Stderr => err = None,
                 }
             }
             Ok(count) => {
-                sink.buffer
-                    .total_bytes
-                    .fetch_add(count as u64, Ordering::Relaxed);
-                if let Some(file) = &mut sink.file {
-                    if let Err(error) = file.write(&chunk[..count]) {
-                        tracing::warn!("cannot write a service log, it goes on without: {error}");
-                        sink.file = None;
-                    }
-                }
-                splitter.feed(&chunk[..count], |line| record(&mut sink, stream, line));
+                let chunk = match stream {
+                    Stream::Stdout => &out_chunk[..count],
+                    Stream::Stderr => &err_chunk[..count],
+                };
+                drainer.feed(stream, chunk);
             }
-        }
-        if let Some(file) = &mut sink.file {
-            // Flushing per read keeps the file current for readers; a failure is not fatal.
-            let _ = file.flush();
         }
     }
 }

@@ -78,6 +78,8 @@ pub struct ServiceStatus {
     pub uptime_seconds: Option<u64>,
     /// Whether its failure fails the start-up.
     pub critical: bool,
+    /// How it runs, when worth saying: where Docker was found, GPU or CPU, adopted…
+    pub detail: Option<String>,
 }
 
 impl ServiceStatus {
@@ -101,6 +103,7 @@ impl ServiceStatus {
             since: SystemTime::now(),
             uptime_seconds: None,
             critical,
+            detail: None,
         }
     }
 

@@ -462,13 +462,13 @@ fn health_needs_exactly_one_probe() {
     let none = "[services.a]\ncommand = [\"a\"]\nhealth = { interval = \"1s\" }\n";
     assert_eq!(
         only_error(none),
-        r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec or log; found none"#
+        r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec, log or docker; found none"#
     );
     let two =
         "[services.a]\ncommand = [\"a\"]\nhealth = { tcp = \"127.0.0.1:1\", exec = [\"true\"] }\n";
     assert_eq!(
         only_error(two),
-        r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec or log; found tcp and exec"#
+        r#"test.toml:3:10: service "a": health needs exactly one of http, tcp, exec, log or docker; found tcp and exec"#
     );
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::model::{
-    Condition, Dependency, HealthCheck, Probe, RestartMode, RestartPolicy, Runtime, Service,
-    StopSignal,
+    Condition, Dependency, GpuMode, HealthCheck, Probe, RestartMode, RestartPolicy, Runtime,
+    Service, StopSignal,
 };
 use super::raw::{RawDependsOn, RawHealth, RawRestart, RawService, TextOrTable};
 use super::values::{parse_duration, parse_port, parse_volume};
@@ -113,6 +113,21 @@ impl<'a> ServiceBuilder<'a> {
         expanded.into_iter().collect()
     }
 
+    /// Expands an environment table (`env`, `cpu_env`).
+    fn environment(
+        &mut self,
+        key: &str,
+        table: Option<&BTreeMap<String, Spanned<String>>>,
+    ) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        for (name, value) in table.into_iter().flatten() {
+            if let Some(value) = self.expand(&format!("{key}.{name}"), value) {
+                env.insert(name.clone(), value);
+            }
+        }
+        env
+    }
+
     fn duration(
         &mut self,
         key: &str,
@@ -170,10 +185,31 @@ impl<'a> ServiceBuilder<'a> {
             .as_ref()
             .and_then(|cwd| self.expand("cwd", cwd))
             .map(Into::into);
-        let mut env = BTreeMap::new();
-        for (key, value) in raw.env.iter().flatten() {
-            if let Some(value) = self.expand(&format!("env.{key}"), value) {
-                env.insert(key.clone(), value);
+        let env = self.environment("env", raw.env.as_ref());
+        let cpu_env = self.environment("cpu_env", raw.cpu_env.as_ref());
+        let is_container = matches!(runtime, Some(Runtime::Container { .. }));
+        let gpu = match &raw.gpu {
+            Some(gpu) => self
+                .choice("gpu", gpu, &GpuMode::ALL, GpuMode::name)
+                .unwrap_or_default(),
+            None => GpuMode::Off,
+        };
+        for (key, span) in [
+            ("gpu", raw.gpu.as_ref().map(Spanned::span)),
+            (
+                "cpu_env",
+                raw.cpu_env
+                    .as_ref()
+                    .and_then(|env| env.values().next())
+                    .map(Spanned::span),
+            ),
+        ] {
+            if let (Some(span), false, Some(_)) = (span, is_container, &runtime) {
+                self.error(
+                    span,
+                    format!("{key} only applies to a container (a service with an image)"),
+                    None,
+                );
             }
         }
         let mut ports = Vec::new();
@@ -212,6 +248,15 @@ impl<'a> ServiceBuilder<'a> {
             .map(|d| self.dependencies(d))
             .unwrap_or_default();
         let health = raw.health.as_ref().and_then(|health| self.health(health));
+        if let (Some(check), Some(raw_health)) = (&health, &raw.health) {
+            if check.probe == Probe::Docker && !is_container && runtime.is_some() {
+                self.error(
+                    raw_health.span(),
+                    "health.docker uses the image's HEALTHCHECK, so it only applies to a container",
+                    None,
+                );
+            }
+        }
         let restart = match &raw.restart {
             Some(restart) => self.restart(restart),
             None => RestartPolicy::default(),
@@ -252,6 +297,8 @@ impl<'a> ServiceBuilder<'a> {
             env,
             ports,
             volumes,
+            gpu,
+            cpu_env,
             depends_on,
             health,
             restart,
@@ -380,6 +427,7 @@ impl<'a> ServiceBuilder<'a> {
             ("tcp", raw.tcp.is_some()),
             ("exec", raw.exec.is_some()),
             ("log", raw.log.is_some()),
+            ("docker", raw.docker.as_ref().is_some_and(|d| *d.get_ref())),
         ]
         .into_iter()
         .filter_map(|(key, present)| present.then_some(key))
@@ -392,7 +440,9 @@ impl<'a> ServiceBuilder<'a> {
             };
             self.error(
                 health.span(),
-                format!("health needs exactly one of http, tcp, exec or log; found {found}"),
+                format!(
+                    "health needs exactly one of http, tcp, exec, log or docker; found {found}"
+                ),
                 None,
             );
             return None;
@@ -449,6 +499,8 @@ impl<'a> ServiceBuilder<'a> {
             Probe::Exec {
                 command: self.expand_argv("health.exec", command)?,
             }
+        } else if raw.docker.is_some() {
+            Probe::Docker
         } else {
             // The log pattern is a regular expression: "$" is its own, not a variable.
             let pattern = raw.log.as_ref()?;

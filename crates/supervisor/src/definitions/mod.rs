@@ -18,8 +18,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
-    Condition, Definitions, Dependency, Feature, HealthCheck, PortMapping, Probe, Protocol,
-    RestartMode, RestartPolicy, Runtime, Service, StopSignal, Volume, VolumeSource,
+    Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, PortMapping, Probe,
+    Protocol, RestartMode, RestartPolicy, Runtime, Service, StopSignal, Volume, VolumeSource,
 };
 pub use variables::{VariableError, Variables};
 

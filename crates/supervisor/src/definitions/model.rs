@@ -55,6 +55,10 @@ pub struct Service {
     pub ports: Vec<PortMapping>,
     /// Volumes mounted into a container.
     pub volumes: Vec<Volume>,
+    /// Whether a container gets the GPU.
+    pub gpu: GpuMode,
+    /// Extra environment for a container that runs without a GPU.
+    pub cpu_env: BTreeMap<String, String>,
     /// What must be true of other services before this one starts.
     pub depends_on: Vec<Dependency>,
     /// How readiness and liveness are probed; `None` means "running once started".
@@ -104,6 +108,33 @@ impl Runtime {
             Runtime::Process { .. } => "process",
             Runtime::External { .. } => "external",
             Runtime::Engine => "engine",
+        }
+    }
+}
+
+/// Whether a container asks for the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GpuMode {
+    /// NVIDIA GPUs when Docker has the NVIDIA runtime, else the CPU (with `cpu_env`).
+    Auto,
+    /// NVIDIA GPUs, or the service cannot start.
+    Required,
+    /// The CPU only (the default).
+    #[default]
+    Off,
+}
+
+impl GpuMode {
+    /// Every mode, in the order used in messages.
+    pub const ALL: [GpuMode; 3] = [GpuMode::Auto, GpuMode::Required, GpuMode::Off];
+
+    /// The name used in definitions files.
+    pub fn name(self) -> &'static str {
+        match self {
+            GpuMode::Auto => "auto",
+            GpuMode::Required => "required",
+            GpuMode::Off => "off",
         }
     }
 }
@@ -232,7 +263,7 @@ pub enum Probe {
         /// `host:port` to connect to.
         address: String,
     },
-    /// A command that exits 0 when healthy.
+    /// A command that exits 0 when healthy (inside the container, for a container).
     Exec {
         /// Program and arguments.
         command: Vec<String>,
@@ -242,6 +273,8 @@ pub enum Probe {
         /// The regular expression (checked when the file is loaded).
         pattern: String,
     },
+    /// The container image's own HEALTHCHECK, as Docker reports it.
+    Docker,
 }
 
 impl Probe {
@@ -252,6 +285,7 @@ impl Probe {
             Probe::Tcp { .. } => "tcp",
             Probe::Exec { .. } => "exec",
             Probe::Log { .. } => "log",
+            Probe::Docker => "docker",
         }
     }
 }

@@ -18,14 +18,15 @@ use crate::definitions::{
 };
 use crate::events::{EventBus, EventKind, Snapshot};
 use crate::graph::DependencyGraph;
-use crate::health::{ProbeReport, Prober};
+use crate::health::{ProbeReport, Prober, Target};
 use crate::output::{LogBuffer, LogFile, OutputSink};
 use crate::persist::{Choices, ProcessRecord, StateFiles};
 use crate::restart::{Decision, Ending, RestartTracker};
+use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
 use crate::runtime::guard::Guard;
 use crate::runtime::{
-    ExitReport, ExternalRuntime, Instance, ProcessRuntime, Runtime, StartError, StartRequest,
-    StopRequest, UnavailableRuntime, leftovers,
+    ExitReport, ExternalRuntime, Instance, ProcessRuntime, PullProgress, Runtime, StartError,
+    StartRequest, StopRequest, leftovers,
 };
 use crate::selection::{self, FeatureChoice, Selection};
 use crate::state::{Health, ServiceState};
@@ -52,6 +53,11 @@ enum Fact {
         name: String,
         token: u64,
     },
+    Progress {
+        name: String,
+        instance: u64,
+        progress: PullProgress,
+    },
 }
 
 /// Where the dependencies of a service stand.
@@ -70,7 +76,8 @@ struct Startup {
 struct Runtimes {
     process: ProcessRuntime,
     external: ExternalRuntime,
-    unavailable: UnavailableRuntime,
+    container: ContainerRuntime,
+    engine: EngineRuntime,
 }
 
 impl Runtimes {
@@ -78,7 +85,8 @@ impl Runtimes {
         match service.runtime {
             RuntimeKind::Process { .. } => &self.process,
             RuntimeKind::External { .. } => &self.external,
-            RuntimeKind::Container { .. } | RuntimeKind::Engine => &self.unavailable,
+            RuntimeKind::Container { .. } => &self.container,
+            RuntimeKind::Engine => &self.engine,
         }
     }
 }
@@ -100,6 +108,9 @@ pub struct Actor {
     facts: mpsc::UnboundedReceiver<Fact>,
     processes: watch::Sender<Vec<ProcessRecord>>,
     process_writer: Option<tokio::task::JoinHandle<()>>,
+    /// The service that is the container engine, if the definitions have one: every
+    /// container waits for it.
+    engine: Option<String>,
     /// Readiness signals of `log` probes, from the start of an instance to its health watch.
     pending_log_ready: BTreeMap<String, oneshot::Receiver<()>>,
     startup: Option<Startup>,
@@ -196,6 +207,7 @@ impl Actor {
                     restart_after_stop: false,
                     failure_on_exit: None,
                     dependents_follow: false,
+                    engine_missing: false,
                 };
                 (name.clone(), slot)
             })
@@ -203,13 +215,24 @@ impl Actor {
         let (facts_in, facts) = mpsc::unbounded_channel();
         let (processes, process_updates) = watch::channel(Vec::new());
         let process_writer = tokio::spawn(write_process_records(files.clone(), process_updates));
+        let containers = definitions
+            .services
+            .values()
+            .filter(|s| matches!(s.runtime, RuntimeKind::Container { .. }))
+            .map(|s| s.name.clone())
+            .collect();
+        let docker = DockerEngine::new(config.docker_host.clone(), containers);
         let runtimes = Arc::new(Runtimes {
             process: ProcessRuntime::new(guard),
             external: ExternalRuntime,
-            unavailable: UnavailableRuntime {
-                message: "needs Docker, which this version of ClaraVerse cannot run yet".into(),
-            },
+            container: ContainerRuntime::new(docker.clone()),
+            engine: EngineRuntime::new(docker.clone()),
         });
+        let engine = definitions
+            .services
+            .values()
+            .find(|s| s.runtime == RuntimeKind::Engine)
+            .map(|s| s.name.clone());
         let actor = Actor {
             definitions,
             graph,
@@ -220,7 +243,8 @@ impl Actor {
             files,
             events: EventBus::new(4096),
             runtimes,
-            prober: Prober::new(),
+            prober: Prober::new(Some(docker)),
+            engine,
             facts_in,
             facts,
             processes,
@@ -482,6 +506,17 @@ impl Actor {
                     self.on_probe(&name, report);
                 }
             }
+            Fact::Progress {
+                name,
+                instance,
+                progress,
+            } => {
+                if self.is_current(&name, instance) {
+                    let PullProgress { done, total } = progress;
+                    self.events
+                        .emit(EventKind::PullProgress { name, done, total });
+                }
+            }
             Fact::Timer { name, token } => {
                 if let Some(slot) = self.slots.get_mut(&name) {
                     if slot.timer_token == token {
@@ -513,13 +548,19 @@ impl Actor {
         let instance = match result {
             Ok(instance) => instance,
             Err(error) => {
-                let retry = self.config.retry_after_giving_up;
+                let retry = if error.retry_soon {
+                    self.config.engine_recheck
+                } else {
+                    self.config.retry_after_giving_up
+                };
                 let failure = ServiceError {
                     message: error.message,
                     detail: error.detail,
                 };
                 let reason = format!("{}; trying again in {}", failure.message, short(retry));
-                self.slot_mut(name).status.last_error = Some(failure);
+                let slot = self.slot_mut(name);
+                slot.status.last_error = Some(failure);
+                slot.engine_missing = error.retry_soon;
                 self.set_state(name, ServiceState::Error, Some(reason));
                 self.schedule(name, retry);
                 return;
@@ -538,6 +579,8 @@ impl Actor {
             }
         });
         slot.status.pid = instance.pid;
+        slot.status.detail = instance.detail;
+        slot.engine_missing = false;
         slot.live = Some(Live {
             pid: instance.pid,
             start_time: instance.start_time,
@@ -551,13 +594,13 @@ impl Actor {
             self.send_stop(name);
             return;
         }
-        match effective_health(&self.slot(name).service) {
-            Some(check) => self.watch_health(name, check),
+        match self.effective_health(name) {
+            Some((check, target)) => self.watch_health(name, check, target),
             None => self.on_ready(name),
         }
     }
 
-    fn watch_health(&mut self, name: &str, check: HealthCheck) {
+    fn watch_health(&mut self, name: &str, check: HealthCheck, target: Target) {
         let facts = self.facts_in.clone();
         let prober = self.prober.clone();
         let log_ready = self.pending_log_ready.remove(name);
@@ -566,7 +609,7 @@ impl Actor {
         let service = name.to_string();
         let task = tokio::spawn(async move {
             prober
-                .watch(&check, log_ready, |report| {
+                .watch(&check, &target, log_ready, |report| {
                     facts
                         .send(Fact::Probe {
                             name: service.clone(),
@@ -583,7 +626,7 @@ impl Actor {
     }
 
     fn on_ready(&mut self, name: &str) {
-        let has_check = effective_health(&self.slot(name).service).is_some();
+        let has_check = self.effective_health(name).is_some();
         let slot = self.slot_mut(name);
         if let Some(live) = &mut slot.live {
             live.ready_at = Some(Instant::now());
@@ -629,8 +672,9 @@ impl Actor {
         match report {
             ProbeReport::Ready => self.on_ready(name),
             ProbeReport::NotReadyInTime(why) => {
-                let period = effective_health(&self.slot(name).service)
-                    .map_or(Duration::ZERO, |c| c.start_period);
+                let period = self
+                    .effective_health(name)
+                    .map_or(Duration::ZERO, |(c, _)| c.start_period);
                 self.fail_instance(
                     name,
                     ServiceError {
@@ -926,8 +970,40 @@ impl Actor {
     }
 
     fn readiness(&self, name: &str) -> Readiness {
-        for dependency in &self.slot(name).service.depends_on {
+        let service = &self.slot(name).service;
+        // Every container needs the engine, whether its definition says so or not.
+        let implicit = match (&self.engine, &service.runtime) {
+            (Some(engine), RuntimeKind::Container { .. })
+                if !service.depends_on.iter().any(|d| &d.service == engine) =>
+            {
+                Some(crate::definitions::Dependency {
+                    service: engine.clone(),
+                    condition: Condition::Healthy,
+                    restart: false,
+                    location: None,
+                })
+            }
+            _ => None,
+        };
+        for dependency in service.depends_on.iter().chain(&implicit) {
             let other = self.slot(&dependency.service);
+            if other.service.runtime == RuntimeKind::Engine
+                && other.state() != ServiceState::Running
+            {
+                // A missing engine is something to wait for, not a failure.
+                let why = other
+                    .status
+                    .last_error
+                    .as_ref()
+                    .map(|e| format!(": {}", e.message))
+                    .unwrap_or_default();
+                let reason = if other.state() == ServiceState::Error {
+                    format!("waiting for Docker{why}")
+                } else {
+                    "waiting for Docker".to_string()
+                };
+                return Readiness::Waiting(reason);
+            }
             let met = match dependency.condition {
                 Condition::Healthy => other.state() == ServiceState::Running,
                 Condition::Started => {
@@ -962,10 +1038,12 @@ impl Actor {
     }
 
     fn has_active_dependents(&self, name: &str) -> bool {
-        self.graph
-            .dependents(name)
-            .iter()
-            .any(|dependent| self.slot(dependent).state().is_active())
+        let is_engine = self.engine.as_deref() == Some(name);
+        self.slots.iter().any(|(other, slot)| {
+            slot.state().is_active()
+                && (self.graph.dependents(name).contains(other)
+                    || is_engine && matches!(slot.service.runtime, RuntimeKind::Container { .. }))
+        })
     }
 
     fn nothing_active(&self) -> bool {
@@ -1012,14 +1090,34 @@ impl Actor {
             ready_when,
         };
         self.set_state(name, ServiceState::Starting, None);
+        let (progress, mut progress_updates) = mpsc::unbounded_channel();
+        let facts = self.facts_in.clone();
+        let progress_name = name.to_string();
+        tokio::spawn(async move {
+            while let Some(progress) = progress_updates.recv().await {
+                let name = progress_name.clone();
+                if facts
+                    .send(Fact::Progress {
+                        name,
+                        instance,
+                        progress,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
         let runtimes = Arc::clone(&self.runtimes);
         let facts = self.facts_in.clone();
         let name = name.to_string();
         tokio::spawn(async move {
-            let result = runtimes
-                .for_service(&service)
-                .start(StartRequest { service, output })
-                .await;
+            let request = StartRequest {
+                service: Arc::clone(&service),
+                output,
+                progress,
+            };
+            let result = runtimes.for_service(&service).start(request).await;
             let _ = facts.send(Fact::Started {
                 name,
                 instance,
@@ -1075,6 +1173,11 @@ impl Actor {
         for name in &startup.targets {
             let slot = self.slot(name);
             match slot.state() {
+                // Docker missing is a normal, degraded state, critical service or not.
+                ServiceState::Error if slot.engine_missing => degraded.push(name.clone()),
+                ServiceState::Waiting if self.needs_missing_engine(name) => {
+                    degraded.push(name.clone())
+                }
                 ServiceState::Error if slot.service.critical => {
                     let why = slot
                         .status
@@ -1100,6 +1203,23 @@ impl Actor {
             self.startup = None;
             self.events.emit(EventKind::StartupComplete { degraded });
         }
+    }
+
+    /// Whether `name` cannot run because Docker is not reachable: it is a container, or
+    /// depends (directly or not) on a container or the engine, and the engine is down.
+    fn needs_missing_engine(&self, name: &str) -> bool {
+        let engine_down = match &self.engine {
+            Some(engine) => self.slot(engine).state() != ServiceState::Running,
+            None => self.slots.values().any(|slot| slot.engine_missing),
+        };
+        let uses_docker = |service: &str| {
+            !matches!(
+                self.slot(service).service.runtime,
+                RuntimeKind::Process { .. } | RuntimeKind::External { .. }
+            )
+        };
+        engine_down
+            && (uses_docker(name) || self.graph.dependencies(name).iter().any(|d| uses_docker(d)))
     }
 
     // ---- bookkeeping -------------------------------------------------------------
@@ -1183,6 +1303,45 @@ impl Actor {
             .collect()
     }
 
+    /// The health check a service is judged by, and what it is aimed at: its own; for an
+    /// external service without one, an HTTP probe of its URL; for the engine, "Docker
+    /// answers", asked every `engine_recheck`.
+    fn effective_health(&self, name: &str) -> Option<(HealthCheck, Target)> {
+        let service = &self.slot(name).service;
+        match (&service.health, &service.runtime) {
+            (_, RuntimeKind::Engine) => Some((
+                HealthCheck {
+                    probe: Probe::Docker,
+                    interval: self.config.engine_recheck,
+                    timeout: Duration::from_secs(3),
+                    retries: 1,
+                    start_period: Duration::from_secs(10),
+                },
+                Target::Engine,
+            )),
+            (Some(check), RuntimeKind::Container { .. }) => Some((
+                check.clone(),
+                Target::Container(crate::runtime::docker::spec::container_name(name)),
+            )),
+            (Some(check), _) => Some((check.clone(), Target::Host)),
+            (None, RuntimeKind::External { url }) => Some((
+                HealthCheck {
+                    probe: Probe::Http {
+                        url: url.clone(),
+                        status: None,
+                        body: None,
+                    },
+                    interval: Duration::from_secs(10),
+                    timeout: Duration::from_secs(5),
+                    retries: 3,
+                    start_period: Duration::from_secs(60),
+                },
+                Target::Host,
+            )),
+            (None, _) => None,
+        }
+    }
+
     fn save_choices(&self) {
         let choices = Choices {
             features: Some(self.features.clone()),
@@ -1216,26 +1375,6 @@ impl Actor {
             })
             .collect();
         self.processes.send_replace(records);
-    }
-}
-
-/// The health check a service is judged by: its own, or for an external service without
-/// one, an HTTP probe of its URL.
-fn effective_health(service: &Service) -> Option<HealthCheck> {
-    match (&service.health, &service.runtime) {
-        (Some(check), _) => Some(check.clone()),
-        (None, RuntimeKind::External { url }) => Some(HealthCheck {
-            probe: Probe::Http {
-                url: url.clone(),
-                status: None,
-                body: None,
-            },
-            interval: Duration::from_secs(10),
-            timeout: Duration::from_secs(5),
-            retries: 3,
-            start_period: Duration::from_secs(60),
-        }),
-        (None, _) => None,
     }
 }
 

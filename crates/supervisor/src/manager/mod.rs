@@ -39,6 +39,11 @@ pub struct ManagerConfig {
     pub log_file_max_bytes: u64,
     /// Rotated log files kept per service.
     pub log_files_kept: usize,
+    /// Where the Docker engine is (`unix:///…`, `npipe://…`, `tcp://…`); `None` looks in
+    /// DOCKER_HOST and then the usual places.
+    pub docker_host: Option<String>,
+    /// How often an unreachable Docker engine is asked again.
+    pub engine_recheck: Duration,
 }
 
 impl ManagerConfig {
@@ -51,6 +56,8 @@ impl ManagerConfig {
             log_lines: 1000,
             log_file_max_bytes: 10 * 1024 * 1024,
             log_files_kept: 3,
+            docker_host: None,
+            engine_recheck: Duration::from_secs(3),
         }
     }
 }

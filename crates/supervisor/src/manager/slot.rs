@@ -52,6 +52,8 @@ pub struct Slot {
     pub failure_on_exit: Option<ServiceError>,
     /// This start is a restart: dependents with `restart = true` follow once it is ready.
     pub dependents_follow: bool,
+    /// Its last start failed because the container engine could not be reached.
+    pub engine_missing: bool,
 }
 
 /// A started instance.

@@ -28,6 +28,7 @@ impl Runtime for ExternalRuntime {
                 process_group: None,
                 stop,
                 exited,
+                detail: None,
             })
         })
     }

@@ -1,6 +1,7 @@
 //! How services run: native processes, external URLs, and (soon) containers, behind one
 //! interface. Everything that depends on the operating system lives in this module.
 
+pub mod docker;
 mod external;
 pub mod guard;
 pub mod leftovers;
@@ -14,7 +15,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 pub use external::ExternalRuntime;
 pub use process::ProcessRuntime;
@@ -39,6 +40,17 @@ pub struct StartRequest {
     pub service: Arc<Service>,
     /// Where its output goes.
     pub output: OutputSink,
+    /// Where image download progress goes.
+    pub progress: mpsc::UnboundedSender<PullProgress>,
+}
+
+/// How far an image download has come, over all its layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PullProgress {
+    /// Bytes downloaded.
+    pub done: u64,
+    /// Bytes in all, as far as known.
+    pub total: u64,
 }
 
 /// A started instance.
@@ -53,6 +65,8 @@ pub struct Instance {
     pub stop: oneshot::Sender<StopRequest>,
     /// Fires once when it has ended, and everything it started with it.
     pub exited: oneshot::Receiver<ExitReport>,
+    /// What is worth showing about how it runs (where Docker was found, GPU or CPU…).
+    pub detail: Option<String>,
 }
 
 /// How to stop an instance.
@@ -83,6 +97,19 @@ pub struct StartError {
     pub message: String,
     /// The OS error or similar.
     pub detail: Option<String>,
+    /// What it needs (the container engine) is missing: worth trying again soon.
+    pub retry_soon: bool,
+}
+
+impl StartError {
+    /// A failure with this sentence and no detail.
+    pub fn new(message: impl Into<String>) -> Self {
+        StartError {
+            message: message.into(),
+            detail: None,
+            retry_soon: false,
+        }
+    }
 }
 
 /// Fails every start with one explanation: for service kinds this build cannot run.
@@ -93,10 +120,7 @@ pub struct UnavailableRuntime {
 
 impl Runtime for UnavailableRuntime {
     fn start(&self, _request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
-        let error = StartError {
-            message: self.message.clone(),
-            detail: None,
-        };
+        let error = StartError::new(self.message.clone());
         Box::pin(async move { Err(error) })
     }
 }

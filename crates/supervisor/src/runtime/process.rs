@@ -41,38 +41,30 @@ impl Runtime for ProcessRuntime {
 }
 
 fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
-    let StartRequest { service, output } = request;
+    let StartRequest {
+        service, output, ..
+    } = request;
     let definitions::Runtime::Process { command } = &service.runtime else {
-        return Err(StartError {
-            message: "is not a native process".into(),
-            detail: None,
-        });
+        return Err(StartError::new("is not a native process"));
     };
     for port in &service.ports {
         if let Some(taken) = ports::in_use(port) {
-            return Err(StartError {
-                message: format!(
-                    "cannot start: {taken}; close that program or give this service another port"
-                ),
-                detail: None,
-            });
+            return Err(StartError::new(format!(
+                "cannot start: {taken}; close that program or give this service another port"
+            )));
         }
     }
     if let Some(cwd) = &service.cwd {
         if !cwd.is_dir() {
-            return Err(StartError {
-                message: format!(
-                    "cannot start: its working directory {} does not exist",
-                    cwd.display()
-                ),
-                detail: None,
-            });
+            return Err(StartError::new(format!(
+                "cannot start: its working directory {} does not exist",
+                cwd.display()
+            )));
         }
     }
-    let (program, args) = command.split_first().ok_or_else(|| StartError {
-        message: "cannot start: its command is empty".into(),
-        detail: None,
-    })?;
+    let (program, args) = command
+        .split_first()
+        .ok_or_else(|| StartError::new("cannot start: its command is empty"))?;
     let program = resolve_program(program, service.cwd.as_deref());
     let mut child =
         spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
@@ -100,6 +92,7 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
         process_group: group_id,
         stop,
         exited,
+        detail: None,
     })
 }
 
@@ -146,8 +139,8 @@ fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
         _ => format!("cannot start the program {}", program.display()),
     };
     StartError {
-        message,
         detail: Some(error.to_string()),
+        ..StartError::new(message)
     }
 }
 
@@ -217,8 +210,8 @@ fn ending_of(status: std::process::ExitStatus) -> Ending {
 
 fn watch_group(guard: &Guard, child: &Child) -> Result<Option<ProcessGroup>, StartError> {
     let group = ProcessGroup::of(child).map_err(|error| StartError {
-        message: "cannot start: its processes could not be grouped for a clean stop".into(),
         detail: Some(error.to_string()),
+        ..StartError::new("cannot start: its processes could not be grouped for a clean stop")
     })?;
     if let Some(group) = &group {
         guard.watch(group.id());
