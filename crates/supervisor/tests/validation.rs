@@ -728,3 +728,40 @@ feature = "rag"
         ["backend runs although feature rag is off: comfyui needs it"]
     );
 }
+
+#[test]
+fn gpu_settings_belong_to_containers() {
+    let text = r#"
+[services.native]
+command = ["llama-server"]
+gpu = "auto"
+cpu_env = { THREADS = "4" }
+health = { docker = true }
+
+[services.comfy]
+image = "comfy"
+gpu = "cuda"
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            r#"test.toml:4:7: service "native": gpu only applies to a container (a service with an image)"#,
+            r#"test.toml:5:23: service "native": cpu_env only applies to a container (a service with an image)"#,
+            r#"test.toml:6:10: service "native": health.docker uses the image's HEALTHCHECK, so it only applies to a container"#,
+            r#"test.toml:10:7: service "comfy": gpu "cuda" is not known (expected one of: auto, required, off)"#,
+        ]
+    );
+}
+
+#[test]
+fn container_gpu_and_image_health_are_read() {
+    let text = "[services.comfy]\nimage = \"comfy\"\ngpu = \"required\"\ncpu_env = { A = \"1\" }\nhealth = { docker = true }\n";
+    let loaded = load(text).expect("valid");
+    let comfy = &loaded.definitions.services["comfy"];
+    assert_eq!(comfy.gpu, definitions::GpuMode::Required);
+    assert_eq!(comfy.cpu_env["A"], "1");
+    assert_eq!(
+        comfy.health.as_ref().map(|h| &h.probe),
+        Some(&Probe::Docker)
+    );
+}
