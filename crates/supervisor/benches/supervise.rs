@@ -6,6 +6,8 @@
 //!    spawn of the same program.
 //! 3. footprint: the supervisor's own memory and CPU while 50 services idle; the reference
 //!    is a bare `sleep` process's memory.
+//! 4. containers (where Docker runs): create-to-healthy of a busybox httpd container, and
+//!    `docker kill` to running again; the references are the same done with the docker CLI.
 //!
 //! `cargo bench -p clara-supervisor --bench supervise` runs it in full (about a minute);
 //! under `cargo test` it runs once, small and quick, to show that it still works.
@@ -51,6 +53,7 @@ mod unix {
         let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
         runtime.block_on(startup_dag(&settings));
         runtime.block_on(crash_restart(&settings));
+        runtime.block_on(containers(&settings));
         footprint(&settings, false);
         footprint(&settings, true);
     }
@@ -217,6 +220,141 @@ mod unix {
             "  ratio: {:.1}x a bare spawn (goal: a few milliseconds)\n",
             ours / spawn
         );
+    }
+
+    fn docker(args: &[&str]) -> Option<String> {
+        let output = Command::new("docker").args(args).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// Polls `url` every 2 ms until it answers.
+    fn until_answers(port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok_and(|mut stream| {
+                use std::io::{Read, Write};
+                let _ = stream.write_all(b"GET / HTTP/1.0\r\n\r\n");
+                let mut answer = [0u8; 12];
+                stream.read_exact(&mut answer).is_ok() && answer.starts_with(b"HTTP/1.")
+            }) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("port {port} never answered");
+    }
+
+    async fn containers(settings: &Settings) {
+        if docker(&["image", "inspect", "clara-test/busybox:1"]).is_none() {
+            println!(
+                "containers: skipped (no Docker engine or no test image; scripts/test makes them)\n"
+            );
+            return;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a port");
+        let text = format!(
+            "[services.docker]\nengine = \"docker\"\n\n[services.benchweb]\nimage = \"clara-test/busybox:1\"\n\
+             command = [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\nports = [\"{port}:80\"]\n\
+             health = {{ http = \"http://127.0.0.1:{port}/\", interval = \"1s\" }}\n\
+             restart = {{ policy = \"always\", backoff = \"0s\", max_restarts = 1000 }}\n"
+        );
+        let mut ours = Vec::new();
+        let mut by_hand = Vec::new();
+        let mut kills = Vec::new();
+        let mut restarts_by_hand = Vec::new();
+        for _ in 0..settings.rounds {
+            let _ = docker(&["rm", "-f", "clara_benchweb", "bench_by_hand"]);
+            let began = Instant::now();
+            docker(&[
+                "run",
+                "-d",
+                "--name",
+                "bench_by_hand",
+                "-p",
+                &format!("127.0.0.1:{port}:80"),
+                "clara-test/busybox:1",
+                "httpd",
+                "-f",
+                "-p",
+                "80",
+                "-h",
+                "/www",
+            ])
+            .expect("docker run");
+            until_answers(port);
+            by_hand.push(began.elapsed().as_secs_f64());
+            let _ = docker(&["kill", "bench_by_hand"]);
+            let began = Instant::now();
+            docker(&["start", "bench_by_hand"]).expect("docker start");
+            until_answers(port);
+            restarts_by_hand.push(began.elapsed().as_secs_f64() * 1000.0);
+            let _ = docker(&["rm", "-f", "bench_by_hand"]);
+
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let (manager, _) =
+                Manager::start(definitions(&text, dir.path()), None, config(dir.path()))
+                    .expect("starts");
+            let (_, mut events) = manager.subscribe().await.expect("subscribes");
+            let began = Instant::now();
+            manager.start_all().await.expect("starts");
+            wait_running_named(&mut events, "benchweb").await;
+            ours.push(began.elapsed().as_secs_f64());
+            let killed = Instant::now();
+            docker(&["kill", "clara_benchweb"]).expect("docker kill");
+            wait_state_named(&mut events, "benchweb", ServiceState::Restarting).await;
+            wait_running_named(&mut events, "benchweb").await;
+            kills.push(killed.elapsed().as_secs_f64() * 1000.0);
+            manager.shutdown().await.expect("stops");
+            let _ = docker(&["rm", "-f", "clara_benchweb"]);
+        }
+        let (create, low, high) = median(ours);
+        let (reference, _, _) = median(by_hand);
+        println!("container-start: busybox httpd, from nothing to answering HTTP");
+        println!(
+            "  supervisor: median {create:.3}s (min {low:.3}, max {high:.3}) over {} rounds",
+            settings.rounds
+        );
+        println!("  docker run + polling by hand: median {reference:.3}s");
+        println!("  ratio: {:.2}\n", create / reference);
+        let (kill, low, high) = median(kills);
+        let (reference, _, _) = median(restarts_by_hand);
+        println!("container-crash-restart: docker kill until healthy again");
+        println!("  supervisor: median {kill:.0}ms (min {low:.0}, max {high:.0})");
+        println!("  docker start + polling by hand: median {reference:.0}ms");
+        println!("  ratio: {:.2}\n", kill / reference);
+    }
+
+    async fn wait_running_named(
+        events: &mut tokio::sync::broadcast::Receiver<clara_supervisor::events::Event>,
+        name: &str,
+    ) {
+        wait_state_named(events, name, ServiceState::Running).await;
+    }
+
+    async fn wait_state_named(
+        events: &mut tokio::sync::broadcast::Receiver<clara_supervisor::events::Event>,
+        wanted: &str,
+        state: ServiceState,
+    ) {
+        loop {
+            let event = events.recv().await.expect("events");
+            if let EventKind::ServiceStateChanged {
+                name,
+                current_state,
+                ..
+            } = &event.kind
+            {
+                if name == wanted && *current_state == state {
+                    return;
+                }
+            }
+        }
     }
 
     async fn wait_running(

@@ -576,3 +576,36 @@ async fn features_switch_containers_on_and_off() {
     h.shutdown().await;
     remove_containers(&["optional"]);
 }
+
+#[tokio::test]
+async fn a_container_that_exits_at_once_is_seen_every_time() {
+    let Some(_turn) = one_at_a_time().await else {
+        return;
+    };
+    remove_containers(&["quick"]);
+    let mut h = Harness::up(
+        r#"
+[services.quick]
+image = "clara-test/busybox:1"
+command = ["sh", "-c", "echo bye; exit 3"]
+restart = { policy = "on-failure", backoff = "10ms", max_restarts = 2 }
+"#,
+    )
+    .await;
+    let reason = h
+        .wait_state("quick", ServiceState::Error)
+        .await
+        .expect("a reason");
+    assert!(
+        reason.starts_with("crash loop: 3 exits in ")
+            && reason.contains(", last exit code 3 — see the logs"),
+        "{reason}"
+    );
+    let logs = h.manager.logs("quick", 10).await.expect("logs");
+    assert!(
+        logs.iter().any(|line| line.text == "bye"),
+        "the container's output reaches its log: {logs:?}"
+    );
+    h.shutdown().await;
+    remove_containers(&["quick"]);
+}

@@ -85,15 +85,22 @@ async fn start(engine: DockerEngine, request: StartRequest) -> Result<Instance, 
         }
         Err(error) => return Err(docker_failure("cannot look up its container", &error)),
     }
-    // Listen for the container's end before starting it, so a quick exit is not missed.
+    // The event stream is asked for events since just before the start, so an exit that
+    // comes before the stream is read is replayed, and an older one is not.
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|now| format!("{}.{:09}", now.as_secs(), now.subsec_nanos()))
+        .unwrap_or_default();
     let filters = HashMap::from([
         ("container", vec![name.clone()]),
         ("type", vec!["container".to_string()]),
         ("event", vec!["die".to_string()]),
     ]);
-    let mut deaths = client
-        .events(Some(EventsOptionsBuilder::new().filters(&filters).build()))
-        .boxed();
+    let events = EventsOptionsBuilder::new()
+        .since(&since)
+        .filters(&filters)
+        .build();
+    let mut deaths = client.events(Some(events)).boxed();
     if !adopted {
         client
             .start_container(&name, None)
