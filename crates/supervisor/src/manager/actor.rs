@@ -318,6 +318,16 @@ impl Actor {
                 };
                 let _ = reply.send((snapshot, self.events.subscribe()));
             }
+            Command::Features(reply) => {
+                let _ = reply.send(self.features.clone());
+            }
+            Command::FollowLogs(name, reply) => {
+                let answer = match self.slots.get(&name) {
+                    Some(slot) => Ok(slot.logs.follow()),
+                    None => Err(ManagerError::unknown(&name, self.slots.keys())),
+                };
+                let _ = reply.send(answer);
+            }
             Command::Logs(name, lines, reply) => {
                 let answer = match self.slots.get(&name) {
                     Some(slot) => Ok(slot.logs.recent(lines)),

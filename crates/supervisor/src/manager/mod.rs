@@ -115,6 +115,8 @@ enum Command {
     Status(Reply<Vec<ServiceStatus>>),
     Subscribe(Reply<(Snapshot, broadcast::Receiver<Event>)>),
     Logs(String, usize, Reply<Result<Vec<LogLine>, ManagerError>>),
+    FollowLogs(String, Reply<Result<broadcast::Receiver<LogLine>, ManagerError>>),
+    Features(Reply<BTreeSet<String>>),
 }
 
 /// A handle to the manager. Clone it freely; every clone talks to the same actor.
@@ -219,6 +221,16 @@ impl Manager {
     /// A snapshot of every service, then every event after it.
     pub async fn subscribe(&self) -> Result<(Snapshot, broadcast::Receiver<Event>), ManagerError> {
         self.ask(Command::Subscribe).await
+    }
+
+    /// The features that are on.
+    pub async fn features(&self) -> Result<BTreeSet<String>, ManagerError> {
+        self.ask(Command::Features).await
+    }
+
+    /// Every new line of a service's output, from now on.
+    pub async fn follow_logs(&self, name: &str) -> Result<broadcast::Receiver<LogLine>, ManagerError> {
+        self.ask(|reply| Command::FollowLogs(name.to_string(), reply)).await?
     }
 
     /// The last `lines` lines of a service's output.

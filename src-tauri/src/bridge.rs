@@ -1,0 +1,187 @@
+//! Forwards the manager's events to the web UI as Tauri events, coalescing bursts: state
+//! changes that arrive together are sent once per service, with its latest status.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::manager::Manager;
+use clara_supervisor::output::LogLine;
+use clara_supervisor::state::ServiceState;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::views::ServiceView;
+use crate::{desktop, hints};
+
+/// How long a burst of changes may gather before it is sent.
+const COALESCE: Duration = Duration::from_millis(30);
+
+/// A request to start or stop following a service's output.
+pub enum Follow {
+    /// Send these lines as `service-log` events.
+    Start(String, broadcast::Receiver<LogLine>),
+    /// Stop sending them.
+    Stop(String),
+}
+
+/// `service-status-changed`: the service's full view, numbered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChanged {
+    /// The number of the last event this status includes.
+    pub seq: u64,
+    /// The service's name.
+    pub service: String,
+    /// Everything the card shows.
+    #[serde(flatten)]
+    pub view: ServiceView,
+}
+
+/// `service-log`: one line of a followed service.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogEvent {
+    service: String,
+    stream: clara_supervisor::output::Stream,
+    text: String,
+}
+
+/// Runs until the manager ends: forwards events, and followed services' output.
+pub async fn run<R: Runtime>(
+    app: AppHandle<R>,
+    manager: Manager,
+    definitions: std::sync::Arc<clara_supervisor::definitions::Definitions>,
+    mut follows: mpsc::UnboundedReceiver<Follow>,
+) {
+    let Ok((_, mut events)) = manager.subscribe().await else { return };
+    let mut pending: BTreeMap<String, u64> = BTreeMap::new();
+    let mut followed: BTreeMap<String, tokio::task::AbortHandle> = BTreeMap::new();
+    loop {
+        let deadline = tokio::time::sleep(COALESCE);
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    if let Some(name) = changed_service(&event) {
+                        notify_on_failure_or_recovery(&app, &event);
+                        pending.insert(name, event.seq);
+                    } else {
+                        flush(&app, &manager, &definitions, &mut pending).await;
+                        emit_other(&app, &event);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Missed changes: send every service's status again.
+                    if let Ok(statuses) = manager.status().await {
+                        for status in statuses {
+                            pending.insert(status.name.clone(), 0);
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            Some(follow) = follows.recv() => match follow {
+                Follow::Start(name, lines) => {
+                    if let Some(previous) = followed.remove(&name) {
+                        previous.abort();
+                    }
+                    let task = tokio::spawn(forward_logs(app.clone(), name.clone(), lines));
+                    followed.insert(name, task.abort_handle());
+                }
+                Follow::Stop(name) => {
+                    if let Some(task) = followed.remove(&name) {
+                        task.abort();
+                    }
+                }
+            },
+            () = deadline, if !pending.is_empty() => flush(&app, &manager, &definitions, &mut pending).await,
+        }
+    }
+    flush(&app, &manager, &definitions, &mut pending).await;
+}
+
+fn changed_service(event: &Event) -> Option<String> {
+    match &event.kind {
+        EventKind::ServiceStateChanged { name, .. } | EventKind::HealthChanged { name, .. } => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Sends the latest status of every service with pending changes.
+async fn flush<R: Runtime>(
+    app: &AppHandle<R>,
+    manager: &Manager,
+    definitions: &clara_supervisor::definitions::Definitions,
+    pending: &mut BTreeMap<String, u64>,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    let Ok((snapshot, _)) = manager.subscribe().await else { return };
+    desktop::show_status(app, &crate::views::summary(&snapshot.services));
+    for status in snapshot.services {
+        if pending.remove(&status.name).is_some() {
+            let payload = StatusChanged {
+                seq: snapshot.seq,
+                service: status.name.clone(),
+                view: ServiceView::new(status, definitions),
+            };
+            if let Err(error) = app.emit("service-status-changed", payload) {
+                log::warn!("cannot send a status to the window: {error}");
+            }
+        }
+    }
+    pending.clear();
+}
+
+fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
+    let seq = event.seq;
+    let result = match &event.kind {
+        EventKind::StartupComplete { degraded } => {
+            app.emit("startup-complete", serde_json::json!({ "seq": seq, "degraded": degraded }))
+        }
+        EventKind::StartupFailed { service, message } => app.emit(
+            "startup-failed",
+            serde_json::json!({ "seq": seq, "service": service, "message": message, "hint": hints::what_to_do(message) }),
+        ),
+        EventKind::PullProgress { name, done, total } => app.emit(
+            "pull-progress",
+            serde_json::json!({ "seq": seq, "service": name, "done": done, "total": total }),
+        ),
+        EventKind::ServiceStateChanged { .. } | EventKind::HealthChanged { .. } => Ok(()),
+    };
+    if let Err(error) = result {
+        log::warn!("cannot send an event to the window: {error}");
+    }
+}
+
+fn notify_on_failure_or_recovery<R: Runtime>(app: &AppHandle<R>, event: &Event) {
+    if let EventKind::ServiceStateChanged { name, previous_state, current_state, reason } = &event.kind {
+        let text = match (previous_state, current_state) {
+            (_, ServiceState::Error) => Some(format!("{name} failed: {}", reason.as_deref().unwrap_or("see its logs"))),
+            (ServiceState::Error | ServiceState::Restarting | ServiceState::Unhealthy, ServiceState::Running) => {
+                Some(format!("{name} is running again"))
+            }
+            _ => None,
+        };
+        if let Some(text) = text {
+            desktop::notify_if_away(app, &text);
+        }
+    }
+}
+
+async fn forward_logs<R: Runtime>(app: AppHandle<R>, service: String, mut lines: broadcast::Receiver<LogLine>) {
+    loop {
+        match lines.recv().await {
+            Ok(line) => {
+                let payload = LogEvent { service: service.clone(), stream: line.stream, text: line.text };
+                if app.emit("service-log", payload).is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The commands the web UI may call. Each answers with data or a sentence for people.
+
+use std::collections::BTreeSet;
+
+use clara_supervisor::output::LogLine;
+use serde::Serialize;
+use tauri::State;
+
+use crate::AppState;
+use crate::bridge::Follow;
+use crate::views::{FeatureChange, FeatureView, ServiceView, feature_change, features};
+
+/// The answer to `list_services`: every service, and the event number it reflects.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceList {
+    /// Events with a number up to this one are already in `services`.
+    pub seq: u64,
+    /// Every service, in start order.
+    pub services: Vec<ServiceView>,
+}
+
+type Answer<T> = Result<T, String>;
+
+fn sentence(error: impl ToString) -> String {
+    error.to_string()
+}
+
+/// Every service with its status.
+#[tauri::command]
+pub async fn list_services(state: State<'_, AppState>) -> Answer<ServiceList> {
+    let (snapshot, _) = state.manager.subscribe().await.map_err(sentence)?;
+    Ok(ServiceList {
+        seq: snapshot.seq,
+        services: snapshot.services.into_iter().map(|s| ServiceView::new(s, &state.definitions)).collect(),
+    })
+}
+
+/// Starts a service and what it needs.
+#[tauri::command]
+pub async fn start_service(state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.manager.start_service(&name).await.map_err(sentence)
+}
+
+/// Stops a service and, first, what depends on it; returns every service that stops.
+#[tauri::command]
+pub async fn stop_service(state: State<'_, AppState>, name: String) -> Answer<Vec<String>> {
+    state.manager.stop_service(&name).await.map_err(sentence)
+}
+
+/// Restarts a service, whatever its state.
+#[tauri::command]
+pub async fn restart_service(state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.manager.restart_service(&name).await.map_err(sentence)
+}
+
+/// Starts everything again, after a failed start-up.
+#[tauri::command]
+pub async fn retry_startup(state: State<'_, AppState>) -> Answer<()> {
+    state.manager.start_all().await.map_err(sentence)
+}
+
+/// Starts everything except `name`, which stays stopped until started by hand.
+#[tauri::command]
+pub async fn continue_without(state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.manager.stop_service(&name).await.map_err(sentence)?;
+    state.manager.start_all().await.map_err(sentence)
+}
+
+/// Every feature, with which are on.
+#[tauri::command]
+pub async fn get_features(state: State<'_, AppState>) -> Answer<Vec<FeatureView>> {
+    let enabled = state.manager.features().await.map_err(sentence)?;
+    Ok(features(&state.definitions, &enabled))
+}
+
+/// What turning on exactly `features` would start and stop.
+#[tauri::command]
+pub async fn preview_features(state: State<'_, AppState>, features: Vec<String>) -> Answer<FeatureChange> {
+    let now = state.manager.features().await.map_err(sentence)?;
+    feature_change(&state.definitions, &now, &features.into_iter().collect())
+}
+
+/// Turns on exactly `features`; returns what starts and stops.
+#[tauri::command]
+pub async fn set_features(state: State<'_, AppState>, features: Vec<String>) -> Answer<FeatureChange> {
+    let wanted: BTreeSet<String> = features.into_iter().collect();
+    let now = state.manager.features().await.map_err(sentence)?;
+    let change = feature_change(&state.definitions, &now, &wanted)?;
+    state.manager.set_features(wanted).await.map_err(sentence)?;
+    Ok(change)
+}
+
+/// The last `lines` lines of a service's output.
+#[tauri::command]
+pub async fn service_logs(state: State<'_, AppState>, name: String, lines: usize) -> Answer<Vec<LogLine>> {
+    state.manager.logs(&name, lines.min(10_000)).await.map_err(sentence)
+}
+
+/// From now on, send every new line of a service's output as a `service-log` event.
+#[tauri::command]
+pub async fn follow_logs(state: State<'_, AppState>, name: String) -> Answer<()> {
+    let lines = state.manager.follow_logs(&name).await.map_err(sentence)?;
+    state.follow.send(Follow::Start(name, lines)).map_err(|_| "the app is shutting down".to_string())
+}
+
+/// Stops sending a service's output.
+#[tauri::command]
+pub async fn unfollow_logs(state: State<'_, AppState>, name: String) -> Answer<()> {
+    state.follow.send(Follow::Stop(name)).map_err(|_| "the app is shutting down".to_string())
+}
+
+/// Opens a service's page in the system browser.
+#[tauri::command]
+pub async fn open_service_url(state: State<'_, AppState>, name: String) -> Answer<()> {
+    let service = state
+        .definitions
+        .services
+        .get(&name)
+        .ok_or_else(|| format!("there is no service \"{name}\""))?;
+    let url = crate::views::url_of(service).ok_or_else(|| format!("{name} has no page to open"))?;
+    tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|error| format!("cannot open {url}: {error}"))
+}

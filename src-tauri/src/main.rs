@@ -1,0 +1,139 @@
+//! `claraverse`: the desktop app. Runs the built-in catalog, or the definitions file given
+//! by `--config FILE` or the environment variable `CLARAVERSE_CONFIG`.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clara_supervisor::catalog;
+use clara_supervisor::definitions::{self, LoadOptions};
+use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::manager::ManagerConfig;
+use clara_supervisor::runtime::guard;
+use tauri::Manager as _;
+
+fn main() -> ExitCode {
+    // This program doubles as the orphan guard of the services it starts.
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == guard::GUARD_ARGUMENT) {
+        std::process::exit(guard::run());
+    }
+    if cfg!(target_os = "linux") {
+        // Blank windows on some graphics stacks otherwise.
+        for variable in ["WEBKIT_DISABLE_DMABUF_RENDERER", "WEBKIT_DISABLE_COMPOSITING_MODE"] {
+            if std::env::var_os(variable).is_none() {
+                // SAFETY: no other thread runs yet.
+                unsafe { std::env::set_var(variable, "1") };
+            }
+        }
+    }
+    let config_file = config_file();
+    let source = match &config_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => SourceFile::new(path.display().to_string(), text),
+            Err(error) => {
+                eprintln!("error: cannot read {}: {error}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+        None => catalog::source(),
+    };
+    let options = LoadOptions::for_this_machine();
+    let loaded = match definitions::load(&source, &options) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            for problem in &error.errors {
+                eprintln!("{problem}");
+            }
+            eprintln!("{}: {error}", source.name());
+            return ExitCode::FAILURE;
+        }
+    };
+    let state_dir = std::env::var_os("CLARAVERSE_STATE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| options.variables.clara_home().join("state"));
+    let level = std::env::var("CLARAVERSE_LOG")
+        .ok()
+        .and_then(|level| level.parse().ok())
+        .unwrap_or(log::LevelFilter::Info);
+    let log_plugin = tauri_plugin_log::Builder::new()
+        .level(level)
+        .targets([
+            tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::LogDir { file_name: None }),
+            tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::Stderr),
+        ])
+        .max_file_size(5 * 1024 * 1024)
+        .rotation_strategy(tauri_plugin_log::RotationStrategy::KeepSome(5))
+        .build();
+    let definitions = loaded.definitions;
+    let app = claraverse_app::builder::<tauri::Wry>()
+        .plugin(log_plugin)
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            let config = ManagerConfig::new(state_dir);
+            let notes = claraverse_app::start_engine(&handle, definitions, None, config)?;
+            for note in notes.cleaned_up.iter().chain(&notes.warnings) {
+                log::warn!("{note}");
+            }
+            claraverse_app::desktop::build_tray(&handle);
+            listen_for_signals(handle);
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("error: the window could not be created: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(|handle, event| claraverse_app::on_run_event(handle, &event));
+    ExitCode::SUCCESS
+}
+
+/// `--config FILE`, else `CLARAVERSE_CONFIG`, else none (the built-in catalog).
+fn config_file() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("CLARAVERSE_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// Tauri does not handle SIGTERM/SIGINT: they become a normal, clean exit here.
+fn listen_for_signals(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut terminate), Ok(mut interrupt), Ok(mut hangup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::hangup()),
+            ) else {
+                log::warn!("cannot listen for signals: SIGTERM would skip the clean stop");
+                return;
+            };
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+                _ = hangup.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        log::info!("asked to quit by a signal");
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.hide();
+        }
+        app.exit(0);
+    });
+}

@@ -1,0 +1,227 @@
+//! What the web UI is sent: services with everything a card shows, features with what
+//! they run, and what a change of features would start and stop.
+
+use std::collections::BTreeSet;
+
+use clara_supervisor::definitions::{Definitions, Probe, Runtime, Service};
+use clara_supervisor::selection::{self, FeatureChoice};
+use clara_supervisor::status::ServiceStatus;
+use serde::Serialize;
+
+/// A service as the dashboard shows it: its status plus what its definition tells.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceView {
+    /// The status, flattened (`name`, `state`… with `state` also as `status`).
+    #[serde(flatten)]
+    pub status: ServiceStatus,
+    /// The state's name again, under the name the event contract uses.
+    #[serde(rename = "status")]
+    pub status_name: String,
+    /// The feature that switches it on.
+    pub feature: Option<String>,
+    /// Where people open it, when it has a web page.
+    pub url: Option<String>,
+    /// Its ports, `127.0.0.1:5001→5000`.
+    pub ports: Vec<String>,
+}
+
+impl ServiceView {
+    /// The view of `status`, with what `definitions` say about the service.
+    pub fn new(status: ServiceStatus, definitions: &Definitions) -> Self {
+        let service = definitions.services.get(&status.name);
+        ServiceView {
+            status_name: status.state.name().to_string(),
+            feature: service.and_then(|s| s.feature.clone()),
+            url: service.and_then(url_of),
+            ports: service.map(ports_of).unwrap_or_default(),
+            status,
+        }
+    }
+}
+
+/// The page a service serves: its HTTP health check's origin, its external URL, or its
+/// first published TCP port.
+pub fn url_of(service: &Service) -> Option<String> {
+    if let Some(Probe::Http { url, .. }) = service.health.as_ref().map(|h| &h.probe) {
+        let after_scheme = url.find("://").map(|i| i + 3)?;
+        let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+        return Some(format!("{}/", &url[..end]));
+    }
+    if let Runtime::External { url } = &service.runtime {
+        return Some(url.clone());
+    }
+    match service.runtime {
+        Runtime::Container { .. } | Runtime::Process { .. } => {
+            service.ports.first().map(|port| format!("http://{}:{}/", display_host(port.host_ip), port.host_port))
+        }
+        _ => None,
+    }
+}
+
+fn display_host(ip: std::net::IpAddr) -> String {
+    if ip.is_unspecified() { "127.0.0.1".to_string() } else { ip.to_string() }
+}
+
+fn ports_of(service: &Service) -> Vec<String> {
+    service
+        .ports
+        .iter()
+        .map(|port| {
+            if port.host_port == port.container_port {
+                format!("{}:{}", port.host_ip, port.host_port)
+            } else {
+                format!("{}:{}→{}", port.host_ip, port.host_port, port.container_port)
+            }
+        })
+        .collect()
+}
+
+/// One line about all services, for the tray: "All 5 services are running",
+/// "Degraded: n8n failed", "Starting 3 of 5 services…", "Stopped".
+pub fn summary(statuses: &[ServiceStatus]) -> String {
+    use clara_supervisor::state::ServiceState::*;
+    let wanted: Vec<&ServiceStatus> = statuses.iter().filter(|s| !matches!(s.state, Disabled)).collect();
+    let failed: Vec<&str> = wanted.iter().filter(|s| s.state == Error).map(|s| s.name.as_str()).collect();
+    let running = wanted.iter().filter(|s| matches!(s.state, Running | Unhealthy)).count();
+    let busy = wanted.iter().filter(|s| matches!(s.state, Waiting | Starting | Restarting | Stopping)).count();
+    if !failed.is_empty() {
+        format!("Degraded: {} failed", failed.join(", "))
+    } else if busy > 0 {
+        format!("Starting {} of {} services…", running, wanted.len())
+    } else if running == 0 {
+        "Stopped".to_string()
+    } else if running == wanted.len() {
+        format!("All {running} services are running")
+    } else {
+        format!("{running} of {} services are running", wanted.len())
+    }
+}
+
+/// A feature as the settings show it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureView {
+    /// Its name.
+    pub name: String,
+    /// Its label.
+    pub label: String,
+    /// Its longer description.
+    pub description: Option<String>,
+    /// Whether it is on.
+    pub enabled: bool,
+    /// The services that belong to it.
+    pub services: Vec<String>,
+}
+
+/// Every feature of `definitions`, with which are on.
+pub fn features(definitions: &Definitions, enabled: &BTreeSet<String>) -> Vec<FeatureView> {
+    definitions
+        .features
+        .values()
+        .map(|feature| FeatureView {
+            name: feature.name.clone(),
+            label: feature.label.clone(),
+            description: feature.description.clone(),
+            enabled: enabled.contains(&feature.name),
+            services: definitions
+                .services
+                .values()
+                .filter(|s| s.feature.as_ref() == Some(&feature.name))
+                .map(|s| s.name.clone())
+                .collect(),
+        })
+        .collect()
+}
+
+/// What turning on exactly some features starts and stops.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FeatureChange {
+    /// Services that will run and do not now.
+    pub starts: Vec<String>,
+    /// Services that run now and will not.
+    pub stops: Vec<String>,
+}
+
+/// The change from the features `now` to `wanted`; an error sentence for unknown features.
+pub fn feature_change(
+    definitions: &Definitions,
+    now: &BTreeSet<String>,
+    wanted: &BTreeSet<String>,
+) -> Result<FeatureChange, String> {
+    let sentence = |errors: Vec<clara_supervisor::diagnostics::Diagnostic>| {
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    };
+    let before = selection::select(definitions, &FeatureChoice::Only(now.clone())).map_err(sentence)?;
+    let after = selection::select(definitions, &FeatureChoice::Only(wanted.clone())).map_err(sentence)?;
+    Ok(FeatureChange {
+        starts: after.services.difference(&before.services).cloned().collect(),
+        stops: before.services.difference(&after.services).cloned().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clara_supervisor::catalog;
+    use clara_supervisor::definitions::{self, LoadOptions, Variables};
+    use clara_supervisor::platform::Platform;
+
+    fn catalog() -> Definitions {
+        let options = LoadOptions {
+            platform: Platform::Linux,
+            variables: Variables::new([], "/home/u/.local/share/ClaraVerse"),
+            features: FeatureChoice::Defaults,
+        };
+        definitions::load(&catalog::source(), &options).expect("the catalog is valid").definitions
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn urls_come_from_the_health_check_or_the_ports() {
+        let catalog = catalog();
+        assert_eq!(url_of(&catalog.services["python-backend"]).as_deref(), Some("http://127.0.0.1:5001/"));
+        assert_eq!(url_of(&catalog.services["n8n"]).as_deref(), Some("http://127.0.0.1:5678/"));
+        assert_eq!(url_of(&catalog.services["mcp"]).as_deref(), Some("http://127.0.0.1:8092/"));
+        assert_eq!(url_of(&catalog.services["docker"]), None);
+        assert_eq!(ports_of(&catalog.services["python-backend"]), ["127.0.0.1:5001→5000"]);
+    }
+
+    #[test]
+    fn the_summary_says_how_things_stand() {
+        use clara_supervisor::state::ServiceState;
+        let status = |name: &str, state| ServiceStatus::new(name, None, false, state);
+        let all = [status("a", ServiceState::Running), status("b", ServiceState::Running), status("c", ServiceState::Disabled)];
+        assert_eq!(summary(&all), "All 2 services are running");
+        let failed = [status("a", ServiceState::Running), status("n8n", ServiceState::Error)];
+        assert_eq!(summary(&failed), "Degraded: n8n failed");
+        let starting = [status("a", ServiceState::Running), status("b", ServiceState::Waiting)];
+        assert_eq!(summary(&starting), "Starting 1 of 2 services…");
+        assert_eq!(summary(&[status("a", ServiceState::Stopped)]), "Stopped");
+    }
+
+    #[test]
+    fn features_list_their_services() {
+        let views = features(&catalog(), &set(&["claraCore"]));
+        let core = views.iter().find(|f| f.name == "claraCore").expect("claraCore");
+        assert!(core.enabled);
+        assert_eq!(core.services, ["llamaswap", "mcp"]);
+        assert!(!views.iter().find(|f| f.name == "n8n").expect("n8n").enabled);
+    }
+
+    #[test]
+    fn turning_rag_off_also_stops_what_needs_it() {
+        let change = feature_change(&catalog(), &set(&["ragAndTts", "comfyUI"]), &set(&["comfyUI"])).expect("valid");
+        assert_eq!(change, FeatureChange::default(), "comfyui still pulls python-backend in");
+        let change = feature_change(&catalog(), &set(&["ragAndTts", "comfyUI"]), &set(&[])).expect("valid");
+        assert_eq!(change.stops, ["comfyui", "python-backend"]);
+        let change = feature_change(&catalog(), &set(&[]), &set(&["n8n"])).expect("valid");
+        assert_eq!(change.starts, ["n8n"]);
+        let error = feature_change(&catalog(), &set(&[]), &set(&["n8"])).expect_err("unknown");
+        assert_eq!(error, "feature \"n8\": is not defined (did you mean \"n8n\"?)");
+    }
+}

@@ -1,0 +1,22 @@
+// Which card buttons are enabled in which state. Pure: no DOM.
+
+const CAN_START = new Set(['stopped']);
+const CAN_STOP = new Set(['waiting', 'starting', 'running', 'unhealthy', 'restarting', 'error']);
+const CAN_RESTART = new Set(['starting', 'running', 'unhealthy', 'restarting', 'error']);
+const CAN_OPEN = new Set(['running', 'unhealthy']);
+
+/**
+ * The buttons of a service card: `{ start, stop, restart, open, prominentRestart }`, each true
+ * when the button should be enabled. `open` needs a URL and a live service; a service in error
+ * gets a prominent Restart button.
+ */
+export function availableActions(service) {
+  const state = service?.status;
+  return {
+    start: CAN_START.has(state),
+    stop: CAN_STOP.has(state),
+    restart: CAN_RESTART.has(state),
+    open: Boolean(service?.url) && CAN_OPEN.has(state),
+    prominentRestart: state === 'error',
+  };
+}

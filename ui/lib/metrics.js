@@ -1,0 +1,30 @@
+// The last CPU and memory samples of each service, for the sparklines. Pure: no DOM.
+
+/** Creates a history keeping the last `limit` samples (default 30) per service. */
+export function createMetricsHistory(limit = 30) {
+  const history = new Map();
+
+  return {
+    /** Adds one `service-metrics` payload `{ services: [{ service, cpuPercent, memoryBytes }] }`. */
+    add(payload) {
+      for (const sample of payload?.services ?? []) {
+        if (!sample || typeof sample.service !== 'string') continue;
+        const entry = history.get(sample.service) ?? { cpu: [], memory: [] };
+        entry.cpu = [...entry.cpu, Number(sample.cpuPercent) || 0].slice(-limit);
+        entry.memory = [...entry.memory, Number(sample.memoryBytes) || 0].slice(-limit);
+        history.set(sample.service, entry);
+      }
+    },
+
+    /** The samples of one service: `{ cpu: number[], memory: number[] }` (empty when none). */
+    of(name) {
+      const entry = history.get(name);
+      return entry ? { cpu: [...entry.cpu], memory: [...entry.memory] } : { cpu: [], memory: [] };
+    },
+
+    /** Forgets one service's samples (when it stops). */
+    clear(name) {
+      history.delete(name);
+    },
+  };
+}

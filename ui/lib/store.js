@@ -1,0 +1,155 @@
+// The services as the backend last described them: a snapshot plus numbered changes.
+// Pure: no DOM, no Tauri. The clock is passed in so tests control it.
+//
+// Rules (from the backend contract):
+// - Events that arrive before the first snapshot (or during a reload) are buffered, then
+//   applied after the snapshot, so a reload misses nothing.
+// - An event is applied only when its seq is greater than the snapshot's seq and greater
+//   than the last seq applied for that service; older or repeated (coalesced) ones are ignored.
+
+/** One service record from a snapshot or an event, with `status` and `receivedAt` filled in. */
+export function normalizeService(raw, receivedAt) {
+  const { seq: _seq, service: alias, ...rest } = raw;
+  const name = typeof raw.name === 'string' ? raw.name : alias;
+  // The contract says `status`; the engine's own field is `state`. Accept either.
+  const status = raw.status ?? raw.state ?? 'stopped';
+  return {
+    description: null,
+    health: 'unknown',
+    reason: null,
+    pid: null,
+    restarts: 0,
+    lastExit: null,
+    lastError: null,
+    since: null,
+    uptimeSeconds: null,
+    critical: false,
+    detail: null,
+    feature: null,
+    url: null,
+    ...rest,
+    ports: Array.isArray(raw.ports) ? raw.ports : [],
+    name,
+    status,
+    receivedAt,
+  };
+}
+
+/**
+ * Creates the store. `now()` gives the time in ms (default `Date.now`).
+ * Returns an object with `applySnapshot`, `applyEvent`, `beginReload`, `cancelReload`,
+ * `services`, `get`, and the read-only `loaded`, `hasSnapshot` and `snapshotSeq`.
+ */
+export function createStore({ now = Date.now } = {}) {
+  let loaded = false;
+  let hasSnapshot = false;
+  let snapshotSeq = -Infinity;
+  let order = [];
+  const byName = new Map();
+  const lastSeq = new Map();
+  let buffer = [];
+
+  function apply(event) {
+    const name = typeof event?.name === 'string' ? event.name : event?.service;
+    const seq = Number(event?.seq);
+    if (typeof name !== 'string' || !Number.isFinite(seq)) return { result: 'ignored' };
+    if (seq <= snapshotSeq) return { result: 'ignored' };
+    if (lastSeq.has(name) && seq <= lastSeq.get(name)) return { result: 'ignored' };
+    const previous = byName.get(name) ?? null;
+    const service = normalizeService(event, now());
+    byName.set(name, service);
+    lastSeq.set(name, seq);
+    if (!order.includes(name)) order = [...order, name];
+    return { result: 'applied', previous, service };
+  }
+
+  function drain() {
+    const pending = buffer;
+    buffer = [];
+    return pending.map(apply).filter((outcome) => outcome.result === 'applied');
+  }
+
+  return {
+    /** True once a snapshot was applied and no reload is in progress. */
+    get loaded() { return loaded; },
+    /** True once any snapshot was applied (even while a reload is in progress). */
+    get hasSnapshot() { return hasSnapshot; },
+    /** The seq of the snapshot in use (-Infinity before the first one). */
+    get snapshotSeq() { return snapshotSeq; },
+
+    /**
+     * Applies a `list_services` answer `{ seq, services }`, then the events buffered while
+     * waiting for it. Returns the outcomes of the buffered events that were applied.
+     * A snapshot older than the one in use is ignored (its buffered events still apply).
+     */
+    applySnapshot(snapshot) {
+      const seq = Number(snapshot?.seq);
+      const list = Array.isArray(snapshot?.services) ? snapshot.services : [];
+      if (Number.isFinite(seq) && seq >= snapshotSeq) {
+        const at = now();
+        const names = [];
+        for (const raw of list) {
+          const record = normalizeService(raw, at);
+          if (typeof record.name !== 'string') continue;
+          names.push(record.name);
+          // An event newer than this snapshot was already applied: keep it.
+          if (!(lastSeq.has(record.name) && lastSeq.get(record.name) > seq)) {
+            byName.set(record.name, record);
+            lastSeq.delete(record.name);
+          }
+        }
+        // Services gone from the snapshot go, unless a newer event speaks for them.
+        for (const name of [...byName.keys()]) {
+          if (!names.includes(name) && !(lastSeq.has(name) && lastSeq.get(name) > seq)) {
+            byName.delete(name);
+            lastSeq.delete(name);
+          }
+        }
+        const extra = order.filter((name) => byName.has(name) && !names.includes(name));
+        order = [...names, ...extra];
+        snapshotSeq = seq;
+        hasSnapshot = true;
+      }
+      loaded = hasSnapshot;
+      return drain();
+    },
+
+    /**
+     * Takes a `service-status-changed` payload. Before a snapshot it is buffered
+     * (`{ result: "buffered" }`); otherwise applied (`{ result: "applied", previous, service }`)
+     * or ignored by the seq rules (`{ result: "ignored" }`).
+     */
+    applyEvent(event) {
+      if (!loaded) {
+        buffer.push(event);
+        return { result: 'buffered' };
+      }
+      return apply(event);
+    },
+
+    /** Starts a reload: events are buffered until the next `applySnapshot`. */
+    beginReload() {
+      loaded = false;
+    },
+
+    /**
+     * Ends a reload that failed: when an earlier snapshot exists, buffered events are applied
+     * to it (and returned); otherwise they stay buffered for the next snapshot.
+     */
+    cancelReload() {
+      if (!hasSnapshot) return [];
+      loaded = true;
+      return drain();
+    },
+
+    /** Every service, in start order. */
+    services() {
+      return order.map((name) => byName.get(name)).filter(Boolean);
+    },
+
+    /** One service by name, or null. */
+    get(name) {
+      return byName.get(name) ?? null;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableActions } from '../lib/actions.js';
+import { STATES, isActive, isComingUp, stateTone } from '../lib/states.js';
+import { service } from './fixtures.js';
+
+const enabled = (status, overrides) => {
+  const a = availableActions(service('x', status, overrides));
+  return ['start', 'stop', 'restart', 'open'].filter((k) => a[k]).join(' ');
+};
+
+test('which buttons are enabled in each state', () => {
+  const table = {
+    stopped: 'start',
+    waiting: 'stop',
+    starting: 'stop restart',
+    running: 'stop restart',
+    unhealthy: 'stop restart',
+    restarting: 'stop restart',
+    stopping: '',
+    error: 'stop restart',
+    disabled: '',
+  };
+  assert.deepEqual(Object.keys(table).sort(), [...STATES].sort());
+  for (const [status, expected] of Object.entries(table)) {
+    assert.equal(enabled(status), expected, status);
+  }
+});
+
+test('open needs a URL and a live service', () => {
+  const url = { url: 'http://localhost:5678' };
+  assert.equal(enabled('running', url), 'stop restart open');
+  assert.equal(enabled('unhealthy', url), 'stop restart open');
+  assert.equal(enabled('stopped', url), 'start');
+  assert.equal(enabled('running', { url: null }), 'stop restart');
+});
+
+test('a service in error gets a prominent Restart', () => {
+  assert.equal(availableActions(service('x', 'error')).prominentRestart, true);
+  assert.equal(availableActions(service('x', 'running')).prominentRestart, false);
+});
+
+test('an unknown state or no service enables nothing', () => {
+  assert.deepEqual(availableActions(null), {
+    start: false, stop: false, restart: false, open: false, prominentRestart: false,
+  });
+  assert.equal(enabled('exploded'), '');
+});
+
+test('state colours and groups', () => {
+  assert.equal(stateTone('running'), 'ok');
+  for (const s of ['starting', 'waiting', 'restarting']) assert.equal(stateTone(s), 'busy');
+  assert.equal(stateTone('error'), 'bad');
+  assert.equal(stateTone('unhealthy'), 'warn');
+  assert.equal(stateTone('stopped'), 'off');
+  assert.equal(stateTone('disabled'), 'off');
+  assert.deepEqual(STATES.filter(isActive), ['starting', 'running', 'unhealthy', 'stopping']);
+  assert.deepEqual(STATES.filter(isComingUp), ['waiting', 'starting', 'restarting']);
+});

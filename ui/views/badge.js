@@ -1,0 +1,26 @@
+// The state badge used on cards and in the start-up list.
+
+import { stateTone } from '../lib/states.js';
+import { h, setText } from './dom.js';
+
+/** A new `.state-badge` for `state`. */
+export function stateBadge(state) {
+  const badge = h('span', { class: 'state-badge' });
+  updateBadge(badge, state);
+  return badge;
+}
+
+/** Sets a badge's text (the state itself) and colour. */
+export function updateBadge(badge, state) {
+  if (!badge) return;
+  setText(badge, state);
+  badge.dataset.tone = stateTone(state);
+  badge.dataset.state = state;
+}
+
+/** A `<progress>` with its text line, for an image download. */
+export function pullProgress() {
+  return h('div', { class: 'pull', hidden: true },
+    h('progress', { class: 'pull-bar', max: '1', value: '0', 'aria-label': 'Image download' }),
+    h('span', { class: 'pull-text' }));
+}

@@ -1,0 +1,64 @@
+// Small DOM helpers shared by the views. Every lookup is guarded: a missing element gives
+// null (or a no-op), never an exception.
+
+/** The first element matching `selector` inside `root` (default: document), or null. */
+export function $(selector, root = document) {
+  try {
+    return root?.querySelector?.(selector) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every element matching `selector` inside `root`, as an array. */
+export function $$(selector, root = document) {
+  try {
+    return [...(root?.querySelectorAll?.(selector) ?? [])];
+  } catch {
+    return [];
+  }
+}
+
+/** Adds an event listener when the element exists. */
+export function on(element, type, handler, options) {
+  element?.addEventListener?.(type, handler, options);
+}
+
+/**
+ * Creates an element: `h("button", { class: "start", type: "button", text: "Start" }, child…)`.
+ * `text` sets textContent; `dataset` is an object of data-* values; `hidden`/`disabled` are
+ * booleans; other keys become attributes. Never parses HTML strings.
+ */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'text') element.textContent = String(value);
+    else if (key === 'class') element.className = value;
+    else if (key === 'dataset') Object.assign(element.dataset, value);
+    else if (key === 'hidden' || key === 'disabled' || key === 'checked') element[key] = Boolean(value);
+    else element.setAttribute(key, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+/** An SVG element with attributes. */
+export function svg(tag, attributes = {}) {
+  const element = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  return element;
+}
+
+/** Sets textContent only when it changed (keeps screen readers and selections calm). */
+export function setText(element, text) {
+  if (element && element.textContent !== text) element.textContent = text;
+}
+
+/** Shows or hides an element with the `hidden` property. */
+export function show(element, visible) {
+  if (element && element.hidden === Boolean(visible)) element.hidden = !visible;
+}

@@ -1,0 +1,58 @@
+// The start-up view: every service in start order, its state advancing, and image downloads.
+
+import { formatPullProgress } from '../lib/format.js';
+import { isComingUp } from '../lib/states.js';
+import { pullProgress, stateBadge, updateBadge } from './badge.js';
+import { $, $$, h, setText, show } from './dom.js';
+
+/** Updates a `.pull` block from a download `{ done, total }` (or hides it). */
+export function updatePull(block, pull, visible) {
+  if (!block) return;
+  show(block, Boolean(pull) && visible);
+  if (!pull || !visible) return;
+  const bar = $('progress', block);
+  if (bar) {
+    if (pull.total > 0) {
+      bar.max = pull.total;
+      bar.value = Math.min(pull.done, pull.total);
+    } else {
+      bar.removeAttribute('value');
+    }
+  }
+  setText($('.pull-text', block), `Downloading image: ${formatPullProgress(pull.done, pull.total)}`);
+}
+
+function createItem(name) {
+  return h('li', { class: 'startup-item', dataset: { service: name } },
+    h('div', { class: 'startup-row' },
+      h('span', { class: 'service-name', text: name }),
+      stateBadge('stopped')),
+    h('p', { class: 'service-reason', hidden: true }),
+    pullProgress());
+}
+
+/**
+ * Renders the start-up list for `services` (in start order) with the downloads known to
+ * `startup`. Items are kept and updated, so the list does not flicker.
+ */
+export function renderStartup(services, startup) {
+  const list = $('#startup-list');
+  if (!list) return;
+  const wanted = services.filter((s) => s.status !== 'disabled');
+  const names = new Set(wanted.map((s) => s.name));
+  for (const item of $$('.startup-item', list)) {
+    if (!names.has(item.dataset.service)) item.remove();
+  }
+  wanted.forEach((service, index) => {
+    let item = $$('.startup-item', list).find((el) => el.dataset.service === service.name);
+    if (!item) item = createItem(service.name);
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
+    item.dataset.status = service.status;
+    updateBadge($('.state-badge', item), service.status);
+    const reason = service.reason || (service.status === 'error' ? service.lastError?.message : '') || '';
+    const reasonElement = $('.service-reason', item);
+    setText(reasonElement, reason);
+    show(reasonElement, Boolean(reason));
+    updatePull($('.pull', item), startup.pull(service.name), isComingUp(service.status));
+  });
+}
