@@ -127,6 +127,13 @@ async function loadSnapshot() {
   for (const service of store.services()) notices.update(null, service);
   drained.forEach((outcome) => afterChange(outcome, { announce: true }));
   startup.onSnapshot(store.services());
+  // A start-up that ended before this page listened is part of the snapshot.
+  const phase = result.value.startup;
+  if (phase && phase.phase === 'failed') {
+    onStartupFailed({ seq: phase.seq, service: phase.service, message: phase.message, hint: phase.hint });
+  } else if (phase && phase.phase === 'complete') {
+    onStartupComplete({ seq: phase.seq, degraded: phase.degraded });
+  }
   scheduleRender();
   return true;
 }

@@ -18,6 +18,8 @@ pub struct ServiceList {
     pub seq: u64,
     /// Every service, in start order.
     pub services: Vec<ServiceView>,
+    /// How the last start-up went (with advice, when it failed).
+    pub startup: serde_json::Value,
 }
 
 type Answer<T> = Result<T, String>;
@@ -30,9 +32,14 @@ fn sentence(error: impl ToString) -> String {
 #[tauri::command]
 pub async fn list_services(state: State<'_, AppState>) -> Answer<ServiceList> {
     let (snapshot, _) = state.manager.subscribe().await.map_err(sentence)?;
+    let mut startup = serde_json::to_value(&snapshot.startup).map_err(sentence)?;
+    if let clara_supervisor::events::StartupPhase::Failed { message, .. } = &snapshot.startup {
+        startup["hint"] = crate::hints::what_to_do(message).into();
+    }
     Ok(ServiceList {
         seq: snapshot.seq,
         services: snapshot.services.into_iter().map(|s| ServiceView::new(s, &state.definitions)).collect(),
+        startup,
     })
 }
 

@@ -1,6 +1,8 @@
 //! The desktop around the window: the tray with the overall status and Quit, and
 //! notifications when a service fails or recovers while nobody is looking.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
@@ -47,12 +49,18 @@ pub fn show_status<R: Runtime>(app: &AppHandle<R>, text: &str) {
     }
 }
 
+/// Whether the main window has the focus, kept up to date from window events (asking the
+/// window from another thread would wait on the main thread).
+static WINDOW_FOCUSED: AtomicBool = AtomicBool::new(false);
+
+/// Records a focus change of the main window.
+pub fn window_focused(focused: bool) {
+    WINDOW_FOCUSED.store(focused, Ordering::Relaxed);
+}
+
 /// Notifies the desktop, unless the window is in front of the user already.
-pub fn notify_if_away<R: Runtime>(app: &AppHandle<R>, text: &str) {
-    let watched = app
-        .get_webview_window("main")
-        .is_some_and(|window| window.is_visible().unwrap_or(false) && window.is_focused().unwrap_or(false));
-    if watched {
+pub fn notify_if_away<R: Runtime>(_app: &AppHandle<R>, text: &str) {
+    if WINDOW_FOCUSED.load(Ordering::Relaxed) {
         return;
     }
     let text = text.to_string();

@@ -35,7 +35,13 @@ pub struct AppState {
 /// The app's commands on a Tauri builder. Plugins that are global to a process (the log
 /// plugin) are added by `main`, not here, so tests can build several apps.
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::new().invoke_handler(tauri::generate_handler![
+    tauri::Builder::<R>::new()
+        .on_window_event(|_, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                desktop::window_focused(*focused);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
         commands::list_services,
         commands::start_service,
         commands::stop_service,

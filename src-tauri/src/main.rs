@@ -59,6 +59,9 @@ fn main() -> ExitCode {
         .unwrap_or(log::LevelFilter::Info);
     let log_plugin = tauri_plugin_log::Builder::new()
         .level(level)
+        // The D-Bus library is chatty at info level.
+        .level_for("zbus", log::LevelFilter::Warn)
+        .level_for("tracing::span", log::LevelFilter::Warn)
         .targets([
             tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::LogDir { file_name: None }),
             tauri_plugin_log::Target::new(tauri_plugin_log::TargetKind::Stderr),

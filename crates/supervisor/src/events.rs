@@ -132,6 +132,34 @@ pub struct Snapshot {
     pub seq: u64,
     /// Every service, in start order.
     pub services: Vec<ServiceStatus>,
+    /// Where the last start-up stands, so a late subscriber learns how it ended.
+    pub startup: StartupPhase,
+}
+
+/// Where the last start-up stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "phase", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+pub enum StartupPhase {
+    /// Nothing was started yet.
+    NotStarted,
+    /// Services are coming up.
+    Starting,
+    /// It ended with everything running but the `degraded` services.
+    Complete {
+        /// The number of the `startup-complete` event.
+        seq: u64,
+        /// Services that failed or wait for Docker.
+        degraded: Vec<String>,
+    },
+    /// A critical service could not start.
+    Failed {
+        /// The number of the `startup-failed` event.
+        seq: u64,
+        /// The service.
+        service: String,
+        /// What failed, in a sentence.
+        message: String,
+    },
 }
 
 /// Numbers events and sends them to every subscriber.

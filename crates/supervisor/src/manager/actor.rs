@@ -16,7 +16,7 @@ use super::{Command, ManagerConfig, ManagerError, StartNotes};
 use crate::definitions::{
     Condition, Definitions, HealthCheck, Probe, Runtime as RuntimeKind, Service,
 };
-use crate::events::{EventBus, EventKind, Snapshot};
+use crate::events::{EventBus, EventKind, Snapshot, StartupPhase};
 use crate::graph::DependencyGraph;
 use crate::health::{ProbeReport, Prober, Target};
 use crate::output::{LogBuffer, LogFile, OutputSink};
@@ -114,6 +114,8 @@ pub struct Actor {
     /// Readiness signals of `log` probes, from the start of an instance to its health watch.
     pending_log_ready: BTreeMap<String, oneshot::Receiver<()>>,
     startup: Option<Startup>,
+    /// How the last start-up went, for snapshots.
+    startup_phase: StartupPhase,
     stop_waiters: Vec<oneshot::Sender<()>>,
     shutting_down: Option<oneshot::Sender<()>>,
 }
@@ -251,6 +253,7 @@ impl Actor {
             process_writer: Some(process_writer),
             pending_log_ready: BTreeMap::new(),
             startup: None,
+            startup_phase: StartupPhase::NotStarted,
             stop_waiters: Vec::new(),
             shutting_down: None,
         };
@@ -315,6 +318,7 @@ impl Actor {
                 let snapshot = Snapshot {
                     seq: self.events.seq(),
                     services: self.statuses(),
+                    startup: self.startup_phase.clone(),
                 };
                 let _ = reply.send((snapshot, self.events.subscribe()));
             }
@@ -372,6 +376,7 @@ impl Actor {
             targets.insert(name.clone());
         }
         self.startup = Some(Startup { targets });
+        self.startup_phase = StartupPhase::Starting;
     }
 
     fn stop_all(&mut self) {
@@ -1197,8 +1202,15 @@ impl Actor {
                         .unwrap_or_default();
                     let message = format!("{name} could not start: {why}");
                     let service = name.clone();
-                    self.events
-                        .emit(EventKind::StartupFailed { service, message });
+                    self.events.emit(EventKind::StartupFailed {
+                        service: service.clone(),
+                        message: message.clone(),
+                    });
+                    self.startup_phase = StartupPhase::Failed {
+                        seq: self.events.seq(),
+                        service,
+                        message,
+                    };
                     self.stop_all();
                     self.advance();
                     return;
@@ -1211,7 +1223,13 @@ impl Actor {
         }
         if settled {
             self.startup = None;
-            self.events.emit(EventKind::StartupComplete { degraded });
+            self.events.emit(EventKind::StartupComplete {
+                degraded: degraded.clone(),
+            });
+            self.startup_phase = StartupPhase::Complete {
+                seq: self.events.seq(),
+                degraded,
+            };
         }
     }
 
