@@ -55,7 +55,9 @@ pub async fn run<R: Runtime>(
     definitions: std::sync::Arc<clara_supervisor::definitions::Definitions>,
     mut follows: mpsc::UnboundedReceiver<Follow>,
 ) {
-    let Ok((_, mut events)) = manager.subscribe().await else { return };
+    let Ok((_, mut events)) = manager.subscribe().await else {
+        return;
+    };
     let mut pending: BTreeMap<String, u64> = BTreeMap::new();
     let mut followed: BTreeMap<String, tokio::task::AbortHandle> = BTreeMap::new();
     loop {
@@ -103,7 +105,9 @@ pub async fn run<R: Runtime>(
 
 fn changed_service(event: &Event) -> Option<String> {
     match &event.kind {
-        EventKind::ServiceStateChanged { name, .. } | EventKind::HealthChanged { name, .. } => Some(name.clone()),
+        EventKind::ServiceStateChanged { name, .. } | EventKind::HealthChanged { name, .. } => {
+            Some(name.clone())
+        }
         _ => None,
     }
 }
@@ -118,7 +122,9 @@ async fn flush<R: Runtime>(
     if pending.is_empty() {
         return;
     }
-    let Ok((snapshot, _)) = manager.subscribe().await else { return };
+    let Ok((snapshot, _)) = manager.subscribe().await else {
+        return;
+    };
     desktop::show_status(app, &crate::views::summary(&snapshot.services));
     for status in snapshot.services {
         if pending.remove(&status.name).is_some() {
@@ -157,12 +163,22 @@ fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
 }
 
 fn notify_on_failure_or_recovery<R: Runtime>(app: &AppHandle<R>, event: &Event) {
-    if let EventKind::ServiceStateChanged { name, previous_state, current_state, reason } = &event.kind {
+    if let EventKind::ServiceStateChanged {
+        name,
+        previous_state,
+        current_state,
+        reason,
+    } = &event.kind
+    {
         let text = match (previous_state, current_state) {
-            (_, ServiceState::Error) => Some(format!("{name} failed: {}", reason.as_deref().unwrap_or("see its logs"))),
-            (ServiceState::Error | ServiceState::Restarting | ServiceState::Unhealthy, ServiceState::Running) => {
-                Some(format!("{name} is running again"))
-            }
+            (_, ServiceState::Error) => Some(format!(
+                "{name} failed: {}",
+                reason.as_deref().unwrap_or("see its logs")
+            )),
+            (
+                ServiceState::Error | ServiceState::Restarting | ServiceState::Unhealthy,
+                ServiceState::Running,
+            ) => Some(format!("{name} is running again")),
             _ => None,
         };
         if let Some(text) = text {
@@ -171,11 +187,19 @@ fn notify_on_failure_or_recovery<R: Runtime>(app: &AppHandle<R>, event: &Event) 
     }
 }
 
-async fn forward_logs<R: Runtime>(app: AppHandle<R>, service: String, mut lines: broadcast::Receiver<LogLine>) {
+async fn forward_logs<R: Runtime>(
+    app: AppHandle<R>,
+    service: String,
+    mut lines: broadcast::Receiver<LogLine>,
+) {
     loop {
         match lines.recv().await {
             Ok(line) => {
-                let payload = LogEvent { service: service.clone(), stream: line.stream, text: line.text };
+                let payload = LogEvent {
+                    service: service.clone(),
+                    stream: line.stream,
+                    text: line.text,
+                };
                 if app.emit("service-log", payload).is_err() {
                     return;
                 }

@@ -38,7 +38,11 @@ pub async fn list_services(state: State<'_, AppState>) -> Answer<ServiceList> {
     }
     Ok(ServiceList {
         seq: snapshot.seq,
-        services: snapshot.services.into_iter().map(|s| ServiceView::new(s, &state.definitions)).collect(),
+        services: snapshot
+            .services
+            .into_iter()
+            .map(|s| ServiceView::new(s, &state.definitions))
+            .collect(),
         startup,
     })
 }
@@ -83,14 +87,20 @@ pub async fn get_features(state: State<'_, AppState>) -> Answer<Vec<FeatureView>
 
 /// What turning on exactly `features` would start and stop.
 #[tauri::command]
-pub async fn preview_features(state: State<'_, AppState>, features: Vec<String>) -> Answer<FeatureChange> {
+pub async fn preview_features(
+    state: State<'_, AppState>,
+    features: Vec<String>,
+) -> Answer<FeatureChange> {
     let now = state.manager.features().await.map_err(sentence)?;
     feature_change(&state.definitions, &now, &features.into_iter().collect())
 }
 
 /// Turns on exactly `features`; returns what starts and stops.
 #[tauri::command]
-pub async fn set_features(state: State<'_, AppState>, features: Vec<String>) -> Answer<FeatureChange> {
+pub async fn set_features(
+    state: State<'_, AppState>,
+    features: Vec<String>,
+) -> Answer<FeatureChange> {
     let wanted: BTreeSet<String> = features.into_iter().collect();
     let now = state.manager.features().await.map_err(sentence)?;
     let change = feature_change(&state.definitions, &now, &wanted)?;
@@ -100,21 +110,35 @@ pub async fn set_features(state: State<'_, AppState>, features: Vec<String>) -> 
 
 /// The last `lines` lines of a service's output.
 #[tauri::command]
-pub async fn service_logs(state: State<'_, AppState>, name: String, lines: usize) -> Answer<Vec<LogLine>> {
-    state.manager.logs(&name, lines.min(10_000)).await.map_err(sentence)
+pub async fn service_logs(
+    state: State<'_, AppState>,
+    name: String,
+    lines: usize,
+) -> Answer<Vec<LogLine>> {
+    state
+        .manager
+        .logs(&name, lines.min(10_000))
+        .await
+        .map_err(sentence)
 }
 
 /// From now on, send every new line of a service's output as a `service-log` event.
 #[tauri::command]
 pub async fn follow_logs(state: State<'_, AppState>, name: String) -> Answer<()> {
     let lines = state.manager.follow_logs(&name).await.map_err(sentence)?;
-    state.follow.send(Follow::Start(name, lines)).map_err(|_| "the app is shutting down".to_string())
+    state
+        .follow
+        .send(Follow::Start(name, lines))
+        .map_err(|_| "the app is shutting down".to_string())
 }
 
 /// Stops sending a service's output.
 #[tauri::command]
 pub async fn unfollow_logs(state: State<'_, AppState>, name: String) -> Answer<()> {
-    state.follow.send(Follow::Stop(name)).map_err(|_| "the app is shutting down".to_string())
+    state
+        .follow
+        .send(Follow::Stop(name))
+        .map_err(|_| "the app is shutting down".to_string())
 }
 
 /// Opens a service's page in the system browser.
@@ -126,5 +150,6 @@ pub async fn open_service_url(state: State<'_, AppState>, name: String) -> Answe
         .get(&name)
         .ok_or_else(|| format!("there is no service \"{name}\""))?;
     let url = crate::views::url_of(service).ok_or_else(|| format!("{name} has no page to open"))?;
-    tauri_plugin_opener::open_url(&url, None::<&str>).map_err(|error| format!("cannot open {url}: {error}"))
+    tauri_plugin_opener::open_url(&url, None::<&str>)
+        .map_err(|error| format!("cannot open {url}: {error}"))
 }

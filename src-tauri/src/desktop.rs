@@ -14,10 +14,18 @@ pub const STATUS_ITEM: &str = "status";
 /// app works the same from its window.
 pub fn build_tray<R: Runtime>(app: &AppHandle<R>) {
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> tauri::Result<()> {
-        let status = MenuItem::with_id(app, STATUS_ITEM, "ClaraVerse is starting…", false, None::<&str>)?;
+        let status = MenuItem::with_id(
+            app,
+            STATUS_ITEM,
+            "ClaraVerse is starting…",
+            false,
+            None::<&str>,
+        )?;
         let quit = MenuItem::with_id(app, "quit", "Quit ClaraVerse", true, None::<&str>)?;
         let menu = Menu::with_items(app, &[&status, &quit])?;
-        let mut tray = TrayIconBuilder::with_id("main").menu(&menu).tooltip("ClaraVerse");
+        let mut tray = TrayIconBuilder::with_id("main")
+            .menu(&menu)
+            .tooltip("ClaraVerse");
         if let Some(icon) = app.default_window_icon() {
             tray = tray.icon(icon.clone());
         }
@@ -66,7 +74,11 @@ pub fn notify_if_away<R: Runtime>(_app: &AppHandle<R>, text: &str) {
     let text = text.to_string();
     // Talking to the notification service may block: keep it off the async threads.
     tauri::async_runtime::spawn_blocking(move || {
-        if let Err(error) = notify_rust::Notification::new().summary("ClaraVerse").body(&text).show() {
+        if let Err(error) = notify_rust::Notification::new()
+            .summary("ClaraVerse")
+            .body(&text)
+            .show()
+        {
             log::info!("no desktop notification ({error}): {text}");
         }
     });

@@ -42,20 +42,20 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
             }
         })
         .invoke_handler(tauri::generate_handler![
-        commands::list_services,
-        commands::start_service,
-        commands::stop_service,
-        commands::restart_service,
-        commands::retry_startup,
-        commands::continue_without,
-        commands::get_features,
-        commands::preview_features,
-        commands::set_features,
-        commands::service_logs,
-        commands::follow_logs,
-        commands::unfollow_logs,
-        commands::open_service_url,
-    ])
+            commands::list_services,
+            commands::start_service,
+            commands::stop_service,
+            commands::restart_service,
+            commands::retry_startup,
+            commands::continue_without,
+            commands::get_features,
+            commands::preview_features,
+            commands::set_features,
+            commands::service_logs,
+            commands::follow_logs,
+            commands::unfollow_logs,
+            commands::open_service_url,
+        ])
 }
 
 /// Starts the engine inside the app: the manager as managed state, the event bridge, the
@@ -80,7 +80,12 @@ pub fn start_engine<R: Runtime>(
         follow,
         stopped: AtomicBool::new(false),
     });
-    tauri::async_runtime::spawn(bridge::run(app.clone(), manager.clone(), definitions, follows));
+    tauri::async_runtime::spawn(bridge::run(
+        app.clone(),
+        manager.clone(),
+        definitions,
+        follows,
+    ));
     tauri::async_runtime::spawn(metrics::run(app.clone(), manager.clone()));
     tauri::async_runtime::spawn(async move {
         if let Err(error) = manager.start_all().await {
@@ -94,7 +99,9 @@ pub fn start_engine<R: Runtime>(
 /// has stopped cleanly, then the app exits for real.
 pub fn on_run_event<R: Runtime>(app: &AppHandle<R>, event: &RunEvent) {
     if let RunEvent::ExitRequested { api, code, .. } = event {
-        let Some(state) = app.try_state::<AppState>() else { return };
+        let Some(state) = app.try_state::<AppState>() else {
+            return;
+        };
         if state.stopped.load(Ordering::SeqCst) {
             return;
         }

@@ -16,12 +16,18 @@ use tauri::Manager as _;
 
 fn main() -> ExitCode {
     // This program doubles as the orphan guard of the services it starts.
-    if std::env::args_os().nth(1).is_some_and(|arg| arg == guard::GUARD_ARGUMENT) {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == guard::GUARD_ARGUMENT)
+    {
         std::process::exit(guard::run());
     }
     if cfg!(target_os = "linux") {
         // Blank windows on some graphics stacks otherwise.
-        for variable in ["WEBKIT_DISABLE_DMABUF_RENDERER", "WEBKIT_DISABLE_COMPOSITING_MODE"] {
+        for variable in [
+            "WEBKIT_DISABLE_DMABUF_RENDERER",
+            "WEBKIT_DISABLE_COMPOSITING_MODE",
+        ] {
             if std::env::var_os(variable).is_none() {
                 // SAFETY: no other thread runs yet.
                 unsafe { std::env::set_var(variable, "1") };
@@ -106,7 +112,9 @@ fn config_file() -> Option<PathBuf> {
             return Some(PathBuf::from(path));
         }
     }
-    std::env::var_os("CLARAVERSE_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os("CLARAVERSE_CONFIG")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Tauri does not handle SIGTERM/SIGINT: they become a normal, clean exit here.

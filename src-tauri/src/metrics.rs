@@ -29,8 +29,13 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, manager: Manager) {
     let mut system = System::new();
     loop {
         tokio::time::sleep(PERIOD).await;
-        let Ok(statuses) = manager.status().await else { return };
-        let roots: Vec<(String, u32)> = statuses.iter().filter_map(|s| Some((s.name.clone(), s.pid?))).collect();
+        let Ok(statuses) = manager.status().await else {
+            return;
+        };
+        let roots: Vec<(String, u32)> = statuses
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.pid?)))
+            .collect();
         if roots.is_empty() {
             continue;
         }
@@ -40,7 +45,13 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, manager: Manager) {
             ProcessRefreshKind::nothing().with_cpu().with_memory(),
         );
         let services = measure(&system, &roots);
-        if app.emit("service-metrics", serde_json::json!({ "services": services })).is_err() {
+        if app
+            .emit(
+                "service-metrics",
+                serde_json::json!({ "services": services }),
+            )
+            .is_err()
+        {
             return;
         }
     }
@@ -70,7 +81,11 @@ pub fn measure(system: &System, roots: &[(String, u32)]) -> Vec<ServiceMetrics> 
                 }
                 stack.extend(children.get(&pid).into_iter().flatten().copied());
             }
-            ServiceMetrics { service: service.clone(), cpu_percent: cpu, memory_bytes: memory }
+            ServiceMetrics {
+                service: service.clone(),
+                cpu_percent: cpu,
+                memory_bytes: memory,
+            }
         })
         .collect()
 }
@@ -87,9 +102,16 @@ mod tests {
             .expect("sh runs");
         std::thread::sleep(Duration::from_millis(200));
         let mut system = System::new();
-        system.refresh_processes_specifics(ProcessesToUpdate::All, true, ProcessRefreshKind::nothing().with_memory());
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::All,
+            true,
+            ProcessRefreshKind::nothing().with_memory(),
+        );
         let alone = measure(&system, &[("sh".into(), child.id())]);
-        let sh_only = system.process(Pid::from_u32(child.id())).map(|p| p.memory()).unwrap_or(0);
+        let sh_only = system
+            .process(Pid::from_u32(child.id()))
+            .map(|p| p.memory())
+            .unwrap_or(0);
         assert!(alone[0].memory_bytes > sh_only, "the two sleeps count too");
         let _ = child.kill();
         let _ = child.wait();

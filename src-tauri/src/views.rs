@@ -45,22 +45,29 @@ impl ServiceView {
 pub fn url_of(service: &Service) -> Option<String> {
     if let Some(Probe::Http { url, .. }) = service.health.as_ref().map(|h| &h.probe) {
         let after_scheme = url.find("://").map(|i| i + 3)?;
-        let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+        let end = url[after_scheme..]
+            .find('/')
+            .map_or(url.len(), |i| after_scheme + i);
         return Some(format!("{}/", &url[..end]));
     }
     if let Runtime::External { url } = &service.runtime {
         return Some(url.clone());
     }
     match service.runtime {
-        Runtime::Container { .. } | Runtime::Process { .. } => {
-            service.ports.first().map(|port| format!("http://{}:{}/", display_host(port.host_ip), port.host_port))
-        }
+        Runtime::Container { .. } | Runtime::Process { .. } => service
+            .ports
+            .first()
+            .map(|port| format!("http://{}:{}/", display_host(port.host_ip), port.host_port)),
         _ => None,
     }
 }
 
 fn display_host(ip: std::net::IpAddr) -> String {
-    if ip.is_unspecified() { "127.0.0.1".to_string() } else { ip.to_string() }
+    if ip.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        ip.to_string()
+    }
 }
 
 fn ports_of(service: &Service) -> Vec<String> {
@@ -71,7 +78,10 @@ fn ports_of(service: &Service) -> Vec<String> {
             if port.host_port == port.container_port {
                 format!("{}:{}", port.host_ip, port.host_port)
             } else {
-                format!("{}:{}→{}", port.host_ip, port.host_port, port.container_port)
+                format!(
+                    "{}:{}→{}",
+                    port.host_ip, port.host_port, port.container_port
+                )
             }
         })
         .collect()
@@ -81,10 +91,23 @@ fn ports_of(service: &Service) -> Vec<String> {
 /// "Degraded: n8n failed", "Starting 3 of 5 services…", "Stopped".
 pub fn summary(statuses: &[ServiceStatus]) -> String {
     use clara_supervisor::state::ServiceState::*;
-    let wanted: Vec<&ServiceStatus> = statuses.iter().filter(|s| !matches!(s.state, Disabled)).collect();
-    let failed: Vec<&str> = wanted.iter().filter(|s| s.state == Error).map(|s| s.name.as_str()).collect();
-    let running = wanted.iter().filter(|s| matches!(s.state, Running | Unhealthy)).count();
-    let busy = wanted.iter().filter(|s| matches!(s.state, Waiting | Starting | Restarting | Stopping)).count();
+    let wanted: Vec<&ServiceStatus> = statuses
+        .iter()
+        .filter(|s| !matches!(s.state, Disabled))
+        .collect();
+    let failed: Vec<&str> = wanted
+        .iter()
+        .filter(|s| s.state == Error)
+        .map(|s| s.name.as_str())
+        .collect();
+    let running = wanted
+        .iter()
+        .filter(|s| matches!(s.state, Running | Unhealthy))
+        .count();
+    let busy = wanted
+        .iter()
+        .filter(|s| matches!(s.state, Waiting | Starting | Restarting | Stopping))
+        .count();
     if !failed.is_empty() {
         format!("Degraded: {} failed", failed.join(", "))
     } else if busy > 0 {
@@ -151,13 +174,27 @@ pub fn feature_change(
     wanted: &BTreeSet<String>,
 ) -> Result<FeatureChange, String> {
     let sentence = |errors: Vec<clara_supervisor::diagnostics::Diagnostic>| {
-        errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     };
-    let before = selection::select(definitions, &FeatureChoice::Only(now.clone())).map_err(sentence)?;
-    let after = selection::select(definitions, &FeatureChoice::Only(wanted.clone())).map_err(sentence)?;
+    let before =
+        selection::select(definitions, &FeatureChoice::Only(now.clone())).map_err(sentence)?;
+    let after =
+        selection::select(definitions, &FeatureChoice::Only(wanted.clone())).map_err(sentence)?;
     Ok(FeatureChange {
-        starts: after.services.difference(&before.services).cloned().collect(),
-        stops: before.services.difference(&after.services).cloned().collect(),
+        starts: after
+            .services
+            .difference(&before.services)
+            .cloned()
+            .collect(),
+        stops: before
+            .services
+            .difference(&after.services)
+            .cloned()
+            .collect(),
     })
 }
 
@@ -174,7 +211,9 @@ mod tests {
             variables: Variables::new([], "/home/u/.local/share/ClaraVerse"),
             features: FeatureChoice::Defaults,
         };
-        definitions::load(&catalog::source(), &options).expect("the catalog is valid").definitions
+        definitions::load(&catalog::source(), &options)
+            .expect("the catalog is valid")
+            .definitions
     }
 
     fn set(names: &[&str]) -> BTreeSet<String> {
@@ -184,22 +223,44 @@ mod tests {
     #[test]
     fn urls_come_from_the_health_check_or_the_ports() {
         let catalog = catalog();
-        assert_eq!(url_of(&catalog.services["python-backend"]).as_deref(), Some("http://127.0.0.1:5001/"));
-        assert_eq!(url_of(&catalog.services["n8n"]).as_deref(), Some("http://127.0.0.1:5678/"));
-        assert_eq!(url_of(&catalog.services["mcp"]).as_deref(), Some("http://127.0.0.1:8092/"));
+        assert_eq!(
+            url_of(&catalog.services["python-backend"]).as_deref(),
+            Some("http://127.0.0.1:5001/")
+        );
+        assert_eq!(
+            url_of(&catalog.services["n8n"]).as_deref(),
+            Some("http://127.0.0.1:5678/")
+        );
+        assert_eq!(
+            url_of(&catalog.services["mcp"]).as_deref(),
+            Some("http://127.0.0.1:8092/")
+        );
         assert_eq!(url_of(&catalog.services["docker"]), None);
-        assert_eq!(ports_of(&catalog.services["python-backend"]), ["127.0.0.1:5001→5000"]);
+        assert_eq!(
+            ports_of(&catalog.services["python-backend"]),
+            ["127.0.0.1:5001→5000"]
+        );
     }
 
     #[test]
     fn the_summary_says_how_things_stand() {
         use clara_supervisor::state::ServiceState;
         let status = |name: &str, state| ServiceStatus::new(name, None, false, state);
-        let all = [status("a", ServiceState::Running), status("b", ServiceState::Running), status("c", ServiceState::Disabled)];
+        let all = [
+            status("a", ServiceState::Running),
+            status("b", ServiceState::Running),
+            status("c", ServiceState::Disabled),
+        ];
         assert_eq!(summary(&all), "All 2 services are running");
-        let failed = [status("a", ServiceState::Running), status("n8n", ServiceState::Error)];
+        let failed = [
+            status("a", ServiceState::Running),
+            status("n8n", ServiceState::Error),
+        ];
         assert_eq!(summary(&failed), "Degraded: n8n failed");
-        let starting = [status("a", ServiceState::Running), status("b", ServiceState::Waiting)];
+        let starting = [
+            status("a", ServiceState::Running),
+            status("b", ServiceState::Waiting),
+        ];
         assert_eq!(summary(&starting), "Starting 1 of 2 services…");
         assert_eq!(summary(&[status("a", ServiceState::Stopped)]), "Stopped");
     }
@@ -207,7 +268,10 @@ mod tests {
     #[test]
     fn features_list_their_services() {
         let views = features(&catalog(), &set(&["claraCore"]));
-        let core = views.iter().find(|f| f.name == "claraCore").expect("claraCore");
+        let core = views
+            .iter()
+            .find(|f| f.name == "claraCore")
+            .expect("claraCore");
         assert!(core.enabled);
         assert_eq!(core.services, ["llamaswap", "mcp"]);
         assert!(!views.iter().find(|f| f.name == "n8n").expect("n8n").enabled);
@@ -215,13 +279,26 @@ mod tests {
 
     #[test]
     fn turning_rag_off_also_stops_what_needs_it() {
-        let change = feature_change(&catalog(), &set(&["ragAndTts", "comfyUI"]), &set(&["comfyUI"])).expect("valid");
-        assert_eq!(change, FeatureChange::default(), "comfyui still pulls python-backend in");
-        let change = feature_change(&catalog(), &set(&["ragAndTts", "comfyUI"]), &set(&[])).expect("valid");
+        let change = feature_change(
+            &catalog(),
+            &set(&["ragAndTts", "comfyUI"]),
+            &set(&["comfyUI"]),
+        )
+        .expect("valid");
+        assert_eq!(
+            change,
+            FeatureChange::default(),
+            "comfyui still pulls python-backend in"
+        );
+        let change =
+            feature_change(&catalog(), &set(&["ragAndTts", "comfyUI"]), &set(&[])).expect("valid");
         assert_eq!(change.stops, ["comfyui", "python-backend"]);
         let change = feature_change(&catalog(), &set(&[]), &set(&["n8n"])).expect("valid");
         assert_eq!(change.starts, ["n8n"]);
         let error = feature_change(&catalog(), &set(&[]), &set(&["n8"])).expect_err("unknown");
-        assert_eq!(error, "feature \"n8\": is not defined (did you mean \"n8n\"?)");
+        assert_eq!(
+            error,
+            "feature \"n8\": is not defined (did you mean \"n8n\"?)"
+        );
     }
 }

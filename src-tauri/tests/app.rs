@@ -44,7 +44,13 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let options = LoadOptions {
             platform: Platform::current(),
-            variables: Variables::new([("PATH".to_string(), std::env::var("PATH").unwrap_or_default())], dir.path()),
+            variables: Variables::new(
+                [(
+                    "PATH".to_string(),
+                    std::env::var("PATH").unwrap_or_default(),
+                )],
+                dir.path(),
+            ),
             features: FeatureChoice::Defaults,
         };
         let definitions = definitions::load(&SourceFile::new("app-test.toml", SERVICES), &options)
@@ -54,17 +60,32 @@ impl TestApp {
             .build(mock_context(noop_assets()))
             .expect("the mock app builds");
         let events = Arc::new(Mutex::new(Vec::new()));
-        for name in ["service-status-changed", "startup-complete", "startup-failed", "service-metrics", "service-log"] {
+        for name in [
+            "service-status-changed",
+            "startup-complete",
+            "startup-failed",
+            "service-metrics",
+            "service-log",
+        ] {
             let events = Arc::clone(&events);
             app.listen(name, move |event| {
-                let payload = serde_json::from_str(event.payload()).unwrap_or(serde_json::Value::Null);
-                events.lock().expect("not poisoned").push((name.to_string(), payload));
+                let payload =
+                    serde_json::from_str(event.payload()).unwrap_or(serde_json::Value::Null);
+                events
+                    .lock()
+                    .expect("not poisoned")
+                    .push((name.to_string(), payload));
             });
         }
         let mut config = ManagerConfig::new(dir.path().join("state"));
         config.guard_program = Some(env!("CARGO_BIN_EXE_claraverse").into());
-        claraverse_app::start_engine(app.handle(), definitions, Some(BTreeSet::new()), config).expect("the engine starts");
-        TestApp { app, _dir: dir, events }
+        claraverse_app::start_engine(app.handle(), definitions, Some(BTreeSet::new()), config)
+            .expect("the engine starts");
+        TestApp {
+            app,
+            _dir: dir,
+            events,
+        }
     }
 
     fn state(&self) -> tauri::State<'_, AppState> {
@@ -72,20 +93,35 @@ impl TestApp {
     }
 
     /// Waits (generously) for an event matching `wanted`.
-    fn wait_for(&self, what: &str, wanted: impl Fn(&str, &serde_json::Value) -> bool) -> serde_json::Value {
+    fn wait_for(
+        &self,
+        what: &str,
+        wanted: impl Fn(&str, &serde_json::Value) -> bool,
+    ) -> serde_json::Value {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Some((_, payload)) = self.events.lock().expect("not poisoned").iter().find(|(n, p)| wanted(n, p)) {
+            if let Some((_, payload)) = self
+                .events
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .find(|(n, p)| wanted(n, p))
+            {
                 return payload.clone();
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        panic!("no {what}; got {:#?}", self.events.lock().expect("not poisoned"));
+        panic!(
+            "no {what}; got {:#?}",
+            self.events.lock().expect("not poisoned")
+        );
     }
 
     fn wait_status(&self, service: &str, status: &str) -> serde_json::Value {
         self.wait_for(&format!("{service} {status}"), |name, payload| {
-            name == "service-status-changed" && payload["service"] == service && payload["status"] == status
+            name == "service-status-changed"
+                && payload["service"] == service
+                && payload["status"] == status
         })
     }
 
@@ -113,28 +149,48 @@ fn status_changes_reach_the_window_as_events_with_the_full_status() {
     assert_eq!(api["state"], "running");
     assert!(api["pid"].as_u64().is_some());
     assert!(api["seq"].as_u64().is_some_and(|seq| seq > 0));
-    for field in ["health", "reason", "restarts", "uptimeSeconds", "ports", "lastError", "detail"] {
+    for field in [
+        "health",
+        "reason",
+        "restarts",
+        "uptimeSeconds",
+        "ports",
+        "lastError",
+        "detail",
+    ] {
         assert!(api.get(field).is_some(), "{field} missing from {api}");
     }
     let complete = app.wait_for("startup-complete", |name, _| name == "startup-complete");
     assert_eq!(complete["degraded"], serde_json::json!([]));
     let metrics = app.wait_for("metrics", |name, _| name == "service-metrics");
-    let db = metrics["services"].as_array().and_then(|all| all.iter().find(|m| m["service"] == "db").cloned());
-    assert!(db.is_some_and(|db| db["memoryBytes"].as_u64().is_some_and(|bytes| bytes > 0)), "{metrics}");
+    let db = metrics["services"]
+        .as_array()
+        .and_then(|all| all.iter().find(|m| m["service"] == "db").cloned());
+    assert!(
+        db.is_some_and(|db| db["memoryBytes"].as_u64().is_some_and(|bytes| bytes > 0)),
+        "{metrics}"
+    );
 }
 
 #[test]
 fn list_then_deltas_miss_nothing() {
     let app = TestApp::start();
     app.wait_status("api", "running");
-    let list = app.run(commands::list_services(app.state())).expect("lists");
-    let names: Vec<&str> = list.services.iter().map(|s| s.status.name.as_str()).collect();
+    let list = app
+        .run(commands::list_services(app.state()))
+        .expect("lists");
+    let names: Vec<&str> = list
+        .services
+        .iter()
+        .map(|s| s.status.name.as_str())
+        .collect();
     assert_eq!(names, ["db", "api", "tool"]);
     assert_eq!(list.services[2].status_name, "disabled");
     assert!(list.seq > 0);
     // Every later event carries a higher number than the snapshot.
     app.clear();
-    app.run(commands::restart_service(app.state(), "db".into())).expect("restarts");
+    app.run(commands::restart_service(app.state(), "db".into()))
+        .expect("restarts");
     let after = app.wait_status("db", "running");
     assert!(after["seq"].as_u64().is_some_and(|seq| seq > list.seq));
 }
@@ -143,45 +199,76 @@ fn list_then_deltas_miss_nothing() {
 fn start_stop_and_restart_commands() {
     let app = TestApp::start();
     app.wait_status("api", "running");
-    let stopping = app.run(commands::stop_service(app.state(), "db".into())).expect("stops");
+    let stopping = app
+        .run(commands::stop_service(app.state(), "db".into()))
+        .expect("stops");
     assert_eq!(stopping, ["api", "db"]);
     app.wait_status("db", "stopped");
-    app.run(commands::start_service(app.state(), "db".into())).expect("starts");
+    app.run(commands::start_service(app.state(), "db".into()))
+        .expect("starts");
     app.wait_status("api", "running");
-    let error = app.run(commands::restart_service(app.state(), "dbb".into())).expect_err("unknown");
+    let error = app
+        .run(commands::restart_service(app.state(), "dbb".into()))
+        .expect_err("unknown");
     assert_eq!(error, "there is no service \"dbb\" (did you mean \"db\"?)");
-    let error = app.run(commands::start_service(app.state(), "tool".into())).expect_err("feature off");
-    assert_eq!(error, "service \"tool\" belongs to feature \"extra\", which is off: turn the feature on first");
+    let error = app
+        .run(commands::start_service(app.state(), "tool".into()))
+        .expect_err("feature off");
+    assert_eq!(
+        error,
+        "service \"tool\" belongs to feature \"extra\", which is off: turn the feature on first"
+    );
 }
 
 #[test]
 fn features_are_previewed_and_applied_live() {
     let app = TestApp::start();
     app.wait_status("api", "running");
-    let features = app.run(commands::get_features(app.state())).expect("features");
+    let features = app
+        .run(commands::get_features(app.state()))
+        .expect("features");
     assert_eq!(features.len(), 1);
     assert!(!features[0].enabled);
     assert_eq!(features[0].services, ["tool"]);
-    let preview = app.run(commands::preview_features(app.state(), vec!["extra".into()])).expect("preview");
+    let preview = app
+        .run(commands::preview_features(
+            app.state(),
+            vec!["extra".into()],
+        ))
+        .expect("preview");
     assert_eq!(preview.starts, ["tool"]);
-    app.run(commands::set_features(app.state(), vec!["extra".into()])).expect("applies");
+    app.run(commands::set_features(app.state(), vec!["extra".into()]))
+        .expect("applies");
     app.wait_status("tool", "running");
-    let change = app.run(commands::set_features(app.state(), vec![])).expect("applies");
+    let change = app
+        .run(commands::set_features(app.state(), vec![]))
+        .expect("applies");
     assert_eq!(change.stops, ["tool"]);
     app.wait_status("tool", "disabled");
-    let error = app.run(commands::preview_features(app.state(), vec!["extr".into()])).expect_err("unknown");
-    assert_eq!(error, "feature \"extr\": is not defined (did you mean \"extra\"?)");
+    let error = app
+        .run(commands::preview_features(app.state(), vec!["extr".into()]))
+        .expect_err("unknown");
+    assert_eq!(
+        error,
+        "feature \"extr\": is not defined (did you mean \"extra\"?)"
+    );
 }
 
 #[test]
 fn logs_are_read_and_followed() {
     let app = TestApp::start();
     app.wait_status("db", "running");
-    let lines = app.run(commands::service_logs(app.state(), "db".into(), 10)).expect("logs");
+    let lines = app
+        .run(commands::service_logs(app.state(), "db".into(), 10))
+        .expect("logs");
     assert_eq!(lines.last().map(|l| l.text.as_str()), Some("db is up"));
-    app.run(commands::follow_logs(app.state(), "db".into())).expect("follows");
-    app.run(commands::restart_service(app.state(), "db".into())).expect("restarts");
-    let line = app.wait_for("a followed line", |name, payload| name == "service-log" && payload["service"] == "db");
+    app.run(commands::follow_logs(app.state(), "db".into()))
+        .expect("follows");
+    app.run(commands::restart_service(app.state(), "db".into()))
+        .expect("restarts");
+    let line = app.wait_for("a followed line", |name, payload| {
+        name == "service-log" && payload["service"] == "db"
+    });
     assert_eq!(line["text"], "db is up");
     assert_eq!(line["stream"], "stdout");
 }

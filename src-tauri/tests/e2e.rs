@@ -35,9 +35,15 @@ fn free_port() -> u16 {
 }
 
 fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let installed = home.join(".cargo/bin/tauri-driver");
-    if installed.exists() { installed } else { PathBuf::from("tauri-driver") }
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
 }
 
 /// Starts tauri-driver for an app whose state lives in `state_dir`, and waits until it
@@ -47,7 +53,12 @@ async fn driver(state_dir: &Path, log: &Path) -> Driver {
     let native = free_port();
     let log = std::fs::File::create(log).expect("a log file");
     let child = Command::new(tauri_driver())
-        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
         .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
         .env("CLARAVERSE_STATE_DIR", state_dir)
         .env("CLARAVERSE_LOG", "debug")
@@ -70,13 +81,19 @@ async fn driver(state_dir: &Path, log: &Path) -> Driver {
 /// Whether a WebDriver server on `port` answers `GET /status` with 200.
 fn answers_status(port: u16) -> bool {
     use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    if stream.write_all(b"GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+    if stream
+        .write_all(b"GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200")
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+        || head.starts_with(b"HTTP/1.0 200")
 }
 
 /// Opens the app on `config` in a new WebDriver session.
@@ -144,15 +161,23 @@ fn memory_of_app() -> (u64, u64) {
     let rss = |pid: &str| {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmRSS:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
             .unwrap_or(0u64)
     };
     let mut app = 0;
     let mut web = 0;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let pid = entry.file_name().to_string_lossy().to_string();
-        let Ok(cmdline) = std::fs::read_to_string(format!("/proc/{pid}/cmdline")) else { continue };
-        if cmdline.starts_with(env!("CARGO_BIN_EXE_claraverse")) && !cmdline.contains("__clara-guard") {
+        let Ok(cmdline) = std::fs::read_to_string(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if cmdline.starts_with(env!("CARGO_BIN_EXE_claraverse"))
+            && !cmdline.contains("__clara-guard")
+        {
             app += rss(&pid);
         } else if cmdline.contains("WebKitWebProcess") {
             web += rss(&pid);
@@ -169,8 +194,10 @@ fn read_pid(path: &Path) -> u32 {
 }
 
 fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')))
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
 }
 
 async fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
@@ -220,7 +247,12 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
     let driver = driver(&dir.path().join("state"), &dir.path().join("driver.log")).await;
     let launched = Instant::now();
     let client = open_app(&driver, &config).await;
-    wait_text(&client, ".service-card[data-service=\"db\"] .state-badge", |text| !text.is_empty()).await;
+    wait_text(
+        &client,
+        ".service-card[data-service=\"db\"] .state-badge",
+        |text| !text.is_empty(),
+    )
+    .await;
     let painted = launched.elapsed();
     for service in ["db", "api", "tool"] {
         wait_state(&client, service, "running").await;
@@ -237,23 +269,39 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
 
     // Killed from outside: restarting, then running again.
     let db = read_pid(&dir.path().join("db.pid"));
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(db as i32), nix::sys::signal::Signal::SIGKILL).expect("kills");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(db as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kills");
     wait_state(&client, "db", "restarting").await;
     wait_state(&client, "db", "running").await;
     assert_ne!(read_pid(&dir.path().join("db.pid")), db);
 
     // Restart from its card: a new process.
     let api = read_pid(&dir.path().join("api.pid"));
-    click(&client, ".service-card[data-service=\"api\"] button.restart").await;
+    click(
+        &client,
+        ".service-card[data-service=\"api\"] button.restart",
+    )
+    .await;
     let api_path = dir.path().join("api.pid");
-    assert!(eventually(PATIENCE, || std::fs::read_to_string(&api_path).is_ok_and(|t| t.trim() != api.to_string())).await);
+    assert!(
+        eventually(PATIENCE, || std::fs::read_to_string(&api_path)
+            .is_ok_and(|t| t.trim() != api.to_string()))
+        .await
+    );
     wait_state(&client, "api", "running").await;
     assert!(!alive(api), "the old api process is gone");
 
     // A feature turned off stops its services.
     let tool = read_pid(&dir.path().join("tool.pid"));
     click(&client, "#settings-button").await;
-    click(&client, "dialog#features-dialog input[type=checkbox][data-feature=\"extra\"]").await;
+    click(
+        &client,
+        "dialog#features-dialog input[type=checkbox][data-feature=\"extra\"]",
+    )
+    .await;
     wait_state(&client, "tool", "disabled").await;
     assert!(!alive(tool), "the feature's service stopped");
     screenshot(&client, "features-off.png").await;
@@ -261,8 +309,15 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
     // Ending the session kills the app outright: the guard takes its services along.
     let pids = [read_pid(&dir.path().join("db.pid")), read_pid(&api_path)];
     client.close().await.expect("the session ends");
-    let gone = eventually(Duration::from_secs(5), || pids.iter().all(|&pid| !alive(pid))).await;
-    assert!(gone, "left behind: {:?}", pids.iter().filter(|&&p| alive(p)).collect::<Vec<_>>());
+    let gone = eventually(Duration::from_secs(5), || {
+        pids.iter().all(|&pid| !alive(pid))
+    })
+    .await;
+    assert!(
+        gone,
+        "left behind: {:?}",
+        pids.iter().filter(|&&p| alive(p)).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]
@@ -288,9 +343,18 @@ depends_on = ["helper"]
     .expect("writes");
     let driver = driver(&dir.path().join("state"), &dir.path().join("driver.log")).await;
     let client = open_app(&driver, &config).await;
-    let message = wait_text(&client, "dialog#failure-dialog .failure-message", |text| !text.is_empty()).await;
-    assert_eq!(message, "core could not start: cannot start: the program /nonexistent/llama-swap was not found");
-    let hint = wait_text(&client, "dialog#failure-dialog .failure-hint", |text| !text.is_empty()).await;
+    let message = wait_text(&client, "dialog#failure-dialog .failure-message", |text| {
+        !text.is_empty()
+    })
+    .await;
+    assert_eq!(
+        message,
+        "core could not start: cannot start: the program /nonexistent/llama-swap was not found"
+    );
+    let hint = wait_text(&client, "dialog#failure-dialog .failure-hint", |text| {
+        !text.is_empty()
+    })
+    .await;
     assert!(hint.starts_with("A file it needs is missing"), "{hint}");
     screenshot(&client, "failure-dialog.png").await;
     client.close().await.expect("the session ends");

@@ -138,7 +138,11 @@ pub struct Snapshot {
 
 /// Where the last start-up stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "phase", rename_all = "kebab-case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "phase",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
 pub enum StartupPhase {
     /// Nothing was started yet.
     NotStarted,

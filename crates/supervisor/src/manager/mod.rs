@@ -115,7 +115,10 @@ enum Command {
     Status(Reply<Vec<ServiceStatus>>),
     Subscribe(Reply<(Snapshot, broadcast::Receiver<Event>)>),
     Logs(String, usize, Reply<Result<Vec<LogLine>, ManagerError>>),
-    FollowLogs(String, Reply<Result<broadcast::Receiver<LogLine>, ManagerError>>),
+    FollowLogs(
+        String,
+        Reply<Result<broadcast::Receiver<LogLine>, ManagerError>>,
+    ),
     Features(Reply<BTreeSet<String>>),
 }
 
@@ -229,8 +232,12 @@ impl Manager {
     }
 
     /// Every new line of a service's output, from now on.
-    pub async fn follow_logs(&self, name: &str) -> Result<broadcast::Receiver<LogLine>, ManagerError> {
-        self.ask(|reply| Command::FollowLogs(name.to_string(), reply)).await?
+    pub async fn follow_logs(
+        &self,
+        name: &str,
+    ) -> Result<broadcast::Receiver<LogLine>, ManagerError> {
+        self.ask(|reply| Command::FollowLogs(name.to_string(), reply))
+            .await?
     }
 
     /// The last `lines` lines of a service's output.
