@@ -106,10 +106,12 @@ async fn open_app(driver: &Driver, config: &Path) -> Client {
             "args": ["--config", config.display().to_string()],
         }),
     );
-    ClientBuilder::native()
-        .capabilities(capabilities)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
+    let mut builder = ClientBuilder::native();
+    builder.capabilities(capabilities);
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    tokio::time::timeout(PATIENCE, builder.connect(&url))
         .await
+        .expect("a WebDriver session within the time allowed")
         .expect("a WebDriver session with the app")
 }
 
@@ -149,11 +151,17 @@ async fn click(client: &Client, css: &str) {
     }
 }
 
-async fn screenshot(client: &Client, name: &str) {
+/// Saves what the (virtual) screen shows. Taken from the X display rather than over
+/// WebDriver: WebKitWebDriver's screenshot does not return while a modal dialog is open.
+fn screenshot(name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
     std::fs::create_dir_all(&dir).expect("a screenshot folder");
-    let png = client.screenshot().await.expect("a screenshot");
-    std::fs::write(dir.join(name), png).expect("saved");
+    let taken = Command::new("import")
+        .args(["-window", "root"])
+        .arg(dir.join(name))
+        .status()
+        .is_ok_and(|status| status.success());
+    assert!(taken, "cannot take a screenshot with ImageMagick's import");
 }
 
 /// Resident memory (KiB) of the running app and of its WebKit web process.
@@ -265,7 +273,7 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
         app_rss as f64 / 1024.0,
         web_rss as f64 / 1024.0
     );
-    screenshot(&client, "dashboard.png").await;
+    screenshot("dashboard.png");
 
     // Killed from outside: restarting, then running again.
     let db = read_pid(&dir.path().join("db.pid"));
@@ -304,7 +312,7 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
     .await;
     wait_state(&client, "tool", "disabled").await;
     assert!(!alive(tool), "the feature's service stopped");
-    screenshot(&client, "features-off.png").await;
+    screenshot("features-off.png");
 
     // Ending the session kills the app outright: the guard takes its services along.
     let pids = [read_pid(&dir.path().join("db.pid")), read_pid(&api_path)];
@@ -325,13 +333,17 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
 async fn a_critical_failure_shows_the_failure_dialog() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let config = dir.path().join("services.toml");
+    let go = dir.path().join("go");
+    // The helper gets ready when the test says so: the failure then comes while the window
+    // is open and watched, as on a slow start. (WebKitWebDriver cannot attach to a page
+    // that already shows a modal dialog.)
     std::fs::write(
         &config,
-        r#"
-# Ready after 3 s: the failure comes while the window is open, as on a slow start.
+        format!(
+            r#"
 [services.helper]
-command = ["sh", "-c", "sleep 3; echo ready; exec sleep 600"]
-health = { log = "ready" }
+command = ["sh", "-c", "while [ ! -f {go} ]; do sleep 0.05; done; echo ready; exec sleep 600"]
+health = {{ log = "ready" }}
 
 [services.core]
 description = "The local AI models"
@@ -339,10 +351,14 @@ critical = true
 command = ["/nonexistent/llama-swap", "--listen", "127.0.0.1:8091"]
 depends_on = ["helper"]
 "#,
+            go = go.display()
+        ),
     )
     .expect("writes");
     let driver = driver(&dir.path().join("state"), &dir.path().join("driver.log")).await;
     let client = open_app(&driver, &config).await;
+    // The session is attached to the loaded page: now let the start-up go on.
+    std::fs::write(&go, "").expect("the go file");
     let message = wait_text(&client, "dialog#failure-dialog .failure-message", |text| {
         !text.is_empty()
     })
@@ -356,6 +372,6 @@ depends_on = ["helper"]
     })
     .await;
     assert!(hint.starts_with("A file it needs is missing"), "{hint}");
-    screenshot(&client, "failure-dialog.png").await;
+    screenshot("failure-dialog.png");
     client.close().await.expect("the session ends");
 }
