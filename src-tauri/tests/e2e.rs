@@ -375,3 +375,56 @@ depends_on = ["helper"]
     screenshot("failure-dialog.png");
     client.close().await.expect("the session ends");
 }
+
+#[tokio::test]
+#[ignore = "needs a display: scripts/test runs it under xvfb-run"]
+async fn quitting_stops_every_service_first() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("services.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[services.one]\ncommand = [\"sh\", \"-c\", \"sleep 600 & echo $$! > {d}/one-child.pid; echo $$$$ > {d}/one.pid; wait\"]\n\n\
+             [services.two]\ncommand = [\"sh\", \"-c\", \"echo $$$$ > {d}/two.pid; exec sleep 600\"]\ndepends_on = {{ one = \"started\" }}\n"
+        ),
+    )
+    .expect("writes");
+    let mut app = Command::new(env!("CARGO_BIN_EXE_claraverse"))
+        .arg("--config")
+        .arg(&config)
+        .env("CLARAVERSE_STATE_DIR", dir.path().join("state"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the app starts");
+    let files = ["one.pid", "one-child.pid", "two.pid"].map(|name| dir.path().join(name));
+    assert!(
+        eventually(PATIENCE, || files
+            .iter()
+            .all(
+                |f| std::fs::read_to_string(f).is_ok_and(|t| !t.trim().is_empty())
+            ))
+        .await
+    );
+    let pids: Vec<u32> = files.iter().map(|f| read_pid(f)).collect();
+    assert!(pids.iter().all(|&pid| alive(pid)));
+    // SIGTERM, as a logout or `kill` sends: a clean stop, then a normal exit.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(app.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signals");
+    let mut status = None;
+    assert!(
+        eventually(PATIENCE, || {
+            status = app.try_wait().ok().flatten();
+            status.is_some()
+        })
+        .await,
+        "the app exits"
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let left: Vec<u32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
+    assert!(left.is_empty(), "left behind after quitting: {left:?}");
+}
