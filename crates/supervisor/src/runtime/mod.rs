@@ -69,6 +69,32 @@ pub struct Instance {
     pub detail: Option<String>,
 }
 
+impl Instance {
+    /// An instance with no process of its own (an external service, the engine): it
+    /// "runs" until it is asked to stop, then ends cleanly.
+    pub fn until_stopped(detail: Option<String>) -> Instance {
+        let (stop, stop_requested) = oneshot::channel();
+        let (report, exited) = oneshot::channel();
+        tokio::spawn(async move {
+            // A dropped sender means the manager is gone: the instance ends either way.
+            let _ = stop_requested.await;
+            let _ = report.send(ExitReport {
+                ending: Ending::Code(0),
+                requested: true,
+                killed: false,
+            });
+        });
+        Instance {
+            pid: None,
+            start_time: None,
+            process_group: None,
+            stop,
+            exited,
+            detail,
+        }
+    }
+}
+
 /// How to stop an instance.
 #[derive(Debug, Clone, Copy)]
 pub struct StopRequest {

@@ -47,11 +47,7 @@ async fn start(engine: DockerEngine, request: StartRequest) -> Result<Instance, 
         output,
         progress,
     } = request;
-    let connection = engine.connect().await.map_err(|error| StartError {
-        message: error.message,
-        detail: Some(error.detail),
-        retry_soon: true,
-    })?;
+    let connection = engine.connect().await?;
     let client = connection.client;
     let gpu = spec::use_gpu(service.gpu, connection.nvidia).map_err(StartError::new)?;
     let hash = spec::spec_hash(&service, gpu);

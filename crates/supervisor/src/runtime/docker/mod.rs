@@ -43,6 +43,17 @@ pub struct EngineError {
     pub detail: String,
 }
 
+impl From<EngineError> for crate::runtime::StartError {
+    /// A service that needs the engine waits for it: worth trying again soon.
+    fn from(error: EngineError) -> Self {
+        crate::runtime::StartError {
+            message: error.message,
+            detail: Some(error.detail),
+            retry_soon: true,
+        }
+    }
+}
+
 /// The Docker engine, found once and shared by every container service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DockerEngine {
