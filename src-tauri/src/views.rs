@@ -24,6 +24,8 @@ pub struct ServiceView {
     pub url: Option<String>,
     /// Its ports, `127.0.0.1:5001→5000`.
     pub ports: Vec<String>,
+    /// Whether its health is checked at all (by its own probe, its URL, or Docker).
+    pub health_check: bool,
 }
 
 impl ServiceView {
@@ -35,6 +37,10 @@ impl ServiceView {
             feature: service.and_then(|s| s.feature.clone()),
             url: service.and_then(url_of),
             ports: service.map(ports_of).unwrap_or_default(),
+            health_check: service.is_some_and(|s| {
+                s.health.is_some()
+                    || matches!(s.runtime, Runtime::External { .. } | Runtime::Engine)
+            }),
             status,
         }
     }

@@ -390,12 +390,15 @@ async fn quitting_stops_every_service_first() {
         ),
     )
     .expect("writes");
+    let log = dir.path().join("app.log");
     let mut app = Command::new(env!("CARGO_BIN_EXE_claraverse"))
         .arg("--config")
         .arg(&config)
         .env("CLARAVERSE_STATE_DIR", dir.path().join("state"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(&log).expect("a log file"),
+        ))
         .spawn()
         .expect("the app starts");
     let files = ["one.pid", "one-child.pid", "two.pid"].map(|name| dir.path().join(name));
@@ -425,6 +428,19 @@ async fn quitting_stops_every_service_first() {
         "the app exits"
     );
     assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        said.contains("stopping every service before exiting"),
+        "no clean stop; the app said:\n{said}"
+    );
+    // Stopped means stopped; a moment is allowed for init to reap what was killed.
+    let gone = eventually(Duration::from_secs(2), || {
+        pids.iter().all(|&pid| !alive(pid))
+    })
+    .await;
     let left: Vec<u32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
-    assert!(left.is_empty(), "left behind after quitting: {left:?}");
+    assert!(
+        gone,
+        "left behind after quitting: {left:?}; the app said:\n{said}"
+    );
 }

@@ -80,8 +80,9 @@ export function describeExit(lastExit) {
   return 'ended';
 }
 
-/** The health check result in words. */
-export function healthLabel(health) {
+/** The health check result in words; `hasCheck` false means the service has none. */
+export function healthLabel(health, hasCheck = true) {
+  if (!hasCheck) return 'No health check';
   switch (health) {
     case 'healthy': return 'Healthy';
     case 'unhealthy': return 'Failing checks';

@@ -61,6 +61,7 @@ test('exits and health in words', () => {
   assert.equal(healthLabel('healthy'), 'Healthy');
   assert.equal(healthLabel('unhealthy'), 'Failing checks');
   assert.equal(healthLabel('unknown'), 'Not checked yet');
+  assert.equal(healthLabel('unknown', false), 'No health check');
 });
 
 test('plurals and name lists', () => {

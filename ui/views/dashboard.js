@@ -110,7 +110,7 @@ function updateCard(card, service, { metrics, startup, now }) {
 
   updatePull($('.pull', card), startup.pull(service.name), isComingUp(state));
 
-  setFact(card, 'fact-health', isActive(state) ? healthLabel(service.health) : '');
+  setFact(card, 'fact-health', isActive(state) ? healthLabel(service.health, service.healthCheck !== false) : '');
   const healthValue = $('.fact-health .fact-value', card);
   if (healthValue) healthValue.dataset.health = service.health;
   setFact(card, 'fact-uptime', uptimeText(service, now));
