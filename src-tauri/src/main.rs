@@ -80,13 +80,14 @@ fn main() -> ExitCode {
         .plugin(log_plugin)
         .setup(move |app| {
             let handle = app.handle().clone();
+            // Listen before anything starts: a signal must always mean a clean stop.
+            listen_for_signals(handle.clone());
             let config = ManagerConfig::new(state_dir);
             let notes = claraverse_app::start_engine(&handle, definitions, None, config)?;
             for note in notes.cleaned_up.iter().chain(&notes.warnings) {
                 log::warn!("{note}");
             }
             claraverse_app::desktop::build_tray(&handle);
-            listen_for_signals(handle);
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -119,15 +120,20 @@ fn config_file() -> Option<PathBuf> {
 
 /// Tauri does not handle SIGTERM/SIGINT: they become a normal, clean exit here.
 fn listen_for_signals(app: tauri::AppHandle) {
+    // The handlers are installed here and now, not when the task first runs.
+    #[cfg(unix)]
+    let signals = tauri::async_runtime::block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        )
+    });
     tauri::async_runtime::spawn(async move {
         #[cfg(unix)]
         {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut terminate), Ok(mut interrupt), Ok(mut hangup)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::hangup()),
-            ) else {
+            let (Ok(mut terminate), Ok(mut interrupt), Ok(mut hangup)) = signals else {
                 log::warn!("cannot listen for signals: SIGTERM would skip the clean stop");
                 return;
             };

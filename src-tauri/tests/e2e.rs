@@ -348,7 +348,9 @@ health = {{ log = "ready" }}
 [services.core]
 description = "The local AI models"
 critical = true
-command = ["/nonexistent/llama-swap", "--listen", "127.0.0.1:8091"]
+command = ["sh", "-c", "echo 'cannot load the model' >&2; exit 1"]
+health = {{ log = "listening" }}
+restart = "never"
 depends_on = ["helper"]
 "#,
             go = go.display()
@@ -365,13 +367,13 @@ depends_on = ["helper"]
     .await;
     assert_eq!(
         message,
-        "core could not start: cannot start: the program /nonexistent/llama-swap was not found"
+        "core could not start: exited with code 1 — see its logs"
     );
     let hint = wait_text(&client, "dialog#failure-dialog .failure-hint", |text| {
         !text.is_empty()
     })
     .await;
-    assert!(hint.starts_with("A file it needs is missing"), "{hint}");
+    assert!(hint.starts_with("Look at its logs for the cause"), "{hint}");
     screenshot("failure-dialog.png");
     client.close().await.expect("the session ends");
 }

@@ -295,7 +295,9 @@ command = ["sleep", "600"]
 
 [services.core]
 critical = true
-command = ["/nonexistent/llama-swap"]
+command = ["sh", "-c", "echo bad model path >&2; exit 1"]
+health = { log = "^ready$" }
+restart = "never"
 depends_on = ["fine"]
 "#,
     )
@@ -305,10 +307,42 @@ depends_on = ["fine"]
         outcome,
         EventKind::StartupFailed {
             service: "core".into(),
-            message: "core could not start: cannot start: the program /nonexistent/llama-swap was not found".into(),
+            message: "core could not start: exited with code 1 — see its logs".into(),
         }
     );
     h.wait_state("fine", ServiceState::Stopped).await;
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_program_missing_from_this_machine_degrades_even_a_critical_service() {
+    let mut h = Harness::up(
+        r#"
+[services.fine]
+command = ["sleep", "600"]
+
+[services.core]
+critical = true
+command = ["/nonexistent/llama-swap"]
+"#,
+    )
+    .await;
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete {
+            degraded: vec!["core".into()]
+        }
+    );
+    let statuses = h.manager.status().await.expect("status");
+    let core = statuses.iter().find(|s| s.name == "core").expect("core");
+    assert_eq!(
+        core.last_error.as_ref().map(|e| e.message.as_str()),
+        Some("cannot start: the program /nonexistent/llama-swap was not found")
+    );
+    assert_eq!(
+        statuses.iter().find(|s| s.name == "fine").map(|s| s.state),
+        Some(ServiceState::Running)
+    );
     h.shutdown().await;
 }
 

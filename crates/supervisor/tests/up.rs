@@ -186,13 +186,13 @@ fn a_failed_start_up_stops_cleanly_and_exits_1() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut up = Up::start(
         dir.path(),
-        "[services.ok]\ncommand = [\"sleep\", \"600\"]\n\n[services.core]\ncritical = true\ncommand = [\"/nonexistent/core\"]\n",
+        "[services.ok]\ncommand = [\"sleep\", \"600\"]\n\n[services.core]\ncritical = true\ncommand = [\"sh\", \"-c\", \"exit 1\"]\nhealth = { log = \"ready\" }\nrestart = \"never\"\n",
     );
     let failed = up.wait_event("startup-failed");
     assert_eq!(failed["service"], "core");
     assert_eq!(
         failed["message"],
-        "core could not start: cannot start: the program /nonexistent/core was not found"
+        "core could not start: exited with code 1 — see its logs"
     );
     assert_eq!(up.finish(), Some(1));
     assert!(

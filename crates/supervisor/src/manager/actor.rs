@@ -210,6 +210,7 @@ impl Actor {
                     failure_on_exit: None,
                     dependents_follow: false,
                     engine_missing: false,
+                    missing: false,
                 };
                 (name.clone(), slot)
             })
@@ -576,6 +577,7 @@ impl Actor {
                 let slot = self.slot_mut(name);
                 slot.status.last_error = Some(failure);
                 slot.engine_missing = error.retry_soon;
+                slot.missing = error.missing;
                 self.set_state(name, ServiceState::Error, Some(reason));
                 self.schedule(name, retry);
                 return;
@@ -596,6 +598,7 @@ impl Actor {
         slot.status.pid = instance.pid;
         slot.status.detail = instance.detail;
         slot.engine_missing = false;
+        slot.missing = false;
         slot.live = Some(Live {
             pid: instance.pid,
             start_time: instance.start_time,
@@ -1188,8 +1191,11 @@ impl Actor {
         for name in &startup.targets {
             let slot = self.slot(name);
             match slot.state() {
-                // Docker missing is a normal, degraded state, critical service or not.
-                ServiceState::Error if slot.engine_missing => degraded.push(name.clone()),
+                // Docker, a program or an image missing from this machine is a normal,
+                // degraded state, critical service or not: the dashboard says so.
+                ServiceState::Error if slot.engine_missing || slot.missing => {
+                    degraded.push(name.clone())
+                }
                 ServiceState::Waiting if self.needs_missing_engine(name) => {
                     degraded.push(name.clone())
                 }

@@ -54,6 +54,8 @@ pub struct Slot {
     pub dependents_follow: bool,
     /// Its last start failed because the container engine could not be reached.
     pub engine_missing: bool,
+    /// Its last start failed because its program, folder or image is missing here.
+    pub missing: bool,
 }
 
 /// A started instance.

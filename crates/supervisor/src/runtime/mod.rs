@@ -125,6 +125,9 @@ pub struct StartError {
     pub detail: Option<String>,
     /// What it needs (the container engine) is missing: worth trying again soon.
     pub retry_soon: bool,
+    /// It cannot run on this machine as it is: its program, folder or image is missing.
+    /// Like a missing engine, that degrades the start-up instead of failing it.
+    pub missing: bool,
 }
 
 impl StartError {
@@ -134,7 +137,14 @@ impl StartError {
             message: message.into(),
             detail: None,
             retry_soon: false,
+            missing: false,
         }
+    }
+
+    /// The same failure, marked as something missing from this machine.
+    pub fn missing(mut self) -> Self {
+        self.missing = true;
+        self
     }
 }
 

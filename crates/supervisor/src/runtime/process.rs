@@ -59,7 +59,8 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
             return Err(StartError::new(format!(
                 "cannot start: its working directory {} does not exist",
                 cwd.display()
-            )));
+            ))
+            .missing());
         }
     }
     let (program, args) = command
@@ -138,9 +139,14 @@ fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
         }
         _ => format!("cannot start the program {}", program.display()),
     };
-    StartError {
+    let failure = StartError {
         detail: Some(error.to_string()),
         ..StartError::new(message)
+    };
+    if error.kind() == std::io::ErrorKind::NotFound {
+        failure.missing()
+    } else {
+        failure
     }
 }
 

@@ -392,6 +392,7 @@ pub fn pull_failure(image: &str, error: &str) -> StartError {
         detail: Some(error.to_string()),
         ..StartError::new(format!("cannot download the image {image}: {why}"))
     }
+    .missing()
 }
 
 fn status_of(error: &DockerError) -> Option<u16> {

@@ -50,6 +50,7 @@ impl From<EngineError> for crate::runtime::StartError {
             message: error.message,
             detail: Some(error.detail),
             retry_soon: true,
+            missing: false,
         }
     }
 }
