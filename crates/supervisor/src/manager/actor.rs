@@ -1057,9 +1057,10 @@ impl Actor {
 
     fn has_active_dependents(&self, name: &str) -> bool {
         let is_engine = self.engine.as_deref() == Some(name);
+        let dependents = self.graph.dependents(name);
         self.slots.iter().any(|(other, slot)| {
             slot.state().is_active()
-                && (self.graph.dependents(name).contains(other)
+                && (dependents.contains(other)
                     || is_engine && matches!(slot.service.runtime, RuntimeKind::Container { .. }))
         })
     }

@@ -147,16 +147,3 @@ impl StartError {
         self
     }
 }
-
-/// Fails every start with one explanation: for service kinds this build cannot run.
-pub struct UnavailableRuntime {
-    /// What to tell the user.
-    pub message: String,
-}
-
-impl Runtime for UnavailableRuntime {
-    fn start(&self, _request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
-        let error = StartError::new(self.message.clone());
-        Box::pin(async move { Err(error) })
-    }
-}

@@ -7,7 +7,7 @@ use bollard::models::{
     ContainerCreateBody, DeviceRequest, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
 };
 
-use crate::definitions::{GpuMode, Protocol, Runtime, Service, StopSignal, VolumeSource};
+use crate::definitions::{GpuMode, Protocol, Runtime, Service, VolumeSource};
 
 /// The network every container joins, so services reach each other by name.
 pub const NETWORK: &str = "clara_network";
@@ -117,7 +117,7 @@ pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateB
         env: Some(env),
         exposed_ports: Some(exposed),
         labels: Some(labels),
-        stop_signal: Some(signal_name(service.stop_signal).to_string()),
+        stop_signal: Some(service.stop_signal.name().to_string()),
         stop_timeout: Some(service.stop_timeout.as_secs().max(1) as i64),
         host_config: Some(HostConfig {
             port_bindings: Some(bindings),
@@ -133,10 +133,6 @@ pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateB
         }),
         ..Default::default()
     }
-}
-
-fn signal_name(signal: StopSignal) -> &'static str {
-    signal.name()
 }
 
 #[cfg(test)]
