@@ -222,7 +222,9 @@ fn run_up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitC
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread is plenty for a supervisor, and each extra one costs memory (a stack and
+    // an allocator arena) that a headless server keeps for nothing.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the async runtime: {error}"))?;

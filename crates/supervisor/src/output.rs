@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -35,23 +35,24 @@ pub struct LogLine {
 }
 
 /// The most recent lines of one service, shared by its output drain (writer) and whoever
-/// asks for logs (readers). Followers get new lines through a broadcast channel.
+/// asks for logs (readers). Followers get new lines through a broadcast channel, made when
+/// the first one comes: most services are never followed, and a channel costs memory.
 #[derive(Debug)]
 pub struct LogBuffer {
     lines: Mutex<VecDeque<LogLine>>,
     capacity: usize,
     total_bytes: AtomicU64,
-    follow: broadcast::Sender<LogLine>,
+    follow: OnceLock<broadcast::Sender<LogLine>>,
 }
 
 impl LogBuffer {
     /// A buffer keeping the last `capacity` lines.
     pub fn new(capacity: usize) -> Self {
         LogBuffer {
-            lines: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            lines: Mutex::new(VecDeque::new()),
             capacity,
             total_bytes: AtomicU64::new(0),
-            follow: broadcast::channel(256).0,
+            follow: OnceLock::new(),
         }
     }
 
@@ -64,8 +65,10 @@ impl LogBuffer {
 
     /// Adds a line, dropping the oldest when full.
     pub fn push(&self, line: LogLine) {
-        // Nobody following is the normal case, not an error.
-        let _ = self.follow.send(line.clone());
+        if let Some(follow) = self.follow.get() {
+            // Nobody following any more is the normal case, not an error.
+            let _ = follow.send(line.clone());
+        }
         let mut lines = self.lock();
         if lines.len() == self.capacity {
             lines.pop_front();
@@ -85,7 +88,9 @@ impl LogBuffer {
 
     /// New lines from now on.
     pub fn follow(&self) -> broadcast::Receiver<LogLine> {
-        self.follow.subscribe()
+        self.follow
+            .get_or_init(|| broadcast::channel(256).0)
+            .subscribe()
     }
 
     /// Bytes of output received so far, over all instances.
@@ -256,6 +261,9 @@ impl Drainer {
     }
 }
 
+/// How much of a stream one read takes (the pipe holds 64 KiB; more reads drain it).
+const READ_CHUNK: usize = 8 * 1024;
+
 /// Reads both streams until both close, writing every line to the sink.
 pub async fn drain<O, E>(stdout: Option<O>, stderr: Option<E>, sink: OutputSink)
 where
@@ -265,8 +273,9 @@ where
     let mut out = stdout;
     let mut err = stderr;
     let mut drainer = Drainer::new(sink);
-    let mut out_chunk = vec![0u8; 64 * 1024];
-    let mut err_chunk = vec![0u8; 64 * 1024];
+    // Small chunks: a supervisor drains hundreds of services, mostly quiet ones.
+    let mut out_chunk = vec![0u8; READ_CHUNK];
+    let mut err_chunk = vec![0u8; READ_CHUNK];
     while out.is_some() || err.is_some() {
         let (stream, read) = tokio::select! {
             read = read_from(&mut out, &mut out_chunk), if out.is_some() => (Stream::Stdout, read),

@@ -6,10 +6,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a service is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceState {
     /// Not running, and not asked to run (or ran to completion).
@@ -178,5 +178,19 @@ mod tests {
         for state in [Waiting, Restarting, Error] {
             assert!(state.can_become(Stopped));
         }
+    }
+
+    #[test]
+    fn a_state_round_trips_through_its_json_name() {
+        assert_eq!(
+            serde_json::from_str::<ServiceState>("\"waiting\"").unwrap(),
+            Waiting
+        );
+        for state in ServiceState::ALL {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.name()));
+            assert_eq!(serde_json::from_str::<ServiceState>(&json).unwrap(), state);
+        }
+        assert!(serde_json::from_str::<ServiceState>("\"Waiting\"").is_err());
     }
 }
