@@ -154,7 +154,10 @@ mod cli {
                     ""
                 }
             ),
-            command: std::env::args().collect::<Vec<_>>().join(" "),
+            command: format!(
+                "cargo run --release -p bench -- {}",
+                std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+            ),
         };
         let goals = goals::check(&rows);
         write(

@@ -41,7 +41,7 @@ pub fn json(context: &Context, rows: &[Row]) -> serde_json::Value {
                 median: summary.map(|s| round(s.median)),
                 min: summary.map(|s| round(s.min)),
                 max: summary.map(|s| round(s.max)),
-                rounds: row.samples.len(),
+                samples: row.samples.len(),
                 unit: row.unit,
                 ratio_to_ours: ratio_to_ours(rows, row).map(round),
                 note: &row.note,
@@ -114,7 +114,7 @@ pub fn markdown(context: &Context, rows: &[Row], goals: &[Goal]) -> String {
         for measure in measures {
             let _ = writeln!(
                 text,
-                "### {measure}\n\n| system | median | min–max | rounds | ratio to ours | notes |\n|---|---|---|---|---|---|"
+                "### {measure}\n\n| system | median | min–max | samples | ratio to ours | notes |\n|---|---|---|---|---|---|"
             );
             for row in rows
                 .iter()

@@ -104,8 +104,8 @@ pub struct JsonRow<'a> {
     pub min: Option<f64>,
     /// The largest sample.
     pub max: Option<f64>,
-    /// How many rounds.
-    pub rounds: usize,
+    /// How many samples: one per round, or one per second for footprint memory.
+    pub samples: usize,
     /// The unit.
     pub unit: &'a str,
     /// This system's median ÷ ours; null where either is missing or ours is zero.

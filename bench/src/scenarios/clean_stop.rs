@@ -2,7 +2,6 @@
 //! child and a grandchild. The time to stop them all and the processes left behind; then
 //! the processes left behind when the supervisor itself is SIGKILLed.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::{Bench, or_failed};
@@ -91,26 +90,19 @@ fn rows_for(bench: &Bench, system: &dyn System) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-fn services() -> Vec<Service> {
-    (0..SERVICES)
-        .map(|index| Service {
-            name: format!("slow-{index:02}"),
-            depends_on: Vec::new(),
-            level: 0,
-            behaviour: Behaviour::SlowStop {
-                delay: Duration::from_millis(300),
-            },
-        })
-        .collect()
-}
-
 /// A started round: its run folder, the running system, the services' main pids.
 type Started = (super::Run, Box<dyn crate::systems::Running>, Vec<u32>);
 
 /// Starts the services and waits until each has its main process, child and grandchild.
 fn start(bench: &Bench, system: &dyn System, label: &str) -> Result<Started, String> {
-    let services = services();
-    let names: HashSet<String> = services.iter().map(|s| s.name.clone()).collect();
+    let services = Service::many(
+        "slow",
+        SERVICES,
+        Behaviour::SlowStop {
+            delay: Duration::from_millis(300),
+        },
+    );
+    let names = Service::names(&services);
     let run = bench.run(&format!("{SCENARIO}-{label}-{}", system.name()))?;
     let fail = |error: String| format!("{SCENARIO}, {}: {error}", system.name());
     let running = system.start(&run.setup(&services, None)).map_err(fail)?;

@@ -6,7 +6,6 @@
 //! fair sum for a supervisor made of many processes, like s6). CPU is user plus system
 //! time over the window.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::{Bench, or_failed};
@@ -59,15 +58,8 @@ fn measure(
     scenario: &'static str,
     probed: bool,
 ) -> Result<Vec<Row>, String> {
-    let services: Vec<Service> = (0..SERVICES)
-        .map(|index| Service {
-            name: format!("idle-{index:02}"),
-            depends_on: Vec::new(),
-            level: 0,
-            behaviour: Behaviour::Announce,
-        })
-        .collect();
-    let names: HashSet<String> = services.iter().map(|s| s.name.clone()).collect();
+    let services = Service::many("idle", SERVICES, Behaviour::Announce);
+    let names = Service::names(&services);
     let run = bench.run(&format!("footprint-{}", system.name()))?;
     let fail = |error: String| format!("{scenario}, {}: {error}", system.name());
     let mut running = system

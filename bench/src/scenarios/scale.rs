@@ -1,7 +1,6 @@
 //! Scenario 4: start many services until every one has started, then stop them all; both
 //! times, and the supervisor's peak memory.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -79,15 +78,8 @@ fn rows_for(bench: &Bench, system: &dyn System, count: usize) -> Result<Vec<Row>
 
 /// Start time, stop time (seconds) and peak RSS (MiB) of one round.
 fn once(bench: &Bench, system: &dyn System, count: usize) -> Result<(f64, f64, f64), String> {
-    let services: Vec<Service> = (0..count)
-        .map(|index| Service {
-            name: format!("s{index:03}"),
-            depends_on: Vec::new(),
-            level: 0,
-            behaviour: Behaviour::Announce,
-        })
-        .collect();
-    let names: HashSet<String> = services.iter().map(|s| s.name.clone()).collect();
+    let services = Service::many("s", count, Behaviour::Announce);
+    let names = Service::names(&services);
     let run = bench.run(&format!("{SCENARIO}-{}", system.name()))?;
     let fail = |error: String| format!("{SCENARIO}, {}: {error}", system.name());
     let began = Instant::now();

@@ -1,7 +1,7 @@
 //! Scenario 1: 12 services in 4 dependency levels, each ready 200 ms after it starts; the
 //! time until all are ready, and that ÷ the graph's critical path (4 × 200 ms).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use clara_supervisor::state::ServiceState;
@@ -53,16 +53,15 @@ pub fn startup_dag(bench: &Bench) -> Result<(Vec<Row>, String), String> {
     let mut rows = Vec::new();
     let (ours, svg) = run_ours(bench, &services)?;
     rows.extend(rows_for(OURS, &ours, bench.clara().settings()));
-    if let Some(compose) = bench.compose(Duration::from_millis(100)) {
-        let result = run_system(bench, &compose, &services)
-            .map(|rounds| rows_for(compose.name(), &rounds, compose.settings()));
-        rows.extend(or_failed(
-            result,
-            compose.name(),
-            SCENARIO,
-            "all ready",
-            "s",
-        )?);
+    // Docker's fastest check interval is 1 ms; checks that often crowd two cores, so a
+    // 100 ms interval is timed too, and the reader sees both.
+    for interval in [Duration::from_millis(1), Duration::from_millis(100)] {
+        if let Some(compose) = bench.compose(interval) {
+            let label = format!("{}, {} ms checks", compose.name(), interval.as_millis());
+            let result = run_system(bench, &compose, &services)
+                .map(|rounds| rows_for(&label, &rounds, compose.settings()));
+            rows.extend(or_failed(result, &label, SCENARIO, "all ready", "s")?);
+        }
     }
     for peer in bench.process_peers() {
         let rounds = match run_system(bench, peer.as_ref(), &services) {
@@ -170,7 +169,7 @@ fn run_once(
     services: &[Service],
 ) -> Result<(Round, std::path::PathBuf), String> {
     let run = bench.run(&format!("{SCENARIO}-{}", system.name()))?;
-    let names: HashSet<String> = services.iter().map(|s| s.name.clone()).collect();
+    let names = Service::names(services);
     let began = Instant::now();
     let mut running = system.start(&run.setup(services, None))?;
     let seen = run

@@ -35,7 +35,7 @@ impl System for Compose {
             "containers of {IMAGE}; healthcheck `test -f /tmp/ready` every {} ms \
              (timeout 1 s, start_period 60 s so early failures do not count), depends_on condition service_healthy, restart always, \
              `up -d` then `docker inspect` polled every 10 ms (compose 1.29 has no `up --wait`), \
-             `down -t 10` to stop",
+             `down -t 1` to stop",
             self.interval.as_millis()
         )
     }
@@ -123,7 +123,9 @@ impl Running for ComposeRunning {
     }
 
     fn stop(&mut self) -> Result<(), String> {
-        self.compose(&["down", "-t", "10"]).map(drop)
+        // No scenario times compose's stop; `sleep` as a container's process 1 ignores
+        // SIGTERM, so a longer grace only waits.
+        self.compose(&["down", "-t", "1"]).map(drop)
     }
 
     fn kill_supervisor(&mut self) {

@@ -10,6 +10,7 @@ mod pm2;
 mod s6;
 mod supervisord;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,6 +49,28 @@ pub struct Service {
     pub level: usize,
     /// What it does.
     pub behaviour: Behaviour,
+}
+
+impl Service {
+    /// `count` independent services named `{prefix}-000`, `{prefix}-001`, …
+    pub fn many(prefix: &str, count: usize, behaviour: Behaviour) -> Vec<Service> {
+        (0..count)
+            .map(|index| Service {
+                name: format!("{prefix}-{index:03}"),
+                depends_on: Vec::new(),
+                level: 0,
+                behaviour,
+            })
+            .collect()
+    }
+
+    /// The names of `services`.
+    pub fn names(services: &[Service]) -> HashSet<String> {
+        services
+            .iter()
+            .map(|service| service.name.clone())
+            .collect()
+    }
 }
 
 /// Everything a system needs to set a scenario up.
