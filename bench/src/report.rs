@@ -66,6 +66,14 @@ fn round(value: f64) -> f64 {
     (value * 10_000.0).round() / 10_000.0
 }
 
+/// How every system is timed and counted, for the reader of `RESULTS.md`.
+const METHOD: &str = "How: every system runs the same shell script for a service; services \
+announce `start` and `ready` on a named pipe that the benchmark reads, and every service \
+process carries a marker in its environment, counted in /proc for processes left behind. A \
+supervisor's memory and CPU come from /proc (RSS and peak from status, PSS from smaps_rollup, \
+user + system time from stat), summed over its processes. Each row's notes give the settings \
+used; the README's benchmark section has the details.\n\n";
+
 /// `RESULTS.md`.
 pub fn markdown(context: &Context, rows: &[Row], goals: &[Goal]) -> String {
     let mut text = String::from("# Benchmark results\n\n");
@@ -75,6 +83,7 @@ pub fn markdown(context: &Context, rows: &[Row], goals: &[Goal]) -> String {
          Ratios are the system's median ÷ ours: above 1 means we are faster or smaller.\n",
         context.command
     );
+    text.push_str(METHOD);
     text.push_str("## Machine\n\n");
     for (key, value) in &context.machine {
         let value = value
@@ -217,6 +226,10 @@ mod tests {
         }];
         let text = markdown(&context(), &rows(), &goals);
         assert!(text.contains("- cores: 2\n"), "{text}");
+        assert!(
+            text.contains("\n\nHow: every system runs the same shell script"),
+            "{text}"
+        );
         assert!(text.contains("| fast | 2 ms | yes |"), "{text}");
         assert!(text.contains("## crash-restart\n\n### kill\n"), "{text}");
         assert!(
