@@ -95,8 +95,7 @@ mod cli {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace.join("target"));
-        let peers_dir = target.join("bench").join("peers");
-        let installed = peers::prepare(&workspace, &peers_dir, !cli.no_install && !cli.ours_only)?;
+        let installed = peers::prepare(&workspace, &target, !cli.no_install && !cli.ours_only)?;
         let mut size = if cli.quick { Size::QUICK } else { Size::FULL };
         if let Some(rounds) = cli.rounds {
             size.rounds = rounds.max(1);
@@ -140,7 +139,7 @@ mod cli {
         }
         let context = report::Context {
             machine: peers::machine(),
-            versions: peers::versions(&bench.installed, &peers_dir),
+            versions: peers::versions(&bench.installed),
             size: format!(
                 "{} rounds per system and scenario ({} for crash-restart), median reported; \
                  footprint: one {} s window per system; scale: {} services.{}",

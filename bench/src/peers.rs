@@ -8,6 +8,8 @@ use crate::systems::run;
 
 /// Where everything the benchmark installs or builds is found.
 pub struct Installed {
+    /// The folder supervisord and pm2 are installed under.
+    pub peers: PathBuf,
     /// Our `clara-supervisor`, built in release mode.
     pub clara: PathBuf,
     /// `supervisord` in its virtual environment.
@@ -22,8 +24,10 @@ pub struct Installed {
     pub docker: bool,
 }
 
-/// Installs what is missing (unless `install` is false) and builds our binary.
-pub fn prepare(workspace: &Path, peers: &Path, install: bool) -> Result<Installed, String> {
+/// Installs what is missing (unless `install` is false) under `target/bench/peers`, and
+/// builds our binary into `target`.
+pub fn prepare(workspace: &Path, target: &Path, install: bool) -> Result<Installed, String> {
+    let peers = target.join("bench").join("peers");
     if install {
         eprintln!("==> installing the peers where missing, and starting the Docker engine");
         let status = Command::new("bash")
@@ -35,7 +39,7 @@ pub fn prepare(workspace: &Path, peers: &Path, install: bool) -> Result<Installe
                  else echo 'no Docker engine: the container scenarios will be skipped' >&2; fi",
             )
             .arg("bash")
-            .arg(peers)
+            .arg(&peers)
             .current_dir(workspace)
             .status()
             .map_err(|error| format!("cannot run bash: {error}"))?;
@@ -61,9 +65,6 @@ pub fn prepare(workspace: &Path, peers: &Path, install: bool) -> Result<Installe
     if !status.success() {
         return Err(format!("building clara-supervisor failed ({status})"));
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"));
     Ok(Installed {
         clara: target.join("release").join("clara-supervisor"),
         supervisord: peers.join("venv").join("bin").join("supervisord"),
@@ -80,18 +81,20 @@ pub fn prepare(workspace: &Path, peers: &Path, install: bool) -> Result<Installe
             &[],
         )
         .is_ok(),
+        peers,
     })
 }
 
 /// The version of each system, as the report states it.
-pub fn versions(installed: &Installed, peers: &Path) -> Vec<(String, String)> {
+pub fn versions(installed: &Installed) -> Vec<(String, String)> {
     let first_line = |program: &Path, args: &[&str]| {
         run(program, args, &[])
             .map(|out| out.lines().next().unwrap_or_default().to_string())
             .unwrap_or_else(|error| format!("unknown ({error})"))
     };
     let pm2_version = std::fs::read_to_string(
-        peers
+        installed
+            .peers
             .join("npm")
             .join("node_modules")
             .join("pm2")

@@ -16,8 +16,7 @@ const GRACE: Duration = Duration::from_secs(3);
 
 /// Runs the scenario.
 pub fn clean_stop(bench: &Bench) -> Result<Vec<Row>, String> {
-    let mut systems: Vec<Box<dyn System>> = vec![Box::new(bench.clara())];
-    systems.extend(bench.process_peers());
+    let systems = bench.process_systems();
     let mut rows = Vec::new();
     for system in &systems {
         let result = rows_for(bench, system.as_ref());

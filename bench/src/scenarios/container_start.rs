@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::Bench;
 use crate::results::{OURS, Row};
-use crate::systems::{self, IMAGE, wait_healthy};
+use crate::systems::{self, IMAGE, Project};
 
 const SCENARIO: &str = "container-start";
 const CONTAINERS: usize = 5;
@@ -118,29 +118,16 @@ fn compose_once(bench: &Bench) -> Result<f64, String> {
     let file = run.dir.join("docker-compose.yml");
     std::fs::write(
         &file,
-        json!({ "version": "2.4", "services": services }).to_string(),
+        json!({ "version": "2.4", "services": &services }).to_string(),
     )
     .map_err(|error| systems::write_error(&file, error))?;
-    let project = run
-        .mark
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_lowercase();
-    let file = file.display().to_string();
-    let compose = |args: &[&str]| {
-        let mut all = vec!["-p", project.as_str(), "-f", file.as_str()];
-        all.extend_from_slice(args);
-        systems::run(&bench.installed.compose, &all, &[])
-    };
+    let fail = |error: String| format!("{SCENARIO}, docker-compose: {error}");
     let began = Instant::now();
-    let outcome = compose(&["up", "-d", "--no-color"]).and_then(|_| {
-        let containers: Vec<String> = (0..CONTAINERS)
-            .map(|index| format!("{project}_web{index}_1"))
-            .collect();
-        wait_healthy(&containers, Duration::from_secs(120))
-    });
-    let _ = compose(&["down", "-t", "1"]);
-    let healthy = outcome.map_err(|error| format!("{SCENARIO}, docker-compose: {error}"))?;
+    // Dropping the project takes it down.
+    let project = Project::up(&bench.installed.compose, &file, &run.mark).map_err(fail)?;
+    let names: Vec<String> = services.keys().cloned().collect();
+    let healthy = project
+        .wait_healthy(&names, Duration::from_secs(120))
+        .map_err(fail)?;
     Ok((healthy - began).as_secs_f64())
 }

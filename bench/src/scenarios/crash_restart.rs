@@ -17,8 +17,7 @@ const SETTLE: Duration = Duration::from_millis(1500);
 
 /// Runs the scenario.
 pub fn crash_restart(bench: &Bench) -> Result<Vec<Row>, String> {
-    let mut systems: Vec<Box<dyn System>> = vec![Box::new(bench.clara())];
-    systems.extend(bench.process_peers());
+    let mut systems = bench.process_systems();
     if let Some(compose) = bench.compose(Duration::from_secs(1)) {
         systems.push(Box::new(compose));
     }

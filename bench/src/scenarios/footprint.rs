@@ -19,8 +19,7 @@ const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Runs the scenario, without and then with probes.
 pub fn footprint(bench: &Bench) -> Result<Vec<Row>, String> {
-    let mut systems: Vec<Box<dyn System>> = vec![Box::new(bench.clara())];
-    systems.extend(bench.process_peers());
+    let systems = bench.process_systems();
     let mut rows = Vec::new();
     for probed in [false, true] {
         let scenario = if probed {
@@ -77,7 +76,7 @@ fn measure(
     let mut pss = Vec::new();
     while began.elapsed() < bench.size.idle {
         std::thread::sleep(Duration::from_secs(1).min(bench.size.idle));
-        let now = usage(&running.supervisor_pids());
+        let now = usage(&pids);
         rss.push(now.rss);
         pss.push(now.pss);
     }

@@ -145,6 +145,13 @@ impl Bench {
         ]
     }
 
+    /// Ours, then the process supervisors among the peers.
+    pub fn process_systems(&self) -> Vec<Box<dyn System>> {
+        let mut systems: Vec<Box<dyn System>> = vec![Box::new(self.clara())];
+        systems.extend(self.process_peers());
+        systems
+    }
+
     /// docker-compose with health checks every `interval`, where Docker runs and peers are wanted.
     pub fn compose(&self, interval: Duration) -> Option<Compose> {
         (self.installed.docker && !self.ours_only).then(|| Compose {

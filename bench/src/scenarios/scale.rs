@@ -14,13 +14,11 @@ const SCENARIO: &str = "scale";
 
 /// Runs the scenario for us, supervisord and pm2.
 pub fn scale(bench: &Bench) -> Result<Vec<Row>, String> {
-    let mut systems: Vec<Box<dyn System>> = vec![Box::new(bench.clara())];
-    systems.extend(
-        bench
-            .process_peers()
-            .into_iter()
-            .filter(|peer| peer.name() != "s6"),
-    );
+    let systems: Vec<Box<dyn System>> = bench
+        .process_systems()
+        .into_iter()
+        .filter(|system| system.name() != "s6")
+        .collect();
     let count = bench.size.scale;
     let mut rows = Vec::new();
     for system in &systems {

@@ -46,18 +46,10 @@ impl System for Compose {
         // JSON is YAML.
         std::fs::write(&file, compose_file(setup, self.interval).to_string())
             .map_err(|error| write_error(&file, error))?;
-        let project: String = format!("clarabench{}", setup.mark)
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-            .to_lowercase();
         let running = ComposeRunning {
-            program: self.program.clone(),
-            file: file.display().to_string(),
-            project,
+            project: Project::up(&self.program, &file, setup.mark)?,
             services: setup.services.iter().map(|s| s.name.clone()).collect(),
         };
-        running.compose(&["up", "-d", "--no-color"])?;
         Ok(Box::new(running))
     }
 }
@@ -67,7 +59,7 @@ fn compose_file(setup: &Setup, interval: Duration) -> serde_json::Value {
     for service in setup.services {
         let mut definition = json!({
             "image": IMAGE,
-            "command": ["sh", format!("/bench/scripts/{}.sh", service.name)],
+            "command": ["sh", super::script_path(Path::new("/bench"), service)],
             "volumes": [format!("{}:/bench", setup.dir.display())],
             "environment": { MARK_VARIABLE: setup.mark },
             "restart": "always",
@@ -93,23 +85,68 @@ fn compose_file(setup: &Setup, interval: Duration) -> serde_json::Value {
     json!({ "version": "2.4", "services": services })
 }
 
-struct ComposeRunning {
+/// A compose project that is up; taken down when dropped, unless [`Project::down`] did.
+pub struct Project {
     program: PathBuf,
     file: String,
-    project: String,
-    services: Vec<String>,
+    name: String,
+    up: bool,
 }
 
-impl ComposeRunning {
+impl Project {
+    /// `docker-compose up -d` on `file`, as a project named after the run's `mark`.
+    pub fn up(program: &Path, file: &Path, mark: &str) -> Result<Project, String> {
+        let project = Project {
+            program: program.to_path_buf(),
+            file: file.display().to_string(),
+            name: format!("clarabench{mark}")
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_lowercase(),
+            up: true,
+        };
+        // On failure, dropping the project takes down whatever did come up.
+        project.compose(&["up", "-d", "--no-color"])?;
+        Ok(project)
+    }
+
     fn compose(&self, args: &[&str]) -> Result<String, String> {
-        let mut all = vec!["-p", &self.project, "-f", &self.file];
+        let mut all = vec!["-p", &self.name, "-f", &self.file];
         all.extend_from_slice(args);
         run(&self.program, &all, &[])
     }
 
-    fn container(&self, service: &str) -> String {
-        format!("{}_{service}_1", self.project)
+    /// The container compose 1.29 names for `service`.
+    pub fn container(&self, service: &str) -> String {
+        format!("{}_{service}_1", self.name)
     }
+
+    /// Waits until the containers of `services` are all healthy.
+    pub fn wait_healthy(&self, services: &[String], timeout: Duration) -> Result<Instant, String> {
+        let containers: Vec<String> = services.iter().map(|s| self.container(s)).collect();
+        wait_healthy(&containers, timeout)
+    }
+
+    /// `docker-compose down`. No scenario times it; `sleep` as a container's process 1
+    /// ignores SIGTERM, so a longer grace would only wait.
+    pub fn down(&mut self) -> Result<(), String> {
+        self.up = false;
+        self.compose(&["down", "-t", "1"]).map(drop)
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        if self.up {
+            let _ = self.down();
+        }
+    }
+}
+
+struct ComposeRunning {
+    project: Project,
+    services: Vec<String>,
 }
 
 /// `docker` with `args`.
@@ -123,9 +160,7 @@ impl Running for ComposeRunning {
     }
 
     fn stop(&mut self) -> Result<(), String> {
-        // No scenario times compose's stop; `sleep` as a container's process 1 ignores
-        // SIGTERM, so a longer grace only waits.
-        self.compose(&["down", "-t", "1"]).map(drop)
+        self.project.down()
     }
 
     fn kill_supervisor(&mut self) {
@@ -133,12 +168,11 @@ impl Running for ComposeRunning {
     }
 
     fn reported_ready(&mut self, timeout: Duration) -> Result<Instant, String> {
-        let containers: Vec<String> = self.services.iter().map(|s| self.container(s)).collect();
-        wait_healthy(&containers, timeout)
+        self.project.wait_healthy(&self.services, timeout)
     }
 
     fn host_pid(&self, announcement: &Announcement) -> Result<u32, String> {
-        let container = self.container(&announcement.name);
+        let container = self.project.container(&announcement.name);
         docker(&["inspect", "-f", "{{.State.Pid}}", &container])?
             .parse()
             .map_err(|error| format!("no pid for {container}: {error}"))
@@ -146,7 +180,7 @@ impl Running for ComposeRunning {
 }
 
 /// Polls Docker every 10 ms until every container in `containers` is healthy.
-pub fn wait_healthy(containers: &[String], timeout: Duration) -> Result<Instant, String> {
+fn wait_healthy(containers: &[String], timeout: Duration) -> Result<Instant, String> {
     let deadline = Instant::now() + timeout;
     let mut args = vec!["inspect", "-f", "{{.State.Health.Status}}"];
     args.extend(containers.iter().map(String::as_str));
@@ -163,11 +197,5 @@ pub fn wait_healthy(containers: &[String], timeout: Duration) -> Result<Instant,
             ));
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-impl Drop for ComposeRunning {
-    fn drop(&mut self) {
-        let _ = self.compose(&["down", "-t", "1"]);
     }
 }

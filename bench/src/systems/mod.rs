@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use clara::{Clara, read_events, start_definitions};
-pub use compose::{Compose, IMAGE, wait_healthy};
+pub use compose::{Compose, IMAGE, Project};
 pub use pm2::Pm2;
 pub use s6::S6;
 pub use supervisord::Supervisord;
@@ -139,16 +139,21 @@ pub fn script(service: &Service, root: &Path, ready: &str) -> String {
     }
 }
 
-/// Writes each service's script to `dir/scripts/NAME.sh`; returns the folder.
-pub fn write_scripts(setup: &Setup, root: &Path, ready: &str) -> Result<PathBuf, String> {
+/// Where a service's script is, under the run folder `dir` (as the service sees it).
+fn script_path(dir: &Path, service: &Service) -> PathBuf {
+    dir.join("scripts").join(format!("{}.sh", service.name))
+}
+
+/// Writes each service's script to `dir/scripts/NAME.sh`.
+pub fn write_scripts(setup: &Setup, root: &Path, ready: &str) -> Result<(), String> {
     let scripts = setup.dir.join("scripts");
     std::fs::create_dir_all(&scripts).map_err(|error| write_error(&scripts, error))?;
     for service in setup.services {
-        let path = scripts.join(format!("{}.sh", service.name));
+        let path = script_path(setup.dir, service);
         std::fs::write(&path, script(service, root, ready))
             .map_err(|error| write_error(&path, error))?;
     }
-    Ok(scripts)
+    Ok(())
 }
 
 /// The command line that runs a service's script on the host, marked.
@@ -157,12 +162,7 @@ pub fn host_command(setup: &Setup, service: &Service) -> Vec<String> {
         "/usr/bin/env".to_string(),
         format!("{MARK_VARIABLE}={}", setup.mark),
         "sh".to_string(),
-        setup
-            .dir
-            .join("scripts")
-            .join(format!("{}.sh", service.name))
-            .display()
-            .to_string(),
+        script_path(setup.dir, service).display().to_string(),
     ]
 }
 
@@ -199,17 +199,11 @@ pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String
 }
 
 /// Spawns a supervisor that stays in the foreground, its output to `log`.
-pub fn spawn_foreground(
-    program: &Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-    log: &Path,
-) -> Result<Child, String> {
+pub fn spawn_foreground(program: &Path, args: &[&str], log: &Path) -> Result<Child, String> {
     let file = std::fs::File::create(log).map_err(|error| write_error(log, error))?;
     let err = file.try_clone().map_err(|error| write_error(log, error))?;
     Command::new(program)
         .args(args)
-        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err)

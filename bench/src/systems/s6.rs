@@ -50,7 +50,6 @@ impl System for S6 {
         let child = spawn_foreground(
             &self.bin.join("s6-svscan"),
             &[&scan_arg],
-            &[],
             &setup.dir.join("s6-svscan.out"),
         )?;
         Ok(Box::new(S6Running {

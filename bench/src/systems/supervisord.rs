@@ -39,7 +39,6 @@ impl System for Supervisord {
         let child = spawn_foreground(
             &self.program,
             &["-n", "-c", &file],
-            &[],
             &setup.dir.join("supervisord.out"),
         )?;
         Ok(Box::new(SupervisordRunning { child }))

@@ -15,7 +15,7 @@ use std::time::Duration;
 use clara_supervisor::events::EventKind;
 use clara_supervisor::manager::{Manager, ManagerConfig};
 use clara_supervisor::state::ServiceState;
-use support::{Harness, PATIENCE, eventually, supervisor_binary};
+use support::{Harness, PATIENCE, eventually, free_port, supervisor_binary};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Managed containers are global to the engine (and a manager removes the ones it does not
@@ -57,13 +57,6 @@ fn remove_containers(names: &[&str]) {
     for name in names {
         docker(&["rm", "-f", &format!("clara_{name}")]);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
 }
 
 fn web(name: &str, port: u16, extra: &str) -> String {

@@ -9,15 +9,7 @@ use std::time::Duration;
 
 use clara_supervisor::events::EventKind;
 use clara_supervisor::state::{Health, ServiceState};
-use support::{Harness, PATIENCE, alive, eventually, read_pid};
-
-/// A free TCP port on 127.0.0.1 (bound, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port")
-}
+use support::{Harness, PATIENCE, alive, eventually, free_port, read_pid};
 
 #[tokio::test]
 async fn starts_by_dependencies_in_parallel_and_stops_in_reverse() {
