@@ -4,7 +4,8 @@
 ensure_peers() {
     local dir=$1
     ensure_packages s6 docker-compose
-    command -v python3 >/dev/null 2>&1 || ensure_packages python3 python3-venv
+    # Debian's python3 makes virtual environments only with python3-venv (ensurepip).
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || ensure_packages python3 python3-venv
     command -v npm >/dev/null 2>&1 || ensure_packages nodejs npm
     mkdir -p "$dir"
     if [ ! -x "$dir/venv/bin/supervisord" ]; then
