@@ -34,10 +34,10 @@ impl DependencyGraph {
                 .or_insert_with(|| graph.add_node(name.to_string()));
         }
         for (dependent, dependency) in edges {
-            if let (Some(&from), Some(&to)) = (index.get(dependent), index.get(dependency)) {
-                if from != to {
-                    graph.update_edge(from, to, ());
-                }
+            if let (Some(&from), Some(&to)) = (index.get(dependent), index.get(dependency))
+                && from != to
+            {
+                graph.update_edge(from, to, ());
             }
         }
         DependencyGraph { graph, index }

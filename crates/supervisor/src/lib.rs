@@ -8,6 +8,7 @@
 //! [`output`], and reports every change as an [`events`] stream. The desktop app and the
 //! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
 //! A start-up's state changes can be drawn as an SVG picture with [`timeline`].
+//! One supervisor runs per state directory: it holds that directory's [`lock`].
 
 pub mod catalog;
 pub mod definitions;
@@ -15,6 +16,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod health;
+pub mod lock;
 pub mod manager;
 pub mod output;
 pub mod persist;

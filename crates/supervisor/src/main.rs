@@ -13,7 +13,8 @@ use clara_supervisor::catalog;
 use clara_supervisor::definitions::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
 use clara_supervisor::events::{Event, EventKind};
-use clara_supervisor::manager::{Manager, ManagerConfig};
+use clara_supervisor::lock::LockError;
+use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::runtime::guard;
 use clara_supervisor::selection::FeatureChoice;
@@ -45,6 +46,10 @@ enum Command {
         format: GraphFormat,
     },
     /// Start every service and supervise them in the foreground until Ctrl-C or SIGTERM.
+    ///
+    /// Exit codes: 0 after a clean stop; 1 when the start-up failed or something went
+    /// wrong; 2 when another supervisor already runs on the state directory (nothing is
+    /// started or stopped then), or the arguments are wrong.
     Up {
         #[command(flatten)]
         input: Input,
@@ -231,6 +236,9 @@ fn run_up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitC
     runtime.block_on(up(input, json, state_dir))
 }
 
+/// The exit code of `up` when another supervisor holds the state directory.
+const ALREADY_RUNNING: u8 = 2;
+
 /// `clara-supervisor up`: start everything, print every change, stop cleanly on a signal.
 async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitCode, String> {
     let (source, options) = read(input)?;
@@ -245,8 +253,14 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
         FeatureChoice::Defaults => BTreeSet::new(),
     });
     let (manager, notes) =
-        Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir))
-            .map_err(|error| error.to_string())?;
+        match Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir)) {
+            Ok(started) => started,
+            Err(error @ ManagerError::Lock(LockError::Held { .. })) => {
+                eprintln!("error: {error}");
+                return Ok(ExitCode::from(ALREADY_RUNNING));
+            }
+            Err(error) => return Err(error.to_string()),
+        };
     for note in notes.cleaned_up.iter().chain(&notes.warnings) {
         eprintln!("note: {note}");
     }

@@ -316,11 +316,9 @@ fn record(sink: &mut OutputSink, stream: Stream, line: &[u8]) {
         .ready_when
         .as_ref()
         .is_some_and(|(pattern, _)| pattern.is_match(&text));
-    if matched {
-        if let Some((_, ready)) = sink.ready_when.take() {
-            // The prober may have stopped waiting: nothing to tell then.
-            let _ = ready.send(());
-        }
+    if matched && let Some((_, ready)) = sink.ready_when.take() {
+        // The prober may have stopped waiting: nothing to tell then.
+        let _ = ready.send(());
     }
     sink.buffer.push(LogLine { stream, text });
 }

@@ -5,6 +5,8 @@
 //!   restored at the next start.
 //! - `processes.json`: the native processes running now (pid, start time, process group),
 //!   so the next start can clean up what a crashed run left, after checking each identity.
+//!
+//! The directory's `lock` file, held while a supervisor runs, is [`crate::lock`]'s.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};

@@ -308,7 +308,7 @@ fn ticks(end: f64) -> Vec<(u64, String)> {
     let mut turn: u32 = 0;
     while (end_ms / step as f64).floor() + 1.0 > MAX_TICKS as f64 && step < u64::MAX / 5 {
         turn += 1;
-        step = if turn % 3 == 0 {
+        step = if turn.is_multiple_of(3) {
             step * 5 / 2
         } else {
             step * 2
@@ -328,7 +328,7 @@ fn ticks(end: f64) -> Vec<(u64, String)> {
 fn tick_label(ms: u64, step: u64) -> String {
     if step < 100 {
         format!("{ms} ms")
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         format!("{}.{} s", ms / 1000, (ms % 1000) / 100)

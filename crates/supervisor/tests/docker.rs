@@ -402,10 +402,9 @@ async fn without_docker_the_rest_runs_and_containers_start_once_it_answers() {
             current_state: ServiceState::Running,
             ..
         } = &event.kind
+            && name == "patient"
         {
-            if name == "patient" {
-                break;
-            }
+            break;
         }
     }
     tokio::time::timeout(PATIENCE, manager.shutdown())

@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::events::EventKind;
+use clara_supervisor::lock::LockError;
+use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
 use clara_supervisor::state::{Health, ServiceState};
 use support::{Harness, PATIENCE, alive, eventually, free_port, read_pid};
 
@@ -481,6 +483,66 @@ feature = "extra"
         .expect("valid features");
     again.wait_state("bonus", ServiceState::Disabled).await;
     again.shutdown().await;
+}
+
+#[tokio::test]
+async fn one_manager_per_state_directory_until_the_first_has_shut_down() {
+    let text = r#"
+[services.a]
+command = ["sh", "-c", "echo $$$$ > ${DIR}/a.pid; exec sleep 600"]
+"#;
+    let mut h = Harness::up(text).await;
+    h.wait_startup().await;
+    let pid = read_pid(&h.path("a.pid")).await;
+    let state = h.path("state");
+    let records = state.join("processes.json");
+    let recorded = eventually(PATIENCE, || {
+        std::fs::read_to_string(&records).is_ok_and(|text| text.contains("\"a\""))
+    })
+    .await;
+    assert!(recorded, "the service is recorded");
+    let before = std::fs::read(&records).expect("readable");
+
+    // A second manager on the same directory: refused before it reads, cleans up or
+    // starts anything. Its guard program would be this test binary, were it started.
+    let mut second = ManagerConfig::new(&state);
+    second.holder = "ClaraVerse".to_string();
+    let refused = Manager::start(support::definitions(text, h.dir.path()), None, second)
+        .expect_err("the directory is taken");
+    assert_eq!(
+        refused,
+        ManagerError::Lock(LockError::Held {
+            holder: "clara-supervisor".to_string(),
+            pid: Some(std::process::id()),
+            dir: state.clone(),
+        })
+    );
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "clara-supervisor is already running (pid {}); quit it first, or give this one another state directory than {}",
+            std::process::id(),
+            state.display()
+        )
+    );
+    assert!(alive(pid), "the first manager's service still runs");
+    assert_eq!(std::fs::read(&records).expect("readable"), before);
+    let statuses = h.manager.status().await.expect("the first still answers");
+    assert_eq!(statuses[0].state, ServiceState::Running);
+
+    // Once the first has shut down, the directory is free at once.
+    h.shutdown().await;
+    assert!(!alive(pid));
+    let (manager, _) = Manager::start(
+        support::definitions(text, h.dir.path()),
+        None,
+        support::config(&state),
+    )
+    .expect("starts after the first shut down");
+    tokio::time::timeout(PATIENCE, manager.shutdown())
+        .await
+        .expect("shuts down in time")
+        .expect("shuts down");
 }
 
 #[tokio::test]

@@ -265,17 +265,109 @@ async fn the_next_start_cleans_up_after_a_crash_that_took_the_guard_too() {
     );
     kill(again.pid(), Signal::SIGTERM).expect("signals");
     assert_eq!(again.finish(), Some(0));
-    let mut stderr = String::new();
-    if let Some(mut pipe) = again.child.stderr.take() {
-        use std::io::Read;
-        pipe.read_to_string(&mut stderr).expect("readable");
-    }
+    let stderr = again.stderr();
     // parent: its sh, the inner sh and the grandchild sleep; web: its sh and its sleep.
     assert!(
         stderr.contains("note: stopped 3 processes of \"parent\" left running by a previous run that ended abruptly\n")
             && stderr.contains("note: stopped 2 processes of \"web\" left running by a previous run that ended abruptly\n"),
         "{stderr}"
     );
+}
+
+impl Up {
+    /// Everything the supervisor wrote on stderr (call once it has exited).
+    fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            use std::io::Read;
+            pipe.read_to_string(&mut text).expect("readable");
+        }
+        text
+    }
+}
+
+/// The pids of FAMILY's processes once it has started, all alive.
+async fn family_pids(dir: &Path) -> Vec<u32> {
+    let mut pids = vec![
+        read_pid(&dir.join("parent.pid")).await,
+        read_pid(&dir.join("web-child.pid")).await,
+    ];
+    assert!(eventually(PATIENCE, || !grandchildren(dir).is_empty()).await);
+    pids.extend(grandchildren(dir));
+    assert!(pids.iter().all(|&pid| alive(pid)), "all running");
+    pids
+}
+
+#[tokio::test]
+async fn a_second_supervisor_on_the_same_state_directory_refuses_and_touches_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut first = Up::start(dir.path(), FAMILY);
+    first.wait_event("startup-complete");
+    let pids = family_pids(dir.path()).await;
+    let records = dir.path().join("state/processes.json");
+    let recorded = eventually(PATIENCE, || {
+        std::fs::read_to_string(&records)
+            .is_ok_and(|text| text.contains("\"parent\"") && text.contains("\"web\""))
+    })
+    .await;
+    assert!(recorded, "both services are recorded");
+    let before = std::fs::read(&records).expect("readable");
+
+    let mut second = Up::start(dir.path(), FAMILY);
+    let code = wait_timeout(&mut second.child, Duration::from_secs(10))
+        .expect("the second supervisor exits within seconds");
+    assert_eq!(code, Some(2));
+    // After the definitions' warnings, the one sentence.
+    let stderr = second.stderr();
+    assert_eq!(
+        stderr.lines().last(),
+        Some(
+            format!(
+                "error: clara-supervisor is already running (pid {}); quit it first, or give this one another state directory than {}",
+                first.child.id(),
+                dir.path().join("state").display()
+            )
+            .as_str()
+        ),
+        "{stderr}"
+    );
+    let _ = second.finish();
+    assert!(second.seen.is_empty(), "no events: {:#?}", second.seen);
+    assert!(
+        pids.iter().all(|&pid| alive(pid)),
+        "the first one's services still run"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("parent.pid")).expect("readable"),
+        format!("{}\n", pids[0]),
+        "and were not started again"
+    );
+    assert_eq!(std::fs::read(&records).expect("readable"), before);
+
+    // Once the first has stopped, the directory is free.
+    kill(first.pid(), Signal::SIGTERM).expect("signals");
+    assert_eq!(first.finish(), Some(0));
+    let mut third = Up::start(dir.path(), FAMILY);
+    third.wait_event("startup-complete");
+    kill(third.pid(), Signal::SIGTERM).expect("signals");
+    assert_eq!(third.finish(), Some(0));
+}
+
+#[tokio::test]
+async fn the_state_directory_is_free_again_after_a_sigkill() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut first = Up::start(dir.path(), FAMILY);
+    first.wait_event("startup-complete");
+    let pids = family_pids(dir.path()).await;
+    kill(first.pid(), Signal::SIGKILL).expect("kills");
+    let _ = first.finish();
+    // The guard ends the services; the lock went with the process.
+    assert!(eventually(PATIENCE, || pids.iter().all(|&pid| !alive(pid))).await);
+
+    let mut again = Up::start(dir.path(), FAMILY);
+    again.wait_event("startup-complete");
+    kill(again.pid(), Signal::SIGTERM).expect("signals");
+    assert_eq!(again.finish(), Some(0));
 }
 
 /// The guard process started by the supervisor `pid`.

@@ -317,22 +317,20 @@ impl Loader<'_> {
             .collect();
         for service in definitions.services.values() {
             let subject = Subject::Service(service.name.clone());
-            if let Some(feature) = &service.feature {
-                if !definitions.features.contains_key(feature) {
-                    let hint = suggest::did_you_mean(
-                        feature,
-                        definitions.features.keys().map(String::as_str),
+            if let Some(feature) = &service.feature
+                && !definitions.features.contains_key(feature)
+            {
+                let hint =
+                    suggest::did_you_mean(feature, definitions.features.keys().map(String::as_str))
+                        .unwrap_or_else(|| format!("define it under [features.{feature}]"));
+                self.push(
+                    Diagnostic::error(
+                        subject.clone(),
+                        format!("belongs to feature \"{feature}\", which is not defined"),
                     )
-                    .unwrap_or_else(|| format!("define it under [features.{feature}]"));
-                    self.push(
-                        Diagnostic::error(
-                            subject.clone(),
-                            format!("belongs to feature \"{feature}\", which is not defined"),
-                        )
-                        .at(service.location.clone())
-                        .hint(hint),
-                    );
-                }
+                    .at(service.location.clone())
+                    .hint(hint),
+                );
             }
             for dependency in &service.depends_on {
                 let target = dependency.service.as_str();
@@ -349,17 +347,16 @@ impl Loader<'_> {
                     self.push(
                         error(format!("depends on \"{target}\", which is not defined")).hint(hint),
                     );
-                } else if let Some(other) = definitions.services.get(target) {
-                    if dependency.condition == Condition::Completed
-                        && other.restart.policy == RestartMode::Always
-                    {
-                        self.push(
-                            error(format!(
-                                "waits for \"{target}\" to complete, but its restart policy is \"always\", so it never completes"
-                            ))
-                            .hint(format!("use condition \"healthy\" or \"started\", or give \"{target}\" another restart policy")),
-                        );
-                    }
+                } else if let Some(other) = definitions.services.get(target)
+                    && dependency.condition == Condition::Completed
+                    && other.restart.policy == RestartMode::Always
+                {
+                    self.push(
+                        error(format!(
+                            "waits for \"{target}\" to complete, but its restart policy is \"always\", so it never completes"
+                        ))
+                        .hint(format!("use condition \"healthy\" or \"started\", or give \"{target}\" another restart policy")),
+                    );
                 }
             }
         }

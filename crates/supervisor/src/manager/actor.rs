@@ -19,6 +19,7 @@ use crate::definitions::{
 use crate::events::{EventBus, EventKind, Snapshot, StartupPhase};
 use crate::graph::DependencyGraph;
 use crate::health::{ProbeReport, Prober, Target};
+use crate::lock::StateLock;
 use crate::output::{LogBuffer, LogFile, OutputSink};
 use crate::persist::{Choices, ProcessRecord, StateFiles};
 use crate::restart::{Decision, Ending, RestartTracker};
@@ -118,6 +119,8 @@ pub struct Actor {
     startup_phase: StartupPhase,
     stop_waiters: Vec<oneshot::Sender<()>>,
     shutting_down: Option<oneshot::Sender<()>>,
+    /// The state directory's lock, held until every service has stopped.
+    lock: StateLock,
 }
 
 impl Actor {
@@ -127,6 +130,7 @@ impl Actor {
         requested: Option<BTreeSet<String>>,
         config: ManagerConfig,
         guard: Guard,
+        lock: StateLock,
     ) -> Result<(Actor, StartNotes), ManagerError> {
         let files = StateFiles::new(&config.state_dir);
         let mut notes = StartNotes::default();
@@ -257,6 +261,7 @@ impl Actor {
             startup_phase: StartupPhase::NotStarted,
             stop_waiters: Vec::new(),
             shutting_down: None,
+            lock,
         };
         actor.save_choices();
         Ok((actor, notes))
@@ -282,6 +287,9 @@ impl Actor {
             drop(self.processes);
             let _ = writer.await;
         }
+        // Every service has stopped: another supervisor may have the directory now, before
+        // the one who asked for the shutdown hears that it is done.
+        drop(self.lock);
         if let Some(reply) = self.shutting_down.take() {
             let _ = reply.send(());
         }
@@ -534,14 +542,14 @@ impl Actor {
                 }
             }
             Fact::Timer { name, token } => {
-                if let Some(slot) = self.slots.get_mut(&name) {
-                    if slot.timer_token == token {
-                        slot.timer = None;
-                        if slot.state() == ServiceState::Error {
-                            slot.tracker.reset();
-                        }
-                        slot.start_due = true;
+                if let Some(slot) = self.slots.get_mut(&name)
+                    && slot.timer_token == token
+                {
+                    slot.timer = None;
+                    if slot.state() == ServiceState::Error {
+                        slot.tracker.reset();
                     }
+                    slot.start_due = true;
                 }
             }
         }

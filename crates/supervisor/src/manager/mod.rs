@@ -4,6 +4,10 @@
 //! cheap, cloneable handle that sends it commands and awaits the replies. Runtimes, probes
 //! and timers report back to the actor as facts tagged with the instance they concern; a
 //! fact about an older instance is ignored, so a restart can never double-start a service.
+//!
+//! A manager first takes its state directory's lock ([`crate::lock`]), before it reads,
+//! cleans up or starts anything, and holds it until every service has stopped: one
+//! supervisor per state directory.
 
 mod actor;
 mod slot;
@@ -17,6 +21,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::definitions::Definitions;
 use crate::diagnostics::Diagnostic;
 use crate::events::{Event, Snapshot};
+use crate::lock::{LockError, StateLock};
 use crate::output::LogLine;
 use crate::runtime::guard::{self, Guard};
 use crate::selection::Selection;
@@ -26,8 +31,12 @@ use crate::suggest;
 /// How the manager runs.
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
-    /// Where the state files and service logs live.
+    /// Where the state files and service logs live. One manager runs per directory: it
+    /// holds the directory's lock (see [`crate::lock`]) while it runs.
     pub state_dir: PathBuf,
+    /// The name a second supervisor on the same state directory is told is running
+    /// ("clara-supervisor" by default; the desktop app says "ClaraVerse").
+    pub holder: String,
     /// The program started as the orphan guard (with `__clara-guard`); `None` runs without
     /// one (services may then outlive a crash of the supervisor).
     pub guard_program: Option<PathBuf>,
@@ -51,6 +60,7 @@ impl ManagerConfig {
     pub fn new(state_dir: impl Into<PathBuf>) -> Self {
         ManagerConfig {
             state_dir: state_dir.into(),
+            holder: "clara-supervisor".to_string(),
             guard_program: Some(guard::default_program()),
             retry_after_giving_up: Duration::from_secs(300),
             log_lines: 1000,
@@ -89,6 +99,10 @@ pub enum ManagerError {
     /// The manager has shut down.
     #[error("the supervisor has shut down")]
     ShutDown,
+    /// The state directory is held by another supervisor, or cannot be used: nothing was
+    /// started, read or killed.
+    #[error("{0}")]
+    Lock(LockError),
 }
 
 impl ManagerError {
@@ -142,11 +156,17 @@ impl Manager {
     ///
     /// `features`: the features to turn on, remembered for next time; `None` restores the
     /// user's saved choice, or the defaults. Must be called inside a tokio runtime.
+    ///
+    /// The state directory's lock is taken first: when another supervisor holds it, this
+    /// returns [`ManagerError::Lock`] having started, read and killed nothing. The manager
+    /// keeps the lock until [`Manager::shutdown`] has stopped every service.
     pub fn start(
         definitions: Definitions,
         features: Option<BTreeSet<String>>,
         config: ManagerConfig,
     ) -> Result<(Manager, StartNotes), ManagerError> {
+        let lock =
+            StateLock::acquire(&config.state_dir, &config.holder).map_err(ManagerError::Lock)?;
         let guard = match &config.guard_program {
             Some(program) => Guard::start(program).unwrap_or_else(|error| {
                 tracing::error!(
@@ -157,7 +177,7 @@ impl Manager {
             }),
             None => Guard::none(),
         };
-        let (actor, notes) = actor::Actor::new(definitions, features, config, guard)?;
+        let (actor, notes) = actor::Actor::new(definitions, features, config, guard, lock)?;
         let (commands, receiver) = mpsc::channel(64);
         tokio::spawn(actor.run(receiver));
         Ok((Manager { commands }, notes))

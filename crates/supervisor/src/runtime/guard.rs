@@ -78,12 +78,10 @@ impl Guard {
     }
 
     fn send(&self, message: Message) {
-        if let Some(messages) = &self.messages {
-            if messages.send(message).is_err() {
-                tracing::error!(
-                    "the orphan guard's keeper has stopped: services may outlive a crash"
-                );
-            }
+        if let Some(messages) = &self.messages
+            && messages.send(message).is_err()
+        {
+            tracing::error!("the orphan guard's keeper has stopped: services may outlive a crash");
         }
     }
 }

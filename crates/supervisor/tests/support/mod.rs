@@ -24,6 +24,14 @@ pub fn supervisor_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_clara-supervisor"))
 }
 
+/// The tests' manager configuration: state in `state_dir`, the CLI binary as the guard.
+pub fn config(state_dir: &Path) -> ManagerConfig {
+    let mut config = ManagerConfig::new(state_dir);
+    config.guard_program = Some(supervisor_binary());
+    config.retry_after_giving_up = Duration::from_secs(3600);
+    config
+}
+
 /// A manager running `definitions`, with everything it writes in a temporary folder.
 pub struct Harness {
     pub manager: Manager,
@@ -69,9 +77,7 @@ impl Harness {
         features: Option<BTreeSet<String>>,
     ) -> Harness {
         let definitions = definitions(text, dir.path());
-        let mut config = ManagerConfig::new(dir.path().join("state"));
-        config.guard_program = Some(supervisor_binary());
-        config.retry_after_giving_up = Duration::from_secs(3600);
+        let config = config(&dir.path().join("state"));
         let (manager, _notes) =
             Manager::start(definitions, features, config).expect("the manager starts");
         let (_, events) = manager.subscribe().await.expect("subscribes");

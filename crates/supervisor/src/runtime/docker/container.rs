@@ -169,10 +169,10 @@ async fn watch(
             let seconds = i32::try_from(request.timeout.as_secs().max(1)).unwrap_or(i32::MAX);
             let began = Instant::now();
             let options = StopContainerOptionsBuilder::new().t(seconds).build();
-            if let Err(error) = client.stop_container(name, Some(options)).await {
-                if status_of(&error) != Some(304) {
-                    tracing::warn!("cannot stop the container {name}: {error}");
-                }
+            if let Err(error) = client.stop_container(name, Some(options)).await
+                && status_of(&error) != Some(304)
+            {
+                tracing::warn!("cannot stop the container {name}: {error}");
             }
             let ending = match tokio::time::timeout(Duration::from_secs(5), deaths.next()).await {
                 Ok(event) => died(event),
@@ -259,16 +259,16 @@ async fn create(
     }
     ensure_network(client).await?;
     for volume in &service.volumes {
-        if let VolumeSource::Bind(path) = &volume.source {
-            if let Err(error) = std::fs::create_dir_all(path) {
-                return Err(StartError {
-                    detail: Some(error.to_string()),
-                    ..StartError::new(format!(
-                        "cannot create the folder {} for its volume",
-                        path.display()
-                    ))
-                });
-            }
+        if let VolumeSource::Bind(path) = &volume.source
+            && let Err(error) = std::fs::create_dir_all(path)
+        {
+            return Err(StartError {
+                detail: Some(error.to_string()),
+                ..StartError::new(format!(
+                    "cannot create the folder {} for its volume",
+                    path.display()
+                ))
+            });
         }
     }
     let name = spec::container_name(&service.name);
