@@ -253,3 +253,27 @@ fn docker_is_the_engine_and_every_container_waits_for_it() {
     }
     assert_eq!(loaded.plan.waves()[0], ["docker", "llamaswap"]);
 }
+
+#[test]
+fn every_download_is_declared_for_the_feature_picker() {
+    for platform in Platform::ALL {
+        let loaded = load(platform, &["claraCore", "comfyUI", "n8n", "ragAndTts"]);
+        for service in loaded.definitions.services.values() {
+            if matches!(service.runtime, Runtime::Container { .. }) {
+                assert!(
+                    service.download_bytes.is_some_and(|bytes| bytes > 0),
+                    "{platform}: container {} declares no download size",
+                    service.name
+                );
+            }
+        }
+        let size = |name: &str| loaded.definitions.services[name].download_bytes;
+        // The big one is said to be big; the native programs are declared too.
+        assert!(size("comfyui") > Some(10_000_000_000), "{platform}");
+        assert!(
+            size("llamaswap").is_some() && size("mcp").is_some(),
+            "{platform}"
+        );
+        assert_eq!(size("docker"), None, "the engine downloads nothing");
+    }
+}

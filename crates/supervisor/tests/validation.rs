@@ -236,6 +236,60 @@ restart = { backoff = "1x" }
 }
 
 #[test]
+fn download_sizes() {
+    let text = r#"
+[services.backend]
+image = "clara17verse/clara-backend:latest"
+download = "4.5 GB"
+
+[services.core]
+command = ["llama-swap"]
+download = "300MiB"
+
+[services.core.platform.macos]
+download = "120 MB"
+
+[services.plain]
+command = ["plain"]
+"#;
+    let linux = load(text).expect("valid");
+    let size = |loaded: &Loaded, name: &str| loaded.definitions.services[name].download_bytes;
+    assert_eq!(size(&linux, "backend"), Some(4_500_000_000));
+    assert_eq!(size(&linux, "core"), Some(300 * 1024 * 1024));
+    assert_eq!(size(&linux, "plain"), None);
+    let mac = load_with(text, &options(Platform::Macos, FeatureChoice::Defaults)).expect("valid");
+    assert_eq!(
+        size(&mac, "core"),
+        Some(120_000_000),
+        "a platform may differ"
+    );
+}
+
+#[test]
+fn bad_download_sizes() {
+    let text = r#"
+[services.x]
+command = ["x"]
+download = "12 parsecs"
+
+[services.y]
+command = ["y"]
+download = "4.5"
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            r#"test.toml:4:12: service "x": download "12 parsecs" is not a size (write it like "4.5 GB")"#,
+            r#"test.toml:8:12: service "y": download "4.5" is not a size (write it like "4.5 GB")"#,
+        ]
+    );
+    assert_eq!(
+        only_error("[services.z]\ncommand = [\"z\"]\ndownload = 4\n"),
+        "test.toml:3:12: service \"z\": invalid type: integer `4`, expected a string"
+    );
+}
+
+#[test]
 fn completed_dependency_on_a_service_that_always_restarts() {
     let text = r#"
 [services.migrate]

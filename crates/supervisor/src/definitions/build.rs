@@ -12,7 +12,7 @@ use super::model::{
     Service, StopSignal,
 };
 use super::raw::{RawDependsOn, RawHealth, RawRestart, RawService, TextOrTable};
-use super::values::{parse_duration, parse_port, parse_volume};
+use super::values::{parse_duration, parse_port, parse_size, parse_volume};
 use super::variables::Variables;
 use crate::diagnostics::{Diagnostic, SourceFile, Subject};
 use crate::suggest;
@@ -248,14 +248,16 @@ impl<'a> ServiceBuilder<'a> {
             .map(|d| self.dependencies(d))
             .unwrap_or_default();
         let health = raw.health.as_ref().and_then(|health| self.health(health));
-        if let (Some(check), Some(raw_health)) = (&health, &raw.health) {
-            if check.probe == Probe::Docker && !is_container && runtime.is_some() {
-                self.error(
-                    raw_health.span(),
-                    "health.docker uses the image's HEALTHCHECK, so it only applies to a container",
-                    None,
-                );
-            }
+        if let (Some(check), Some(raw_health)) = (&health, &raw.health)
+            && check.probe == Probe::Docker
+            && !is_container
+            && runtime.is_some()
+        {
+            self.error(
+                raw_health.span(),
+                "health.docker uses the image's HEALTHCHECK, so it only applies to a container",
+                None,
+            );
         }
         let restart = match &raw.restart {
             Some(restart) => self.restart(restart),
@@ -277,14 +279,22 @@ impl<'a> ServiceBuilder<'a> {
             raw.stop_timeout.as_ref(),
             DEFAULT_STOP_TIMEOUT,
         );
-        if let (Some(runtime), Some(restart_raw)) = (&runtime, &raw.restart) {
-            if matches!(runtime, Runtime::External { .. } | Runtime::Engine) {
-                self.warning(
-                    restart_raw.span(),
-                    format!("restart has no effect on an {} service: it is not started by the supervisor", runtime.kind()),
-                    Some("remove it".into()),
-                );
-            }
+        let download_bytes = raw.download.as_ref().and_then(|download| {
+            parse_size(download.get_ref())
+                .map_err(|why| self.error(download.span(), format!("download {why}"), None))
+                .ok()
+        });
+        if let (Some(runtime), Some(restart_raw)) = (&runtime, &raw.restart)
+            && matches!(runtime, Runtime::External { .. } | Runtime::Engine)
+        {
+            self.warning(
+                restart_raw.span(),
+                format!(
+                    "restart has no effect on an {} service: it is not started by the supervisor",
+                    runtime.kind()
+                ),
+                Some("remove it".into()),
+            );
         }
         Service {
             name: self.name.to_string(),
@@ -304,6 +314,7 @@ impl<'a> ServiceBuilder<'a> {
             restart,
             stop_signal,
             stop_timeout,
+            download_bytes,
             location: Some(self.source.location(self.span.clone())),
         }
     }
@@ -464,17 +475,17 @@ impl<'a> ServiceBuilder<'a> {
                 );
                 return None;
             }
-            if let Some(status) = &raw.status {
-                if !(100..=599).contains(status.get_ref()) {
-                    self.error(
-                        status.span(),
-                        format!(
-                            "health.status {} is not an HTTP status (100 to 599)",
-                            status.get_ref()
-                        ),
-                        None,
-                    );
-                }
+            if let Some(status) = &raw.status
+                && !(100..=599).contains(status.get_ref())
+            {
+                self.error(
+                    status.span(),
+                    format!(
+                        "health.status {} is not an HTTP status (100 to 599)",
+                        status.get_ref()
+                    ),
+                    None,
+                );
             }
             Probe::Http {
                 url: text,

@@ -70,6 +70,11 @@ pub struct Service {
     /// How long it may take to stop before it is killed.
     #[serde(with = "duration_text")]
     pub stop_timeout: Duration,
+    /// Roughly how much its first start downloads (an image, programs), in bytes, from
+    /// `download = "4.5 GB"`: for people choosing features. Not part of its identity, so a
+    /// new estimate replaces no container.
+    #[serde(skip)]
+    pub download_bytes: Option<u64>,
     /// Where the service is defined, for messages (not part of its identity).
     #[serde(skip)]
     pub location: Option<Location>,

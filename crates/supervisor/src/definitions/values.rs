@@ -1,4 +1,5 @@
-//! Parsers for the small string formats inside definitions: durations, ports, volumes.
+//! Parsers for the small string formats inside definitions: durations, sizes, ports,
+//! volumes.
 //! Each error is a sentence fragment that follows the key's name.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -12,6 +13,50 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|_| {
         format!("\"{text}\" is not a duration (write a number and a unit, like \"250ms\", \"5s\" or \"2m\")")
     })
+}
+
+/// Parses a size in bytes: `"4.5 GB"`, `"800MB"`, `"1.2 GiB"`, `"512 B"`. A number
+/// (decimals allowed), an optional space, then a unit, decimal (`B`, `kB`, `MB`, `GB`, `TB`:
+/// 1 kB = 1000 B) or binary (`KiB`, `MiB`, `GiB`, `TiB`: 1 KiB = 1024 B), in any case
+/// (`KB` is `kB`). Rounded to the nearest byte.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || format!("\"{text}\" is not a size (write it like \"4.5 GB\")");
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(bad)?;
+    let (number, unit) = trimmed.split_at(digits_end);
+    let unit: u128 = match unit.trim_start().to_ascii_lowercase().as_str() {
+        "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    // At most 18 decimals keeps every product below u128::MAX.
+    if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') || fraction.len() > 18 {
+        return Err(bad());
+    }
+    let value = |digits: &str| -> Result<u128, String> {
+        if digits.is_empty() {
+            Ok(0)
+        } else {
+            digits.parse().map_err(|_| bad())
+        }
+    };
+    let scale = 10u128.pow(fraction.len() as u32);
+    let fraction_bytes = (value(fraction)? * unit + scale / 2) / scale;
+    let bytes = value(whole)?
+        .checked_mul(unit)
+        .and_then(|bytes| bytes.checked_add(fraction_bytes))
+        .ok_or_else(bad)?;
+    u64::try_from(bytes).map_err(|_| bad())
 }
 
 /// Parses `[HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|/udp]` or `[HOST_IP:]PORT[/…]`.
@@ -146,6 +191,50 @@ mod tests {
             "\"5 sec0nds\" is not a duration (write a number and a unit, like \"250ms\", \"5s\" or \"2m\")"
         );
         assert!(parse_duration("5").is_err(), "a unit is required");
+    }
+
+    #[test]
+    fn sizes_in_decimal_and_binary_units() {
+        assert_eq!(parse_size("4.5 GB"), Ok(4_500_000_000));
+        assert_eq!(parse_size("4.5GB"), Ok(4_500_000_000));
+        assert_eq!(parse_size("800 MB"), Ok(800_000_000));
+        assert_eq!(parse_size("12 kB"), Ok(12_000));
+        assert_eq!(parse_size("12 KB"), Ok(12_000));
+        assert_eq!(parse_size("2 TB"), Ok(2_000_000_000_000));
+        assert_eq!(parse_size("512 B"), Ok(512));
+        assert_eq!(parse_size("1 KiB"), Ok(1024));
+        assert_eq!(parse_size("1.5 MiB"), Ok(1_572_864));
+        assert_eq!(parse_size("1.2 GiB"), Ok(1_288_490_189));
+        assert_eq!(parse_size("1 TiB"), Ok(1 << 40));
+        assert_eq!(parse_size(".5 kB"), Ok(500));
+        assert_eq!(parse_size("3. MB"), Ok(3_000_000));
+        assert_eq!(parse_size("0 B"), Ok(0));
+        assert_eq!(parse_size("1.5 B"), Ok(2), "rounded to the nearest byte");
+        assert_eq!(parse_size(" 13.6 gb "), Ok(13_600_000_000));
+    }
+
+    #[test]
+    fn bad_size_message() {
+        assert_eq!(
+            parse_size("12 parsecs").unwrap_err(),
+            "\"12 parsecs\" is not a size (write it like \"4.5 GB\")"
+        );
+        for bad in [
+            "",
+            "GB",
+            "4.5",
+            "4,5 GB",
+            "1.2.3 GB",
+            "-1 GB",
+            ". GB",
+            "4.5 G B",
+            "1e3 MB",
+            "20000000 TB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?} is not a size");
+        }
+        assert_eq!(parse_size("18446744073709551615 B"), Ok(u64::MAX));
+        assert!(parse_size("18446744073709551616 B").is_err(), "too large");
     }
 
     fn port(host_ip: &str, host_port: u16, container_port: u16, protocol: Protocol) -> PortMapping {

@@ -263,6 +263,17 @@ stop_timeout = "15s"
             spec_hash(&service(&format!("\n\n{COMFY}")), false),
             "positions do not count"
         );
+        assert_eq!(
+            a,
+            spec_hash(
+                &service(&COMFY.replace(
+                    "[services.comfyui]",
+                    "[services.comfyui]\ndownload = \"14 GB\""
+                )),
+                false
+            ),
+            "the download estimate does not count"
+        );
         assert_ne!(
             a,
             spec_hash(&service(&COMFY.replace("A = \"1\"", "A = \"2\"")), false)
