@@ -116,7 +116,7 @@ impl Prober {
                 .map_err(|error| format!("cannot connect to {address}: {error}")),
             Probe::Exec { command } => {
                 let (program, args) = command.split_first().ok_or("the health command is empty")?;
-                let output = tokio::process::Command::new(program)
+                let output = crate::runtime::helper_command(program)
                     .args(args)
                     .stdin(std::process::Stdio::null())
                     .kill_on_drop(true)

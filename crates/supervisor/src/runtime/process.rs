@@ -1,6 +1,7 @@
 //! Native processes: started from an argument vector (never a shell), each in its own
 //! process group (Unix) or Job Object (Windows), output drained, exit seen when it happens,
-//! stopped as a whole group.
+//! stopped as a whole group. On Windows a service opens no console window, and is created
+//! suspended so that it runs only once it is inside its Job Object.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -54,14 +55,14 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
             )));
         }
     }
-    if let Some(cwd) = &service.cwd {
-        if !cwd.is_dir() {
-            return Err(StartError::new(format!(
-                "cannot start: its working directory {} does not exist",
-                cwd.display()
-            ))
-            .missing());
-        }
+    if let Some(cwd) = &service.cwd
+        && !cwd.is_dir()
+    {
+        return Err(StartError::new(format!(
+            "cannot start: its working directory {} does not exist",
+            cwd.display()
+        ))
+        .missing());
     }
     let (program, args) = command
         .split_first()
@@ -70,7 +71,14 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
     let mut child =
         spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
     let pid = child.id();
-    let process_group = watch_group(&guard, &child)?;
+    let process_group = match watch_group(&guard, &child) {
+        Ok(group) => group,
+        Err(error) => {
+            // Never left behind: on Windows it has not run yet (it was created suspended).
+            let _ = child.start_kill();
+            return Err(error);
+        }
+    };
     let group_id = process_group.as_ref().map(ProcessGroup::id);
     let start_time = pid.and_then(leftovers::start_time);
     tokio::spawn(output::drain(
@@ -120,9 +128,27 @@ fn spawn(program: &Path, args: &[String], service: &Service) -> std::io::Result<
     }
     #[cfg(unix)]
     command.process_group(0);
+    // Its own process group (for console signals), no console window, and suspended:
+    // it runs its first instruction only once it is in its Job Object (`ProcessGroup::of`),
+    // so nothing it starts can escape the job.
     #[cfg(windows)]
-    command.creation_flags(windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP);
+    {
+        use windows_sys::Win32::System::Threading::{
+            CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, CREATE_SUSPENDED,
+        };
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW | CREATE_SUSPENDED);
+    }
     command.spawn()
+}
+
+/// A command for a short helper program, such as an `exec` health check: its output is
+/// the caller's to collect, and on Windows it opens no console window.
+pub fn helper_command(program: &str) -> Command {
+    #[cfg_attr(not(windows), allow(unused_mut))]
+    let mut command = Command::new(program);
+    #[cfg(windows)]
+    command.creation_flags(windows_sys::Win32::System::Threading::CREATE_NO_WINDOW);
+    command
 }
 
 fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
@@ -214,6 +240,8 @@ fn ending_of(status: std::process::ExitStatus) -> Ending {
     Ending::Code(status.code().unwrap_or(-1))
 }
 
+/// Puts the new process under watch: its group is told to the guard (Unix), or it is put
+/// in its Job Object and only then let run (Windows).
 fn watch_group(guard: &Guard, child: &Child) -> Result<Option<ProcessGroup>, StartError> {
     let group = ProcessGroup::of(child).map_err(|error| StartError {
         detail: Some(error.to_string()),
@@ -294,7 +322,7 @@ mod windows {
     use std::time::Duration;
 
     use tokio::process::Child;
-    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE};
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, NTSTATUS};
     use windows_sys::Win32::System::JobObjects::{
         AssignProcessToJobObject, CreateJobObjectW, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
         JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobObjectExtendedLimitInformation,
@@ -302,6 +330,17 @@ mod windows {
     };
 
     use crate::definitions::StopSignal;
+
+    // A service is created suspended and must be resumed once it is in its job. Neither
+    // std nor tokio hands out the handle of a child's main thread (which `ResumeThread`
+    // would need), but `NtResumeProcess` resumes every thread of a process from the
+    // process handle the child does give: one call, on a process that has exactly one
+    // thread, the one we created suspended. It is an ntdll export that has been stable
+    // since Windows XP; it is declared here the way windows-sys declares its own imports
+    // (windows-link's `link!`: raw-dylib, so no import library is needed). The
+    // documented alternative, walking every thread of the system with Toolhelp32 to find
+    // ours and resume it, is more code for the same effect.
+    windows_link::link!("ntdll.dll" "system" fn NtResumeProcess(process: HANDLE) -> NTSTATUS);
 
     /// A Job Object holding a service's processes; they die when it closes.
     #[derive(Debug)]
@@ -315,12 +354,15 @@ mod windows {
     unsafe impl Sync for ProcessGroup {}
 
     impl ProcessGroup {
+        /// Puts the (suspended) child in a new kill-on-close job, then lets it run.
         pub fn of(child: &Child) -> std::io::Result<Option<ProcessGroup>> {
             let (Some(process), Some(pid)) = (child.raw_handle(), child.id()) else {
-                return Ok(None);
+                // It was waited for already, which cannot happen to a suspended process.
+                return Err(std::io::Error::other("the new process has no handle"));
             };
             // SAFETY: plain Win32 calls on handles we own; the structure is zero-initialised
-            // as the API allows, and its size is passed.
+            // as the API allows, and its size is passed. `process` stays valid while
+            // `child` is borrowed.
             unsafe {
                 let job = CreateJobObjectW(std::ptr::null(), std::ptr::null());
                 if job.is_null() {
@@ -339,6 +381,14 @@ mod windows {
                     let error = std::io::Error::last_os_error();
                     CloseHandle(job);
                     return Err(error);
+                }
+                let status = NtResumeProcess(process as HANDLE);
+                if status < 0 {
+                    // Closing the job kills what is in it: the process that never ran.
+                    CloseHandle(job);
+                    return Err(std::io::Error::other(format!(
+                        "the new process could not be resumed (NTSTATUS {status:#010x})"
+                    )));
                 }
                 Ok(Some(ProcessGroup { job, pid }))
             }
