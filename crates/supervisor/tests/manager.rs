@@ -427,6 +427,32 @@ depends_on = { db = "started" }
 }
 
 #[tokio::test]
+async fn the_defaults_are_not_saved_as_a_choice_until_one_is_made() {
+    let text = r#"
+[features.extra]
+label = "Extra"
+default = true
+
+[services.bonus]
+command = ["sleep", "600"]
+feature = "extra"
+"#;
+    let mut h = Harness::new(text).await;
+    let choices = h.path("state/choices.json");
+    let saved = |path: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default()
+    };
+    // A first start: the defaults apply, but nobody chose them yet.
+    assert!(saved(&choices)["features"].is_null(), "{}", saved(&choices));
+    h.manager
+        .set_features(BTreeSet::from(["extra".to_string()]))
+        .await
+        .expect("valid features");
+    assert_eq!(saved(&choices)["features"], serde_json::json!(["extra"]));
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_users_choices_survive_a_restart_of_the_supervisor() {
     let text = r#"
 [features.extra]

@@ -100,6 +100,9 @@ pub struct Actor {
     order: Vec<String>,
     slots: BTreeMap<String, Slot>,
     features: BTreeSet<String>,
+    /// The user (or the caller) chose the features; until then they are the defaults, and
+    /// no choice is saved (a first run stays a first run until the user picks).
+    features_chosen: bool,
     config: ManagerConfig,
     files: StateFiles,
     events: EventBus,
@@ -166,6 +169,7 @@ impl Actor {
                 None => FeatureChoice::Defaults,
             },
         };
+        let features_chosen = choices.features.is_some();
         let selection = selection::select(&definitions, &choice).map_err(ManagerError::Features)?;
         let graph = DependencyGraph::from_services(definitions.services.values());
         let order: Vec<String> = graph
@@ -246,6 +250,7 @@ impl Actor {
             order,
             slots,
             features: selection.features,
+            features_chosen,
             config,
             files,
             events: EventBus::new(4096),
@@ -499,6 +504,7 @@ impl Actor {
             slot.selected = selected;
         }
         self.features = selection.features.clone();
+        self.features_chosen = true;
         self.save_choices();
         Ok(selection)
     }
@@ -1387,7 +1393,7 @@ impl Actor {
 
     fn save_choices(&self) {
         let choices = Choices {
-            features: Some(self.features.clone()),
+            features: self.features_chosen.then(|| self.features.clone()),
             stopped: self
                 .slots
                 .iter()
