@@ -10,42 +10,85 @@
 //     .service-reason                     why it is in this state (waiting, error)
 //     .service-detail                     how it runs ("CPU", "Docker … at …")
 //     button.start, button.stop, button.restart, button.open-url, button.logs
-//   #settings-button                      opens the features dialog
-//   dialog#features-dialog                input[type=checkbox][data-feature="NAME"], .feature-status
+//   #settings-button                      opens Settings (disabled until the engine runs)
+//   dialog#features-dialog                Settings: input[type=checkbox][data-feature="NAME"],
+//                                         .feature-status, button.show-welcome ("Choose features
+//                                         again…"), input[data-setting="keepRunningInBackground"],
+//                                         input[data-setting="startAtLogin"], .setting-note,
+//                                         .settings-status
+//   #welcome-view                         first run, or Settings → Choose features again…:
+//     #welcome-title, #welcome-machine      .machine-fact[data-fact="docker"|"gpu"][data-ok]
+//     #welcome-features                     li.welcome-feature[data-feature="NAME"] with
+//                                           input[type=checkbox][data-feature="NAME"],
+//                                           .feature-needs li.need[data-need="docker"|"gpu"|
+//                                           "download"][data-tone] (.need-text, .need-have),
+//                                           .feature-services
+//     #welcome-total                        "About N GB to download for what you chose"
+//     #welcome-error                        the sentence when Start failed (role=alert)
+//     #welcome-start, button.welcome-cancel Start ("Starting…" while busy); Cancel (from Settings)
+//   #launch-problem                       the engine could not start: .launch-problem-title,
+//                                         .launch-problem-message, ul.launch-problem-details > li,
+//                                         .launch-problem-status, button.try-again, button.quit
 //   dialog#confirm-dialog                 #confirm-message, button.confirm, button.cancel
 //   dialog#failure-dialog                 .failure-service, .failure-message, .failure-hint,
 //                                         button.retry, button.continue, button.show-logs,
 //                                         button.copy-details, .copy-status
 //   dialog#logs-dialog                    .log-output with .log-line (.log-stderr / .log-stdout)
-//   #toasts .toast                        command errors; #banner for failures and recoveries
+//   #toasts .toast                        command errors (.toast-error), "ClaraVerse is already
+//                                         running — here it is." on a second launch (.toast-info);
+//                                         #banner for failures and recoveries
 //   #no-tauri                             shown when the page is opened outside the app
+//
+// Launch: events are listened to first, then `launch_state` decides the view: `{ phase:
+// "running" }` (start-up view, then dashboard), "welcome" (#welcome-view; Start calls
+// `begin { features }`) or "problem" (#launch-problem; `retry_launch`, `quit_app`). Settings
+// also calls `get_settings`,
+// `set_setting { name, value }` and `welcome_info`; `second-launch` shows a toast.
 
 import { errorText } from './lib/errors.js';
+import {
+  interpretLaunchState, launchSummary, normalizeWelcome, planLaunch, problemFromError, visibleView,
+} from './lib/launch.js';
 import { createMetricsHistory } from './lib/metrics.js';
 import { createNotices } from './lib/notices.js';
 import { isActive, isComingUp } from './lib/states.js';
 import { createStartup } from './lib/startup.js';
 import { createStore } from './lib/store.js';
 import { summaryLine } from './lib/summary.js';
-import { refreshUptimes, renderDashboard, wireDashboard } from './views/dashboard.js';
-import { $, on, setText, show } from './views/dom.js';
-import { openFeatures } from './views/features.js';
+import {
+  refreshUptimes, renderDashboard, renderMetrics, resetDashboard, wireDashboard,
+} from './views/dashboard.js';
+import { closeDialog } from './views/dialogs.js';
+import { $, $$, on, setText, show } from './views/dom.js';
 import { hideFailure, showFailure } from './views/failure.js';
 import { onLogEvent, openLogs } from './views/logs.js';
+import { hideProblem, showProblem } from './views/problem.js';
+import { openSettings } from './views/settings.js';
 import { renderStartup } from './views/startup.js';
 import { showBanner, showToast } from './views/toasts.js';
+import { hideWelcome, showWelcome } from './views/welcome.js';
 
 const UPTIME_REFRESH_MS = 5000;
 
-const store = createStore();
-const startup = createStartup();
-const metrics = createMetricsHistory(30);
-const notices = createNotices();
+// What one run of the engine told us. A new engine (after a launch problem) starts afresh.
+let store = createStore();
+let startup = createStartup();
+let metrics = createMetricsHistory(30);
+let notices = createNotices();
 
 let tauri = null;
 let skippedStartup = false;
 let loadError = '';
 let renderQueued = false;
+let metricsQueued = false;
+let uptimeTimer = null;
+let shownView = 'loading';
+
+// "loading" until `launch_state` answers, then "running", "welcome" or "problem".
+let launchPhase = 'loading';
+// The welcome view: null (closed), "first-run" or "settings" (opened from Settings).
+let welcomeMode = null;
+let subscribed = null;
 
 /**
  * Runs a backend command. Resolves `{ ok: true, value }` or `{ ok: false, error }` where
@@ -62,28 +105,67 @@ async function call(command, args, { quiet = false } = {}) {
   }
 }
 
+function pageHidden() {
+  return typeof document !== 'undefined' && document.visibilityState === 'hidden';
+}
+
 // ---------------------------------------------------------------- rendering
+
+function currentView() {
+  return visibleView({
+    phase: launchPhase,
+    welcomeOpen: welcomeMode !== null,
+    startupVisible: startup.showStartupView && !skippedStartup,
+  });
+}
 
 function render() {
   renderQueued = false;
+  metricsQueued = false;
   const services = store.services();
   const haveServices = store.hasSnapshot;
-  let summary = 'Connecting…';
-  if (loadError && !haveServices) summary = 'Could not reach the ClaraVerse core';
-  else if (haveServices) summary = summaryLine(services, { startingUp: startup.phase === 'starting' });
+  let summary = launchSummary(launchPhase);
+  if (summary === null) {
+    summary = 'Connecting…';
+    if (loadError && !haveServices) summary = 'Could not reach the ClaraVerse core';
+    else if (haveServices) summary = summaryLine(services, { startingUp: startup.phase === 'starting' });
+  }
   setText($('#summary'), summary);
 
-  const startupVisible = startup.showStartupView && !skippedStartup;
-  show($('#startup-view'), startupVisible);
-  show($('#dashboard'), !startupVisible);
-  show($('#skip-startup'), haveServices);
-  const errorBox = $('#load-error');
-  show(errorBox, Boolean(loadError) && !haveServices);
-  setText($('.load-error-text', errorBox), loadError);
+  const view = currentView();
+  show($('#launch-problem'), view === 'problem');
+  show($('#welcome-view'), view === 'welcome');
+  show($('#startup-view'), view === 'startup');
+  show($('#dashboard'), view === 'dashboard');
+  const settings = $('#settings-button');
+  const settingsOn = launchPhase === 'running' && welcomeMode === null;
+  if (settings && settings.disabled === settingsOn) settings.disabled = !settingsOn;
 
-  const context = { metrics, startup, now: Date.now(), loaded: haveServices };
-  renderStartup(services, startup);
-  renderDashboard(services, context);
+  if (view === 'startup') {
+    show($('#skip-startup'), haveServices);
+    const errorBox = $('#load-error');
+    show(errorBox, Boolean(loadError) && !haveServices);
+    setText($('.load-error-text', errorBox), loadError);
+    renderStartup(services, startup);
+  } else if (view === 'dashboard') {
+    renderDashboard(services, { metrics, startup, now: Date.now(), loaded: haveServices });
+  }
+  if (view !== shownView) {
+    const from = shownView;
+    shownView = view;
+    if (from !== 'loading') keepFocus(view);
+  }
+  syncTimers(view);
+}
+
+/** When the view that had focus went away, focus the start of the new one. */
+function keepFocus(view) {
+  const active = document.activeElement;
+  const lost = !active || active === document.body || Boolean(active.closest?.('[hidden]'));
+  if (!lost) return;
+  // The welcome and problem views focus their own heading when they show.
+  if (view === 'startup') $('#startup-title')?.focus();
+  else if (view === 'dashboard') ($('#service-grid button:not([disabled])') ?? $('#settings-button'))?.focus();
 }
 
 /** Renders once after the current burst of events. */
@@ -91,6 +173,33 @@ function scheduleRender() {
   if (renderQueued) return;
   renderQueued = true;
   queueMicrotask(render);
+}
+
+/** Draws the sparklines that changed, after the current burst of metrics. */
+function scheduleMetrics() {
+  if (renderQueued || metricsQueued) return;
+  metricsQueued = true;
+  queueMicrotask(() => {
+    if (!metricsQueued) return;
+    metricsQueued = false;
+    if (!pageHidden() && currentView() === 'dashboard') renderMetrics(store.services(), metrics);
+  });
+}
+
+// The uptime lines tick only while the dashboard is on screen and the page is shown.
+function syncTimers(view = currentView()) {
+  const wanted = view === 'dashboard' && !pageHidden();
+  if (wanted && uptimeTimer === null) {
+    uptimeTimer = setInterval(() => refreshUptimes(store.services(), Date.now()), UPTIME_REFRESH_MS);
+  } else if (!wanted && uptimeTimer !== null) {
+    clearInterval(uptimeTimer);
+    uptimeTimer = null;
+  }
+}
+
+function onVisibilityChange() {
+  if (pageHidden()) syncTimers();
+  else render();
 }
 
 // ---------------------------------------------------------------- service changes
@@ -172,7 +281,8 @@ function onStartupComplete(payload) {
 function onStartupFailed(payload) {
   if (!startup.onFailed(payload)) return;
   scheduleRender();
-  showFailure(startup.failure, failureActions);
+  // Only a running engine has a start-up to fail; the welcome and problem views stay alone.
+  if (launchPhase === 'running') showFailure(startup.failure, failureActions);
 }
 
 function onPullProgress(payload) {
@@ -181,7 +291,8 @@ function onPullProgress(payload) {
 
 function onMetrics(payload) {
   metrics.add(payload);
-  scheduleRender();
+  // Hidden: keep the samples, draw nothing; becoming visible draws once.
+  if (!pageHidden()) scheduleMetrics();
 }
 
 // ---------------------------------------------------------------- card buttons
@@ -198,6 +309,126 @@ const cardActions = {
   logs: (name) => openLogsFor(name),
 };
 
+// ---------------------------------------------------------------- launch
+
+function closeOpenDialogs() {
+  for (const dialog of $$('dialog')) closeDialog(dialog);
+}
+
+/** Forgets what an earlier engine said: a new one numbers its events from the start. */
+function resetEngineState() {
+  store = createStore();
+  startup = createStartup();
+  metrics = createMetricsHistory(30);
+  notices = createNotices();
+  skippedStartup = false;
+  loadError = '';
+  resetDashboard();
+}
+
+/** Listens to the engine's events once; resolves true when listening. */
+function ensureSubscribed() {
+  if (!subscribed) {
+    subscribed = subscribe().then(() => true, (error) => {
+      subscribed = null;
+      loadError = `Could not listen to the ClaraVerse core: ${errorText(error)}`;
+      return false;
+    });
+  }
+  return subscribed;
+}
+
+/** Listens if not yet, then reads the services (the start-up view or the dashboard follows). */
+async function connect() {
+  if (!(await ensureSubscribed())) {
+    scheduleRender();
+    return false;
+  }
+  return loadSnapshot();
+}
+
+
+function showFirstRunWelcome(welcome) {
+  welcomeMode = 'first-run';
+  hideProblem();
+  render();
+  showWelcome(welcome, {
+    mode: 'first-run',
+    begin: (names) => call('begin', { features: names }, { quiet: true }),
+    onStarted: () => {
+      // The engine runs now: the services start.
+      applyLaunchState({ phase: 'running' });
+    },
+  });
+}
+
+/** Settings → Choose features again…: the welcome view with the current choice. */
+function showSettingsWelcome(raw) {
+  welcomeMode = 'settings';
+  render();
+  const back = () => {
+    welcomeMode = null;
+    hideWelcome();
+    render();
+    $('#settings-button')?.focus();
+  };
+  showWelcome(normalizeWelcome(raw), {
+    mode: 'settings',
+    begin: (names) => call('begin', { features: names }, { quiet: true }),
+    onStarted: () => {
+      back();
+      showToast('Your choice of features is saved.', 'ok');
+      loadSnapshot();
+    },
+    onCancel: back,
+  });
+}
+
+function showLaunchProblem(problem) {
+  welcomeMode = null;
+  hideWelcome();
+  render();
+  showProblem(problem, {
+    onTryAgain: async () => {
+      const result = await call('retry_launch', undefined, { quiet: true });
+      if (result.ok) applyLaunchState(result.value);
+      return result;
+    },
+    onQuit: () => call('quit_app', undefined, { quiet: true }),
+  });
+}
+
+/**
+ * Applies a launch state (from `launch_state`, `retry_launch` or `begin`): the welcome view,
+ * the launch problem, or the running engine.
+ */
+function applyLaunchState(raw) {
+  const state = interpretLaunchState(raw);
+  const plan = planLaunch({ phase: launchPhase, hadSnapshot: store.hasSnapshot }, state);
+  if (plan.closeDialogs) closeOpenDialogs();
+  launchPhase = state.phase;
+  if (plan.showProblem) {
+    showLaunchProblem(state.problem);
+    return;
+  }
+  if (plan.showWelcome) {
+    showFirstRunWelcome(state.welcome);
+    return;
+  }
+  hideProblem();
+  if (welcomeMode === 'first-run') {
+    welcomeMode = null;
+    hideWelcome();
+  }
+  if (!plan.enterRunning) {
+    scheduleRender();
+    return;
+  }
+  if (plan.resetEngine) resetEngineState();
+  render();
+  connect();
+}
+
 // ---------------------------------------------------------------- boot
 
 function showOutsideApp() {
@@ -210,12 +441,13 @@ function showOutsideApp() {
 async function subscribe() {
   const listen = tauri.event.listen;
   const handlers = {
-    'service-status-changed': onStatusChanged,
-    'startup-complete': onStartupComplete,
-    'startup-failed': onStartupFailed,
-    'pull-progress': onPullProgress,
-    'service-metrics': onMetrics,
-    'service-log': onLogEvent,
+    'service-status-changed': (payload) => onStatusChanged(payload),
+    'startup-complete': (payload) => onStartupComplete(payload),
+    'startup-failed': (payload) => onStartupFailed(payload),
+    'pull-progress': (payload) => onPullProgress(payload),
+    'service-metrics': (payload) => onMetrics(payload),
+    'service-log': (payload) => onLogEvent(payload),
+    'second-launch': () => showToast('ClaraVerse is already running — here it is.', 'info'),
   };
   await Promise.all(Object.entries(handlers).map(([name, handler]) => listen(name, (event) => {
     try {
@@ -233,26 +465,25 @@ async function boot() {
     return;
   }
   const settings = $('#settings-button');
-  if (settings) settings.disabled = false;
-  on(settings, 'click', () => openFeatures({ call, onChanged: () => loadSnapshot() }));
+  on(settings, 'click', () => {
+    if (launchPhase !== 'running') return;
+    openSettings({ call, onChanged: () => loadSnapshot(), onShowWelcome: showSettingsWelcome });
+  });
   on($('#skip-startup'), 'click', () => {
     skippedStartup = true;
     render();
     $('#service-grid button:not([disabled])')?.focus();
   });
-  on($('#reload-button'), 'click', () => loadSnapshot());
+  on($('#reload-button'), 'click', () => connect());
   wireDashboard(cardActions);
-  setInterval(() => refreshUptimes(store.services(), Date.now()), UPTIME_REFRESH_MS);
+  on(document, 'visibilitychange', onVisibilityChange);
+  render();
 
-  // Subscribe first, so nothing that happens while the snapshot is read is missed.
-  try {
-    await subscribe();
-  } catch (error) {
-    loadError = `Could not listen to the ClaraVerse core: ${errorText(error)}`;
-    render();
-    return;
-  }
-  await loadSnapshot();
+  // Subscribe first, so nothing that happens while the launch state and the snapshot are read
+  // is missed. Should listening fail, connecting to the running engine tries again.
+  await ensureSubscribed();
+  const launch = await call('launch_state', undefined, { quiet: true });
+  applyLaunchState(launch.ok ? launch.value : { phase: 'problem', problem: problemFromError(launch.error) });
 }
 
 boot().catch(() => {

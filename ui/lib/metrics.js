@@ -3,6 +3,9 @@
 /** Creates a history keeping the last `limit` samples (default 30) per service. */
 export function createMetricsHistory(limit = 30) {
   const history = new Map();
+  // A number per service that changes whenever its samples do (add or clear).
+  const versions = new Map();
+  let counter = 0;
 
   return {
     /** Adds one `service-metrics` payload `{ services: [{ service, cpuPercent, memoryBytes }] }`. */
@@ -13,6 +16,8 @@ export function createMetricsHistory(limit = 30) {
         entry.cpu = [...entry.cpu, Number(sample.cpuPercent) || 0].slice(-limit);
         entry.memory = [...entry.memory, Number(sample.memoryBytes) || 0].slice(-limit);
         history.set(sample.service, entry);
+        counter += 1;
+        versions.set(sample.service, counter);
       }
     },
 
@@ -24,7 +29,15 @@ export function createMetricsHistory(limit = 30) {
 
     /** Forgets one service's samples (when it stops). */
     clear(name) {
+      if (!history.has(name)) return;
       history.delete(name);
+      counter += 1;
+      versions.set(name, counter);
+    },
+
+    /** A number that changes whenever the samples of `name` change (0 before any). */
+    version(name) {
+      return versions.get(name) ?? 0;
     },
   };
 }

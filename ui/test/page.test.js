@@ -62,6 +62,8 @@ test('the hooks for end-to-end tests are in the page', () => {
     'summary', 'settings-button', 'startup-view', 'dashboard', 'service-grid', 'startup-list',
     'features-dialog', 'feature-list', 'confirm-dialog', 'confirm-message', 'failure-dialog',
     'logs-dialog', 'toasts', 'banner', 'no-tauri',
+    'welcome-view', 'welcome-title', 'welcome-machine', 'welcome-features', 'welcome-total',
+    'welcome-error', 'welcome-start', 'launch-problem',
   ];
   for (const id of ids) assert.match(html, new RegExp(`id="${id}"`), id);
   for (const dialog of ['features-dialog', 'confirm-dialog', 'failure-dialog', 'logs-dialog']) {
@@ -70,15 +72,26 @@ test('the hooks for end-to-end tests are in the page', () => {
   for (const name of [
     'failure-service', 'failure-message', 'failure-hint', 'retry', 'continue', 'show-logs',
     'copy-details', 'confirm', 'log-output',
+    'launch-problem-title', 'launch-problem-message', 'launch-problem-details', 'try-again', 'quit',
+    'welcome-cancel', 'show-welcome', 'feature-status',
   ]) {
     assert.match(html, new RegExp(`class="[^"]*\\b${name}\\b`), name);
   }
+  assert.match(html, /<ul class="launch-problem-details/);
+  assert.match(html, /<button id="welcome-start"[^>]*>Start<\/button>/);
+  for (const setting of ['keepRunningInBackground', 'startAtLogin']) {
+    assert.match(html, new RegExp(`<input type="checkbox"[^>]*data-setting="${setting}"`), setting);
+  }
+  assert.match(html, /<h2 id="features-title">Settings<\/h2>/);
+  assert.match(html, /id="welcome-total"[^>]*aria-live="polite"/);
+  assert.match(html, /id="welcome-error"[^>]*role="alert"/);
   assert.match(html, /id="summary"[^>]*aria-live="polite"/);
   const dashboard = read('views/dashboard.js');
   for (const name of ['service-card', 'state-badge', "'start'", "'stop'", "'restart'"]) {
     assert.ok(dashboard.includes(name), name);
   }
   assert.ok(read('views/features.js').includes("type: 'checkbox'"));
+  assert.ok(read('views/welcome.js').includes("type: 'checkbox'"));
   assert.ok(read('views/logs.js').includes('log-line'));
 });
 

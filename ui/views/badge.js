@@ -14,8 +14,9 @@ export function stateBadge(state) {
 export function updateBadge(badge, state) {
   if (!badge) return;
   setText(badge, state);
-  badge.dataset.tone = stateTone(state);
-  badge.dataset.state = state;
+  const tone = stateTone(state);
+  if (badge.dataset.tone !== tone) badge.dataset.tone = tone;
+  if (badge.dataset.state !== state) badge.dataset.state = state;
 }
 
 /** A `<progress>` with its text line, for an image download. */

@@ -1,17 +1,13 @@
-// The dashboard: one card per service with its state, facts, sparklines and buttons.
+// The dashboard: one card per service with its state, facts, sparklines and buttons. What
+// changed is decided in lib/cards.js; this module only writes what did.
 
-import { availableActions } from '../lib/actions.js';
 import {
-  currentUptime, describeExit, formatBytes, formatPercent, formatUptime, healthLabel,
-} from '../lib/format.js';
-import { sparklinePath } from '../lib/sparkline.js';
-import { isActive, isComingUp } from '../lib/states.js';
+  SPARK, cardModel, cardSignature, createChangeTracker, keyedDiff, metricsKey, metricsModel, uptimeText,
+} from '../lib/cards.js';
+import { isActive } from '../lib/states.js';
 import { pullProgress, stateBadge, updateBadge } from './badge.js';
-import { $, $$, h, on, setText, show, svg } from './dom.js';
+import { $, h, on, setText, show, svg } from './dom.js';
 import { updatePull } from './startup.js';
-
-const SPARK_WIDTH = 120;
-const SPARK_HEIGHT = 28;
 
 function fact(label, valueClass) {
   return h('div', { class: `fact ${valueClass}` },
@@ -21,7 +17,7 @@ function fact(label, valueClass) {
 
 function sparkline(kind, label) {
   const box = svg('svg', {
-    class: 'sparkline', viewBox: `0 0 ${SPARK_WIDTH} ${SPARK_HEIGHT}`,
+    class: 'sparkline', viewBox: `0 0 ${SPARK.width} ${SPARK.height}`,
     preserveAspectRatio: 'none', 'aria-hidden': 'true', focusable: 'false',
   });
   box.append(svg('path', { class: 'spark-line', d: '' }));
@@ -63,10 +59,39 @@ function createCard(name) {
       button('restart', 'Restart')));
 }
 
-function setFact(card, className, text) {
-  const wrap = $(`.${className}`, card);
-  show(wrap, Boolean(text));
-  setText($('.fact-value', wrap), text || '');
+/** The elements of a card that change, found once when it is made. */
+function partsOf(card) {
+  const factParts = (name) => {
+    const wrap = $(`.${name}`, card);
+    return { wrap, value: $('.fact-value', wrap) };
+  };
+  const metricParts = (kind) => {
+    const box = $(`.metric-${kind}`, card);
+    return { path: $('path', box), value: $('.metric-value', box) };
+  };
+  return {
+    badge: $('.state-badge', card),
+    description: $('.service-description', card),
+    detail: $('.service-detail', card),
+    reason: $('.service-reason', card),
+    pull: $('.pull', card),
+    health: factParts('fact-health'),
+    uptime: factParts('fact-uptime'),
+    restarts: factParts('fact-restarts'),
+    ports: factParts('fact-ports'),
+    exit: factParts('fact-exit'),
+    cpu: metricParts('cpu'),
+    memory: metricParts('memory'),
+    open: $('button.open-url', card),
+    start: $('button.start', card),
+    stop: $('button.stop', card),
+    restart: $('button.restart', card),
+  };
+}
+
+function setFact(parts, text) {
+  show(parts.wrap, Boolean(text));
+  setText(parts.value, text || '');
 }
 
 function setLine(element, text) {
@@ -78,94 +103,120 @@ function setEnabled(element, enabled) {
   if (element && element.disabled === enabled) element.disabled = !enabled;
 }
 
-function updateMetric(card, kind, values, live, format, options) {
-  const box = $(`.metric-${kind}`, card);
-  if (!box) return;
-  const path = $('path', box);
-  const d = live ? sparklinePath(values, { width: SPARK_WIDTH, height: SPARK_HEIGHT, ...options }) : '';
-  if (path && path.getAttribute('d') !== d) path.setAttribute('d', d);
-  const last = values[values.length - 1];
-  setText($('.metric-value', box), live && typeof last === 'number' ? format(last) : '—');
+function drawMetric(parts, line) {
+  if (parts.path && parts.path.getAttribute('d') !== line.d) parts.path.setAttribute('d', line.d);
+  setText(parts.value, line.text);
 }
 
-/** The uptime text of a service now, or "" when it is not up. */
-export function uptimeText(service, nowMs) {
-  if (!isActive(service.status) || service.status === 'stopping') return '';
-  const seconds = currentUptime(service, nowMs);
-  return seconds === null ? '' : formatUptime(seconds);
-}
+/** Brings a card in line with `model` (from `cardModel`); equal values are not written. */
+function patchCard(card, parts, model) {
+  if (card.dataset.status !== model.status) card.dataset.status = model.status;
+  updateBadge(parts.badge, model.status);
+  setLine(parts.description, model.description);
+  setLine(parts.detail, model.detail);
+  setLine(parts.reason, model.reason);
+  if (parts.reason && parts.reason.classList.contains('is-error') !== model.reasonIsError) {
+    parts.reason.classList.toggle('is-error', model.reasonIsError);
+  }
+  updatePull(parts.pull, model.pull, Boolean(model.pull));
 
-function updateCard(card, service, { metrics, startup, now }) {
-  const state = service.status;
-  card.dataset.status = state;
-  updateBadge($('.state-badge', card), state);
-  setLine($('.service-description', card), service.description);
-  setLine($('.service-detail', card), service.detail);
+  setFact(parts.health, model.health);
+  if (parts.health.value && parts.health.value.dataset.health !== model.healthState) {
+    parts.health.value.dataset.health = model.healthState;
+  }
+  setFact(parts.restarts, model.restarts);
+  setFact(parts.ports, model.ports);
+  setFact(parts.exit, model.exit);
 
-  let reason = service.reason || '';
-  if (!reason && state === 'error') reason = service.lastError?.message || 'It stopped with an error.';
-  const reasonElement = $('.service-reason', card);
-  setLine(reasonElement, reason);
-  reasonElement?.classList.toggle('is-error', state === 'error');
-
-  updatePull($('.pull', card), startup.pull(service.name), isComingUp(state));
-
-  setFact(card, 'fact-health', isActive(state) ? healthLabel(service.health, service.healthCheck !== false) : '');
-  const healthValue = $('.fact-health .fact-value', card);
-  if (healthValue) healthValue.dataset.health = service.health;
-  setFact(card, 'fact-uptime', uptimeText(service, now));
-  setFact(card, 'fact-restarts', String(service.restarts ?? 0));
-  setFact(card, 'fact-ports', (service.ports ?? []).join(', '));
-  setFact(card, 'fact-exit', isActive(state) ? '' : describeExit(service.lastExit));
-
-  const live = isActive(state);
-  const samples = metrics.of(service.name);
-  updateMetric(card, 'cpu', samples.cpu, live, formatPercent, { floor: 10 });
-  updateMetric(card, 'memory', samples.memory, live, formatBytes, { floor: 1 });
-
-  const actions = availableActions(service);
-  const open = $('button.open-url', card);
-  show(open, Boolean(service.url));
+  const { actions } = model;
+  const open = parts.open;
+  show(open, Boolean(model.url));
   if (open) {
-    setText(open, service.url ? `Open ${service.url}` : 'Open');
-    open.title = actions.open ? `Open ${service.url} in your browser` : 'Available while the service runs';
+    setText(open, model.openText);
+    if (open.title !== model.openTitle) open.title = model.openTitle;
   }
   setEnabled(open, actions.open);
-  setEnabled($('button.start', card), actions.start);
-  setEnabled($('button.stop', card), actions.stop);
-  setEnabled($('button.restart', card), actions.restart);
-  $('button.restart', card)?.classList.toggle('primary', actions.prominentRestart);
+  setEnabled(parts.start, actions.start);
+  setEnabled(parts.stop, actions.stop);
+  setEnabled(parts.restart, actions.restart);
+  if (parts.restart && parts.restart.classList.contains('primary') !== actions.prominentRestart) {
+    parts.restart.classList.toggle('primary', actions.prominentRestart);
+  }
+}
+
+// The cards on screen, by service name, with their parts. The grid holds exactly these.
+const cards = new Map();
+let order = [];
+// What each card showed when it was last drawn: its signature and its sparklines' key.
+const drawn = createChangeTracker();
+const sparks = createChangeTracker();
+
+function drawMetrics(entry, service, metrics) {
+  if (!sparks.changed(service.name, metricsKey(metrics.version(service.name), service.status))) return;
+  const lines = metricsModel(metrics.of(service.name), isActive(service.status));
+  drawMetric(entry.parts.cpu, lines.cpu);
+  drawMetric(entry.parts.memory, lines.memory);
 }
 
 /**
- * Renders one card per service in start order into `#service-grid`. Cards are kept and
- * updated in place (focus stays on the button that has it). `context` holds `metrics`,
+ * Renders one card per service in start order into `#service-grid`, keyed by service: a card
+ * is made once, patched only when what it shows changed, and its sparklines drawn only when
+ * that service's samples changed (focus stays where it is). `context` holds `metrics`,
  * `startup`, `now` (ms) and `loaded` (a snapshot was read).
  */
 export function renderDashboard(services, context) {
   const grid = $('#service-grid');
   if (!grid) return;
   show($('#no-services'), Boolean(context.loaded) && services.length === 0);
-  const names = new Set(services.map((s) => s.name));
-  const cards = new Map();
-  for (const card of $$('.service-card', grid)) {
-    if (names.has(card.dataset.service)) cards.set(card.dataset.service, card);
-    else card.remove();
+  const names = services.map((s) => s.name);
+  const diff = keyedDiff(order, names);
+  for (const name of diff.removed) {
+    cards.get(name)?.card.remove();
+    cards.delete(name);
+    drawn.forget(name);
+    sparks.forget(name);
   }
-  services.forEach((service, index) => {
-    let card = cards.get(service.name);
-    if (!card) card = createCard(service.name);
-    if (grid.children[index] !== card) grid.insertBefore(card, grid.children[index] ?? null);
-    updateCard(card, service, context);
-  });
+  for (const name of diff.added) {
+    const card = createCard(name);
+    cards.set(name, { card, parts: partsOf(card) });
+  }
+  if (diff.reorder) {
+    names.forEach((name, index) => {
+      const { card } = cards.get(name);
+      if (grid.children[index] !== card) grid.insertBefore(card, grid.children[index] ?? null);
+    });
+  }
+  order = names;
+
+  for (const service of services) {
+    const entry = cards.get(service.name);
+    const model = cardModel(service, { pull: context.startup.pull(service.name) });
+    if (drawn.changed(service.name, cardSignature(model))) patchCard(entry.card, entry.parts, model);
+    setFact(entry.parts.uptime, uptimeText(service, context.now));
+    drawMetrics(entry, service, context.metrics);
+  }
 }
 
-/** Refreshes only the uptime lines (called every few seconds). */
+/** Draws only the sparklines whose samples changed (a `service-metrics` tick). */
+export function renderMetrics(services, metrics) {
+  for (const service of services) {
+    const entry = cards.get(service.name);
+    if (entry) drawMetrics(entry, service, metrics);
+  }
+}
+
+/** Refreshes only the uptime lines (called every few seconds); equal text is not written. */
 export function refreshUptimes(services, nowMs) {
   for (const service of services) {
-    const card = $$('.service-card', $('#service-grid')).find((el) => el.dataset.service === service.name);
-    if (card) setFact(card, 'fact-uptime', uptimeText(service, nowMs));
+    const entry = cards.get(service.name);
+    if (entry) setFact(entry.parts.uptime, uptimeText(service, nowMs));
   }
+}
+
+/** Forgets what was drawn, so the next render draws every card in full (a new engine). */
+export function resetDashboard() {
+  drawn.keep([]);
+  sparks.keep([]);
 }
 
 /**

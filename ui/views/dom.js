@@ -53,9 +53,20 @@ export function svg(tag, attributes = {}) {
   return element;
 }
 
-/** Sets textContent only when it changed (keeps screen readers and selections calm). */
+/**
+ * Sets an element's text only when it changed (keeps screen readers, selections and layout
+ * calm). When the element holds one text node, that node's data is compared and, when it
+ * differs, rewritten in place.
+ */
 export function setText(element, text) {
-  if (element && element.textContent !== text) element.textContent = text;
+  if (!element) return;
+  const value = text === null || text === undefined ? '' : String(text);
+  const only = element.firstChild;
+  if (only && only === element.lastChild && only.nodeType === 3) {
+    if (only.data !== value) only.data = value;
+    return;
+  }
+  if (element.textContent !== value) element.textContent = value;
 }
 
 /** Shows or hides an element with the `hidden` property. */

@@ -40,14 +40,16 @@ export function renderStartup(services, startup) {
   if (!list) return;
   const wanted = services.filter((s) => s.status !== 'disabled');
   const names = new Set(wanted.map((s) => s.name));
+  const items = new Map();
   for (const item of $$('.startup-item', list)) {
-    if (!names.has(item.dataset.service)) item.remove();
+    if (names.has(item.dataset.service)) items.set(item.dataset.service, item);
+    else item.remove();
   }
   wanted.forEach((service, index) => {
-    let item = $$('.startup-item', list).find((el) => el.dataset.service === service.name);
+    let item = items.get(service.name);
     if (!item) item = createItem(service.name);
     if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
-    item.dataset.status = service.status;
+    if (item.dataset.status !== service.status) item.dataset.status = service.status;
     updateBadge($('.state-badge', item), service.status);
     const reason = service.reason || (service.status === 'error' ? service.lastError?.message : '') || '';
     const reasonElement = $('.service-reason', item);

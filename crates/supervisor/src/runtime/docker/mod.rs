@@ -96,6 +96,12 @@ impl DockerEngine {
         Ok(connection)
     }
 
+    /// Whether an engine answers, and where, without touching any container: for telling
+    /// people what this machine has before anything runs.
+    pub async fn probe(&self) -> Result<Connection, EngineError> {
+        self.find().await
+    }
+
     /// Tries each place an engine may be, in order; the first that answers wins.
     async fn find(&self) -> Result<Connection, EngineError> {
         let candidates = match &self.explicit_host {

@@ -7,12 +7,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clara_supervisor::catalog;
-use clara_supervisor::definitions::{self, LoadOptions};
-use clara_supervisor::diagnostics::SourceFile;
-use clara_supervisor::manager::ManagerConfig;
+use clara_supervisor::definitions::LoadOptions;
 use clara_supervisor::runtime::guard;
-use tauri::Manager as _;
+use claraverse_app::launch::{self, LaunchPlan, Launcher};
+use tauri::{Emitter as _, Manager as _};
+use tauri_plugin_window_state::StateFlags;
 
 fn main() -> ExitCode {
     // This program doubles as the orphan guard of the services it starts.
@@ -34,31 +33,15 @@ fn main() -> ExitCode {
             }
         }
     }
-    let config_file = config_file();
-    let source = match &config_file {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => SourceFile::new(path.display().to_string(), text),
-            Err(error) => {
-                eprintln!("error: cannot read {}: {error}", path.display());
-                return ExitCode::FAILURE;
-            }
-        },
-        None => catalog::source(),
-    };
     let options = LoadOptions::for_this_machine();
-    let loaded = match definitions::load(&source, &options) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            for problem in &error.errors {
-                eprintln!("{problem}");
-            }
-            eprintln!("{}: {error}", source.name());
-            return ExitCode::FAILURE;
-        }
-    };
     let state_dir = std::env::var_os("CLARAVERSE_STATE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| options.variables.clara_home().join("state"));
+    let plan = LaunchPlan {
+        config_file: config_file(),
+        state_dir,
+        options,
+    };
     let level = std::env::var("CLARAVERSE_LOG")
         .ok()
         .and_then(|level| level.parse().ok())
@@ -75,19 +58,35 @@ fn main() -> ExitCode {
         .max_file_size(5 * 1024 * 1024)
         .rotation_strategy(tauri_plugin_log::RotationStrategy::KeepSome(5))
         .build();
-    let definitions = loaded.definitions;
+    // The window's size and place are remembered; whether it was hidden is not (a quit
+    // from the tray must not hide the next launch's window).
+    let window_state = tauri_plugin_window_state::Builder::default()
+        .with_state_flags(StateFlags::all() & !StateFlags::VISIBLE)
+        .build();
     let app = claraverse_app::builder::<tauri::Wry>()
+        // First: a second launch hands its arguments over and exits before anything else.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            log::info!("another launch asked for the window (arguments: {args:?})");
+            claraverse_app::desktop::show_window(app);
+            if let Err(error) = app.emit("second-launch", serde_json::json!({ "args": args })) {
+                log::warn!("cannot tell the window about the second launch: {error}");
+            }
+        }))
         .plugin(log_plugin)
+        .plugin(window_state)
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .manage(Launcher::new(plan))
         .setup(move |app| {
             let handle = app.handle().clone();
             // Listen before anything starts: a signal must always mean a clean stop.
             listen_for_signals(handle.clone());
-            let config = ManagerConfig::new(state_dir);
-            let notes = claraverse_app::start_engine(&handle, definitions, None, config)?;
-            for note in notes.cleaned_up.iter().chain(&notes.warnings) {
-                log::warn!("{note}");
-            }
             claraverse_app::desktop::build_tray(&handle);
+            // The engine spawns tasks: it starts inside the async runtime. A problem is
+            // kept for the window, which shows it with Try again and Quit.
+            tauri::async_runtime::block_on(async { launch::attempt(&handle) });
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -46,6 +46,14 @@ fn tauri_driver() -> PathBuf {
     }
 }
 
+/// Saves a choice of features in `state_dir`, as a user's earlier Start did: the app then
+/// starts its services at once instead of opening on the welcome view.
+fn chosen(state_dir: &Path, features: &[&str]) {
+    std::fs::create_dir_all(state_dir).expect("a state folder");
+    let choices = serde_json::json!({ "features": features, "stopped": [] });
+    std::fs::write(state_dir.join("choices.json"), choices.to_string()).expect("writes");
+}
+
 /// Starts tauri-driver for an app whose state lives in `state_dir`, and waits until it
 /// (and the WebKitWebDriver behind it) answers.
 async fn driver(state_dir: &Path, log: &Path) -> Driver {
@@ -120,13 +128,13 @@ async fn wait_text(client: &Client, css: &str, wanted: impl Fn(&str) -> bool) ->
     let deadline = Instant::now() + PATIENCE;
     let mut last = String::new();
     while Instant::now() < deadline {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = element.text().await {
-                if wanted(text.trim()) {
-                    return text.trim().to_string();
-                }
-                last = text;
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if wanted(text.trim()) {
+                return text.trim().to_string();
             }
+            last = text;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -141,10 +149,10 @@ async fn wait_state(client: &Client, service: &str, state: &str) {
 async fn click(client: &Client, css: &str) {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            if element.click().await.is_ok() {
-                return;
-            }
+        if let Ok(element) = client.find(Locator::Css(css)).await
+            && element.click().await.is_ok()
+        {
+            return;
         }
         assert!(Instant::now() < deadline, "cannot click {css}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -154,7 +162,7 @@ async fn click(client: &Client, css: &str) {
 /// Saves what the (virtual) screen shows. Taken from the X display rather than over
 /// WebDriver: WebKitWebDriver's screenshot does not return while a modal dialog is open.
 fn screenshot(name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e");
     std::fs::create_dir_all(&dir).expect("a screenshot folder");
     let taken = Command::new("import")
         .args(["-window", "root"])
@@ -252,6 +260,7 @@ command = ["sh", "-c", "echo $$$$ > {d}/tool.pid; exec sleep 600"]
         ),
     )
     .expect("writes");
+    chosen(&dir.path().join("state"), &["extra"]);
     let driver = driver(&dir.path().join("state"), &dir.path().join("driver.log")).await;
     let launched = Instant::now();
     let client = open_app(&driver, &config).await;
@@ -357,6 +366,7 @@ depends_on = ["helper"]
         ),
     )
     .expect("writes");
+    chosen(&dir.path().join("state"), &[]);
     let driver = driver(&dir.path().join("state"), &dir.path().join("driver.log")).await;
     let client = open_app(&driver, &config).await;
     // The session is attached to the loaded page: now let the start-up go on.
@@ -378,12 +388,11 @@ depends_on = ["helper"]
     client.close().await.expect("the session ends");
 }
 
-#[tokio::test]
-#[ignore = "needs a display: scripts/test runs it under xvfb-run"]
-async fn quitting_stops_every_service_first() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let d = dir.path().display().to_string();
-    let config = dir.path().join("services.toml");
+/// Two services, `one` with a background child, each writing its pids into `dir`; their
+/// features are chosen already, so the app starts them at once.
+fn two_services(dir: &Path) -> PathBuf {
+    let d = dir.display().to_string();
+    let config = dir.join("services.toml");
     std::fs::write(
         &config,
         format!(
@@ -392,45 +401,60 @@ async fn quitting_stops_every_service_first() {
         ),
     )
     .expect("writes");
-    let log = dir.path().join("app.log");
-    let mut app = Command::new(env!("CARGO_BIN_EXE_claraverse"))
+    chosen(&dir.join("state"), &[]);
+    config
+}
+
+/// Launches the app as a desktop launcher does (no WebDriver), its log in `log`.
+fn launch(config: &Path, state_dir: &Path, log: &Path, extra: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_claraverse"))
         .arg("--config")
-        .arg(&config)
-        .env("CLARAVERSE_STATE_DIR", dir.path().join("state"))
+        .arg(config)
+        .args(extra)
+        .env("CLARAVERSE_STATE_DIR", state_dir)
         .stdout(Stdio::null())
-        .stderr(Stdio::from(
-            std::fs::File::create(&log).expect("a log file"),
-        ))
+        .stderr(Stdio::from(std::fs::File::create(log).expect("a log file")))
         .spawn()
-        .expect("the app starts");
-    let files = ["one.pid", "one-child.pid", "two.pid"].map(|name| dir.path().join(name));
+        .expect("the app starts")
+}
+
+/// The pids of [`two_services`] once all three processes run.
+async fn running_pids(dir: &Path) -> Vec<u32> {
+    let files = ["one.pid", "one-child.pid", "two.pid"].map(|name| dir.join(name));
     assert!(
         eventually(PATIENCE, || files
             .iter()
             .all(
                 |f| std::fs::read_to_string(f).is_ok_and(|t| !t.trim().is_empty())
             ))
-        .await
+        .await,
+        "the services never ran"
     );
     let pids: Vec<u32> = files.iter().map(|f| read_pid(f)).collect();
     assert!(pids.iter().all(|&pid| alive(pid)));
-    // SIGTERM, as a logout or `kill` sends: a clean stop, then a normal exit.
+    pids
+}
+
+/// Waits (up to `limit`) for `child` to exit; its exit code.
+async fn exit_code(child: &mut Child, limit: Duration) -> Option<i32> {
+    let mut status = None;
+    eventually(limit, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    })
+    .await;
+    status.and_then(|s| s.code())
+}
+
+/// SIGTERM, as a logout or `kill` sends: a clean stop, exit 0, nothing left.
+async fn quit_cleanly(app: &mut Child, log: &Path, pids: &[u32]) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(app.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
     )
     .expect("signals");
-    let mut status = None;
-    assert!(
-        eventually(PATIENCE, || {
-            status = app.try_wait().ok().flatten();
-            status.is_some()
-        })
-        .await,
-        "the app exits"
-    );
-    assert_eq!(status.and_then(|s| s.code()), Some(0));
-    let said = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(exit_code(app, PATIENCE).await, Some(0), "the app exits 0");
+    let said = std::fs::read_to_string(log).unwrap_or_default();
     assert!(
         said.contains("stopping every service before exiting"),
         "no clean stop; the app said:\n{said}"
@@ -444,5 +468,241 @@ async fn quitting_stops_every_service_first() {
     assert!(
         gone,
         "left behind after quitting: {left:?}; the app said:\n{said}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs a display: scripts/test runs it under xvfb-run"]
+async fn quitting_stops_every_service_first() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = two_services(dir.path());
+    let log = dir.path().join("app.log");
+    let mut app = launch(&config, &dir.path().join("state"), &log, &[]);
+    let pids = running_pids(dir.path()).await;
+    quit_cleanly(&mut app, &log, &pids).await;
+}
+
+#[tokio::test]
+#[ignore = "needs a display and a D-Bus session: scripts/test runs it under xvfb-run and dbus-run-session"]
+async fn a_second_launch_hands_over_to_the_first_and_kills_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state");
+    let config = two_services(dir.path());
+    let log = dir.path().join("app.log");
+    let mut first = launch(&config, &state, &log, &[]);
+    let pids = running_pids(dir.path()).await;
+
+    // A second launch of the app: it hands its arguments over and exits 0, at once.
+    let launched = Instant::now();
+    let mut second = launch(
+        &config,
+        &state,
+        &dir.path().join("second.log"),
+        &["--from-the-second-launch"],
+    );
+    let code = exit_code(&mut second, Duration::from_secs(2)).await;
+    let took = launched.elapsed();
+    assert_eq!(
+        code,
+        Some(0),
+        "the second launch exits 0 within 2 s; it said:\n{}",
+        std::fs::read_to_string(dir.path().join("second.log")).unwrap_or_default()
+    );
+    eprintln!(
+        "measured: a second launch handed over and exited in {:.2} s",
+        took.as_secs_f64()
+    );
+    let handed_over = eventually(PATIENCE, || {
+        std::fs::read_to_string(&log).is_ok_and(|said| {
+            said.contains("another launch asked for the window")
+                && said.contains("--from-the-second-launch")
+        })
+    })
+    .await;
+    assert!(
+        handed_over,
+        "the first app never heard of the second launch"
+    );
+
+    // The headless supervisor on the app's state directory refuses, killing nothing.
+    let cli = Path::new(env!("CARGO_BIN_EXE_claraverse")).with_file_name("clara-supervisor");
+    assert!(
+        cli.exists(),
+        "{} is built by cargo test --workspace",
+        cli.display()
+    );
+    let refused = Command::new(&cli)
+        .arg("up")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .expect("clara-supervisor runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains(&format!(
+            "ClaraVerse is already running (pid {}); quit it first, or give this one another state directory than {}",
+            first.id(),
+            state.display()
+        )),
+        "{said}"
+    );
+    let now: Vec<u32> = ["one.pid", "one-child.pid", "two.pid"]
+        .iter()
+        .map(|name| read_pid(&dir.path().join(name)))
+        .collect();
+    assert_eq!(now, pids, "the same processes still run");
+    assert!(pids.iter().all(|&pid| alive(pid)), "nothing was killed");
+
+    quit_cleanly(&mut first, &log, &pids).await;
+}
+
+/// Whether an element matching `css` is shown (exists and is displayed).
+async fn shown(client: &Client, css: &str) -> bool {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn the_first_run_starts_nothing_until_the_user_chose() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("services.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[features.chat]
+label = "Chat"
+description = "Talk to local models"
+default = true
+
+[features.images]
+label = "Images"
+default = false
+
+[services.core]
+feature = "chat"
+command = ["sh", "-c", "echo $$$$ > {d}/core.pid; exec sleep 600"]
+download = "30 MB"
+
+[services.painter]
+feature = "images"
+command = ["sh", "-c", "echo $$$$ > {d}/painter.pid; exec sleep 600"]
+download = "2 GB"
+"#
+        ),
+    )
+    .expect("writes");
+    let state = dir.path().join("state");
+    let driver = driver(&state, &dir.path().join("driver.log")).await;
+    let client = open_app(&driver, &config).await;
+    wait_text(&client, "#welcome-start", |text| text == "Start").await;
+    assert!(
+        shown(&client, "#welcome-view").await,
+        "the welcome view is shown"
+    );
+    let core_row = wait_text(&client, "#welcome-view [data-feature=\"chat\"]", |text| {
+        text.contains("30 MB")
+    })
+    .await;
+    assert!(core_row.contains("Chat"), "{core_row}");
+    screenshot("welcome.png");
+    // Nothing runs, nothing was chosen, while the user reads.
+    assert!(!dir.path().join("core.pid").exists(), "nothing started");
+    let saved = |path: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default()
+    };
+    assert!(
+        saved(&state.join("choices.json"))["features"].is_null(),
+        "no choice is saved before Start"
+    );
+    click(
+        &client,
+        "#welcome-view input[type=checkbox][data-feature=\"images\"]",
+    )
+    .await;
+    click(&client, "#welcome-start").await;
+    wait_state(&client, "core", "running").await;
+    wait_state(&client, "painter", "running").await;
+    assert_eq!(
+        saved(&state.join("choices.json"))["features"],
+        serde_json::json!(["chat", "images"])
+    );
+    let pids = [
+        read_pid(&dir.path().join("core.pid")),
+        read_pid(&dir.path().join("painter.pid")),
+    ];
+    client.close().await.expect("the session ends");
+    assert!(
+        eventually(Duration::from_secs(5), || pids.iter().all(|&p| !alive(p))).await,
+        "the guard took the services along"
+    );
+
+    // The next launch remembers the choice and starts at once.
+    let client = open_app(&driver, &config).await;
+    wait_state(&client, "core", "running").await;
+    wait_state(&client, "painter", "running").await;
+    assert!(
+        !shown(&client, "#welcome-view").await,
+        "no welcome view the second time"
+    );
+    client.close().await.expect("the session ends");
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn definitions_with_errors_open_the_window_on_the_problem() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path().display().to_string();
+    let config = dir.path().join("services.toml");
+    let broken = "[services.web]\ncommand = [\"sleep\", \"600\"]\ndepends_on = [\"dbb\"]\n\n\
+                  [services.db]\ncommand = [\"sleep\", \"600\"]\nstop_timeout = \"soon\"\n";
+    std::fs::write(&config, broken).expect("writes");
+    let state = dir.path().join("state");
+    chosen(&state, &[]);
+    let driver = driver(&state, &dir.path().join("driver.log")).await;
+    let client = open_app(&driver, &config).await;
+    wait_text(&client, "#launch-problem .launch-problem-title", |text| {
+        text == "The service definitions have errors"
+    })
+    .await;
+    let details = client
+        .find_all(Locator::Css("#launch-problem .launch-problem-details li"))
+        .await
+        .expect("the details");
+    let mut lines = Vec::new();
+    for line in details {
+        lines.push(line.text().await.expect("text"));
+    }
+    let file = config.display().to_string();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!("{file}:3:15: service \"web\"")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{file}:7:16: service \"db\"")),
+        "{lines:?}"
+    );
+    screenshot("launch-error.png");
+
+    // Corrected, then Try again: the app runs.
+    std::fs::write(
+        &config,
+        format!("[services.web]\ncommand = [\"sh\", \"-c\", \"echo $$$$ > {d}/web.pid; exec sleep 600\"]\n"),
+    )
+    .expect("writes");
+    click(&client, "#launch-problem button.try-again").await;
+    wait_state(&client, "web", "running").await;
+    let web = read_pid(&dir.path().join("web.pid"));
+    client.close().await.expect("the session ends");
+    assert!(
+        eventually(Duration::from_secs(5), || !alive(web)).await,
+        "the guard took the service along"
     );
 }

@@ -1,5 +1,6 @@
-//! CPU and memory per service every 2 s, summed over each service's process tree (a
-//! native service's processes, or a container's processes as the host sees them).
+//! CPU and memory per service every 2 s while the window is shown, summed over each
+//! service's process tree (a native service's processes, or a container's processes as
+//! the host sees them).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -24,10 +25,15 @@ pub struct ServiceMetrics {
     pub memory_bytes: u64,
 }
 
-/// Sends `service-metrics` every [`PERIOD`] until the manager ends.
+/// Sends `service-metrics` every [`PERIOD`] while the window is shown, until the manager
+/// ends. While the window is hidden nothing is measured and nothing wakes.
 pub async fn run<R: Runtime>(app: AppHandle<R>, manager: Manager) {
     let mut system = System::new();
+    let mut shown = crate::desktop::window_shown();
     loop {
+        if shown.wait_for(|shown| *shown).await.is_err() {
+            return;
+        }
         tokio::time::sleep(PERIOD).await;
         let Ok(statuses) = manager.status().await else {
             return;

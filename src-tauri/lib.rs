@@ -1,22 +1,28 @@
 //! The ClaraVerse desktop app: the supervisor engine hosted in a Tauri window.
 //!
-//! The engine's [`Manager`] is managed state; [`commands`] are what the web UI may call;
-//! [`bridge`] forwards the engine's events as Tauri events; [`metrics`] sends CPU and
-//! memory per service; [`desktop`] is the tray and notifications. [`builder`] wires it
-//! all for any Tauri runtime, so the app and its tests share one wiring.
+//! [`launch`] reads the definitions, takes the state directory and starts the engine (or
+//! keeps the problem for the window); the engine's [`Manager`] is then managed state;
+//! [`commands`] are what the web UI may call; [`bridge`] forwards the engine's events as
+//! Tauri events; [`metrics`] sends CPU and memory per service while the window shows;
+//! [`desktop`] is the window, the tray and notifications; [`settings`] the desktop
+//! settings; [`welcome`] the first run's feature picker. [`builder`] wires it all for any
+//! Tauri runtime, so the app and its tests share one wiring.
 
 pub mod bridge;
 pub mod commands;
 pub mod desktop;
 pub mod hints;
+pub mod launch;
 pub mod metrics;
+pub mod settings;
 pub mod views;
+pub mod welcome;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clara_supervisor::definitions::Definitions;
-use clara_supervisor::manager::{Manager, ManagerConfig, StartNotes};
+use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, StartNotes};
 use tauri::{AppHandle, Manager as _, RunEvent, Runtime};
 use tokio::sync::mpsc;
 
@@ -36,12 +42,15 @@ pub struct AppState {
 /// plugin) are added by `main`, not here, so tests can build several apps.
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
-        .on_window_event(|_, event| {
-            if let tauri::WindowEvent::Focused(focused) = event {
-                desktop::window_focused(*focused);
-            }
-        })
+        .on_window_event(desktop::on_window_event)
         .invoke_handler(tauri::generate_handler![
+            commands::launch_state,
+            commands::retry_launch,
+            commands::quit_app,
+            commands::welcome_info,
+            commands::begin,
+            commands::get_settings,
+            commands::set_setting,
             commands::list_services,
             commands::start_service,
             commands::stop_service,
@@ -58,21 +67,17 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
         ])
 }
 
-/// Starts the engine inside the app: the manager as managed state, the event bridge, the
-/// metrics, and every service. `features`: `None` restores the user's saved choice.
+/// Starts the engine inside the app: the manager as managed state, the event bridge and
+/// the metrics; no service starts before [`start_all`]. `features`: `None` restores the
+/// user's saved choice. Must run inside the async runtime (the manager spawns tasks).
 pub fn start_engine<R: Runtime>(
     app: &AppHandle<R>,
     definitions: Definitions,
     features: Option<std::collections::BTreeSet<String>>,
     config: ManagerConfig,
-) -> Result<StartNotes, String> {
+) -> Result<StartNotes, ManagerError> {
     let definitions = Arc::new(definitions);
-    let engine_definitions = (*definitions).clone();
-    // The manager spawns tasks and processes: it must start inside the async runtime.
-    let (manager, notes) = tauri::async_runtime::block_on(async move {
-        Manager::start(engine_definitions, features, config)
-    })
-    .map_err(|error| error.to_string())?;
+    let (manager, notes) = Manager::start((*definitions).clone(), features, config)?;
     let (follow, follows) = mpsc::unbounded_channel();
     app.manage(AppState {
         manager: manager.clone(),
@@ -86,13 +91,21 @@ pub fn start_engine<R: Runtime>(
         definitions,
         follows,
     ));
-    tauri::async_runtime::spawn(metrics::run(app.clone(), manager.clone()));
+    tauri::async_runtime::spawn(metrics::run(app.clone(), manager));
+    Ok(notes)
+}
+
+/// Starts every service the user wants, each when its dependencies are ready.
+pub fn start_all<R: Runtime>(app: &AppHandle<R>) {
+    let Some(state) = app.try_state::<AppState>() else {
+        return;
+    };
+    let manager = state.manager.clone();
     tauri::async_runtime::spawn(async move {
         if let Err(error) = manager.start_all().await {
             log::error!("cannot start the services: {error}");
         }
     });
-    Ok(notes)
 }
 
 /// Every way out goes through here: the first exit request is held until every service

@@ -4,11 +4,14 @@ use std::collections::BTreeSet;
 
 use clara_supervisor::output::LogLine;
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Manager as _, Runtime, State};
 
-use crate::AppState;
 use crate::bridge::Follow;
+use crate::launch::{self, LaunchState, Launcher, Phase};
+use crate::settings::{Settings, SettingsFile};
 use crate::views::{FeatureChange, FeatureView, ServiceView, feature_change, features};
+use crate::welcome::{self, Welcome};
+use crate::{AppState, desktop};
 
 /// The answer to `list_services`: every service, and the event number it reflects.
 #[derive(Debug, Clone, Serialize)]
@@ -152,4 +155,107 @@ pub async fn open_service_url(state: State<'_, AppState>, name: String) -> Answe
     let url = crate::views::url_of(service).ok_or_else(|| format!("{name} has no page to open"))?;
     tauri_plugin_opener::open_url(&url, None::<&str>)
         .map_err(|error| format!("cannot open {url}: {error}"))
+}
+
+/// Where the launch stands: running, the first run's welcome, or a problem in words.
+#[tauri::command]
+pub async fn launch_state<R: Runtime>(
+    app: AppHandle<R>,
+    launcher: State<'_, Launcher>,
+) -> Answer<LaunchState> {
+    Ok(launch::state(&app, launcher.phase()).await)
+}
+
+/// Tries the launch again (after a problem); answers where it stands now.
+#[tauri::command]
+pub async fn retry_launch<R: Runtime>(app: AppHandle<R>) -> Answer<LaunchState> {
+    let phase = launch::attempt(&app);
+    Ok(launch::state(&app, phase).await)
+}
+
+/// Quits: every service is stopped first. A launch that failed exits with code 1.
+#[tauri::command]
+pub fn quit_app<R: Runtime>(app: AppHandle<R>, launcher: State<'_, Launcher>) {
+    let code = match launcher.phase() {
+        Phase::Problem(_) => 1,
+        Phase::Running | Phase::Welcome => 0,
+    };
+    app.exit(code);
+}
+
+/// The feature picker of the welcome view, with the features that are on now.
+#[tauri::command]
+pub async fn welcome_info(state: State<'_, AppState>) -> Answer<Welcome> {
+    let enabled = state.manager.features().await.map_err(sentence)?;
+    Ok(welcome::welcome(&state.definitions, &enabled).await)
+}
+
+/// Turns on exactly `features` (remembered from now on); on the first run, this is the
+/// Start that starts everything.
+#[tauri::command]
+pub async fn begin<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+    features: Vec<String>,
+) -> Answer<()> {
+    state
+        .manager
+        .set_features(features.into_iter().collect())
+        .await
+        .map_err(sentence)?;
+    if launcher.phase() == Phase::Welcome {
+        log::info!("the user chose the features: starting");
+        launcher.set_phase(Phase::Running);
+        crate::start_all(&app);
+    }
+    Ok(())
+}
+
+/// The desktop settings.
+#[tauri::command]
+pub fn get_settings<R: Runtime>(app: AppHandle<R>) -> Settings {
+    settings_of(&app)
+}
+
+/// Changes one desktop setting; answers all of them.
+#[tauri::command]
+pub fn set_setting<R: Runtime>(
+    app: AppHandle<R>,
+    launcher: State<'_, Launcher>,
+    name: String,
+    value: bool,
+) -> Answer<Settings> {
+    match name.as_str() {
+        "keepRunningInBackground" => {
+            let file = SettingsFile::new(launcher.state_dir());
+            let mut saved = file.read();
+            saved.keep_running_in_background = Some(value);
+            file.write(&saved)?;
+        }
+        "startAtLogin" => {
+            let autostart = app
+                .try_state::<tauri_plugin_autostart::AutoLaunchManager>()
+                .ok_or("Starting at login is not available on this desktop")?;
+            let changed = if value {
+                autostart.enable()
+            } else {
+                autostart.disable()
+            };
+            changed.map_err(|error| format!("cannot change starting at login: {error}"))?;
+        }
+        _ => return Err(format!("there is no setting \"{name}\"")),
+    }
+    Ok(settings_of(&app))
+}
+
+fn settings_of<R: Runtime>(app: &AppHandle<R>) -> Settings {
+    Settings {
+        keep_running_in_background: desktop::keeps_running_when_closed(app),
+        start_at_login: app
+            .try_state::<tauri_plugin_autostart::AutoLaunchManager>()
+            .and_then(|autostart| autostart.is_enabled().ok())
+            .unwrap_or(false),
+        tray_available: desktop::tray_available(app),
+    }
 }

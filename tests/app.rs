@@ -79,8 +79,11 @@ impl TestApp {
         }
         let mut config = ManagerConfig::new(dir.path().join("state"));
         config.guard_program = Some(env!("CARGO_BIN_EXE_claraverse").into());
-        claraverse_app::start_engine(app.handle(), definitions, Some(BTreeSet::new()), config)
-            .expect("the engine starts");
+        tauri::async_runtime::block_on(async {
+            claraverse_app::start_engine(app.handle(), definitions, Some(BTreeSet::new()), config)
+        })
+        .expect("the engine starts");
+        claraverse_app::start_all(app.handle());
         TestApp {
             app,
             _dir: dir,

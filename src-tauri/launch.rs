@@ -1,0 +1,226 @@
+//! Launching: read and check the service definitions, take the state directory, start the
+//! engine — and, when any of that fails, keep the problem in words for the window (with
+//! Try again and Quit) instead of exiting where nobody sees it. On a first run (no saved
+//! choice of features) nothing starts until the user presses Start in the welcome view.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use clara_supervisor::catalog;
+use clara_supervisor::definitions::{self, Definitions, LoadOptions};
+use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::lock::LockError;
+use clara_supervisor::manager::{ManagerConfig, ManagerError};
+use clara_supervisor::persist::StateFiles;
+use serde::Serialize;
+use tauri::{AppHandle, Manager as _, Runtime};
+
+use crate::welcome::Welcome;
+
+/// The name the app gives itself in the state directory's lock.
+pub const HOLDER: &str = "ClaraVerse";
+
+/// What to launch: where the definitions and the state are.
+#[derive(Debug, Clone)]
+pub struct LaunchPlan {
+    /// The definitions file; `None` is the built-in catalog.
+    pub config_file: Option<PathBuf>,
+    /// Where the state files and service logs live.
+    pub state_dir: PathBuf,
+    /// How the definitions are read (platform, variables).
+    pub options: LoadOptions,
+}
+
+/// A problem that stops the launch, for the window.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// What went wrong, in a few words.
+    pub title: String,
+    /// What went wrong and what to do, in a sentence.
+    pub message: String,
+    /// Every diagnostic, with its file, line and column.
+    pub details: Vec<String>,
+}
+
+/// Where the launch stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// The engine runs and the services start (or have started).
+    Running,
+    /// The engine runs, but nothing starts until the user chose the features.
+    Welcome,
+    /// The engine could not start.
+    Problem(Problem),
+}
+
+/// The launch state as the UI receives it (`launch_state`, `retry_launch`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "phase", rename_all = "camelCase")]
+pub enum LaunchState {
+    /// As today: services, start-up view, dashboard.
+    Running,
+    /// The first run's feature picker.
+    Welcome {
+        /// Features with what they need, and what the machine has.
+        welcome: Welcome,
+    },
+    /// The problem, with Try again and Quit.
+    Problem {
+        /// What went wrong.
+        problem: Problem,
+    },
+}
+
+/// The launch, as managed state: what to launch and where it stands.
+pub struct Launcher {
+    plan: LaunchPlan,
+    phase: Mutex<Phase>,
+}
+
+impl Launcher {
+    /// A launcher for `plan` that has not tried yet.
+    pub fn new(plan: LaunchPlan) -> Self {
+        Launcher {
+            plan,
+            phase: Mutex::new(Phase::Problem(Problem {
+                title: "ClaraVerse is starting".into(),
+                message: "ClaraVerse is still starting.".into(),
+                details: Vec::new(),
+            })),
+        }
+    }
+
+    /// Where the launch stands.
+    pub fn phase(&self) -> Phase {
+        self.phase
+            .lock()
+            .map(|phase| phase.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Records where the launch stands.
+    pub fn set_phase(&self, phase: Phase) {
+        match self.phase.lock() {
+            Ok(mut current) => *current = phase,
+            Err(poisoned) => *poisoned.into_inner() = phase,
+        }
+    }
+
+    /// Where the state lives.
+    pub fn state_dir(&self) -> &std::path::Path {
+        &self.plan.state_dir
+    }
+}
+
+/// Tries to launch: once at start, and again on Try again. Must run inside the async
+/// runtime (the engine spawns tasks). Does nothing once the engine runs.
+pub fn attempt<R: Runtime>(app: &AppHandle<R>) -> Phase {
+    let Some(launcher) = app.try_state::<Launcher>() else {
+        return Phase::Problem(Problem {
+            title: "ClaraVerse cannot start".into(),
+            message: "The app was built without its launcher.".into(),
+            details: Vec::new(),
+        });
+    };
+    if app.try_state::<crate::AppState>().is_some() {
+        return launcher.phase();
+    }
+    let phase = match launch(app, &launcher.plan) {
+        Ok(phase) => phase,
+        Err(problem) => {
+            log::error!("{}: {}", problem.title, problem.message);
+            for detail in &problem.details {
+                log::error!("{detail}");
+            }
+            Phase::Problem(problem)
+        }
+    };
+    launcher.set_phase(phase.clone());
+    phase
+}
+
+fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Problem> {
+    let definitions = read_definitions(plan)?;
+    let first_run = StateFiles::new(&plan.state_dir)
+        .read_choices()
+        .map(|choices| choices.features.is_none())
+        .unwrap_or(true);
+    let mut config = ManagerConfig::new(&plan.state_dir);
+    config.holder = HOLDER.to_string();
+    let notes = crate::start_engine(app, definitions, None, config).map_err(|error| {
+        let title = match &error {
+            ManagerError::Lock(LockError::Held { .. }) => "ClaraVerse is already running",
+            ManagerError::Lock(LockError::Unusable { .. }) => {
+                "ClaraVerse cannot use its state directory"
+            }
+            _ => "ClaraVerse cannot start its services",
+        };
+        Problem {
+            title: title.into(),
+            message: error.to_string(),
+            details: Vec::new(),
+        }
+    })?;
+    for note in notes.cleaned_up.iter().chain(&notes.warnings) {
+        log::warn!("{note}");
+    }
+    if first_run {
+        log::info!("first run: waiting for the user to choose the features");
+        return Ok(Phase::Welcome);
+    }
+    crate::start_all(app);
+    Ok(Phase::Running)
+}
+
+/// The definitions of `plan`, checked; every problem with its position otherwise.
+pub fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
+    let source = match &plan.config_file {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => SourceFile::new(path.display().to_string(), text),
+            Err(error) => {
+                return Err(Problem {
+                    title: "ClaraVerse cannot read its service definitions".into(),
+                    message: format!(
+                        "cannot read {}: {error}. Check the path given with --config or CLARAVERSE_CONFIG.",
+                        path.display()
+                    ),
+                    details: Vec::new(),
+                });
+            }
+        },
+        None => catalog::source(),
+    };
+    definitions::load(&source, &plan.options)
+        .map(|loaded| {
+            for warning in &loaded.warnings {
+                log::warn!("{warning}");
+            }
+            loaded.definitions
+        })
+        .map_err(|error| Problem {
+            title: "The service definitions have errors".into(),
+            message: format!(
+                "{}: {error}. Correct them, then choose Try again.",
+                source.name()
+            ),
+            details: error.errors.iter().map(ToString::to_string).collect(),
+        })
+}
+
+/// The launch state for the UI (the welcome view asks Docker what this machine has).
+pub async fn state<R: Runtime>(app: &AppHandle<R>, phase: Phase) -> LaunchState {
+    match phase {
+        Phase::Running => LaunchState::Running,
+        Phase::Problem(problem) => LaunchState::Problem { problem },
+        Phase::Welcome => match app.try_state::<crate::AppState>() {
+            Some(state) => {
+                let enabled = state.manager.features().await.unwrap_or_default();
+                LaunchState::Welcome {
+                    welcome: crate::welcome::welcome(&state.definitions, &enabled).await,
+                }
+            }
+            None => LaunchState::Running,
+        },
+    }
+}

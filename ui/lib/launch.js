@@ -1,0 +1,142 @@
+// What the app is doing at launch (`launch_state`, `retry_launch`) and
+// which view that shows. Pure: no DOM.
+
+const PROBLEM_TITLE = 'ClaraVerse could not start';
+
+const text = (value) => (typeof value === 'string' ? value : '');
+const strings = (value) => (Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []);
+
+function fact(raw) {
+  return { available: raw?.available === true, detail: text(raw?.detail).trim() };
+}
+
+function gpuNeed(value) {
+  return value === 'required' || value === 'optional' ? value : null;
+}
+
+function bytes(value) {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+/** One feature of the welcome view with every field filled in. Null when it has no name. */
+export function normalizeWelcomeFeature(raw) {
+  const name = text(raw?.name);
+  if (!name) return null;
+  return {
+    name,
+    label: text(raw.label) || name,
+    description: text(raw.description) || null,
+    enabled: raw.enabled === true,
+    services: strings(raw.services),
+    needs: {
+      docker: raw.needs?.docker === true,
+      gpu: gpuNeed(raw.needs?.gpu),
+      downloadBytes: bytes(raw.needs?.downloadBytes),
+    },
+  };
+}
+
+/** A `Welcome` (features and machine facts) with every field filled in. */
+export function normalizeWelcome(raw) {
+  const features = (Array.isArray(raw?.features) ? raw.features : [])
+    .map(normalizeWelcomeFeature)
+    .filter(Boolean);
+  return {
+    features,
+    machine: {
+      docker: fact(raw?.machine?.docker),
+      gpu: fact(raw?.machine?.gpu),
+    },
+  };
+}
+
+/** A `Problem` with a title, a message and its details (strings only). */
+export function normalizeProblem(raw) {
+  return {
+    title: text(raw?.title).trim() || PROBLEM_TITLE,
+    message: text(raw?.message).trim() || 'ClaraVerse stopped before its services could start. Try again, or quit and open it again.',
+    details: strings(raw?.details).filter((line) => line.trim() !== ''),
+  };
+}
+
+/** The problem to show when asking for the launch state itself failed with `sentence`. */
+export function problemFromError(sentence) {
+  return normalizeProblem({
+    title: PROBLEM_TITLE,
+    message: sentence || 'The window could not ask ClaraVerse how its start went. Try again, or quit and open it again.',
+    details: [],
+  });
+}
+
+/**
+ * A launch state in one of three shapes: `{ phase: "running" }`, `{ phase: "welcome", welcome }`
+ * or `{ phase: "problem", problem }`. Anything else is shown as a problem, never ignored.
+ */
+export function interpretLaunchState(raw) {
+  const phase = raw?.phase;
+  if (phase === 'running') return { phase: 'running' };
+  if (phase === 'welcome') return { phase: 'welcome', welcome: normalizeWelcome(raw.welcome) };
+  if (phase === 'problem') return { phase: 'problem', problem: normalizeProblem(raw.problem) };
+  let answer = '';
+  try {
+    answer = JSON.stringify(raw) ?? String(raw);
+  } catch {
+    answer = String(raw);
+  }
+  return {
+    phase: 'problem',
+    problem: normalizeProblem({
+      title: PROBLEM_TITLE,
+      message: 'ClaraVerse gave this window an answer it does not understand. Try again, or quit and open it again.',
+      details: [`Answer: ${answer.slice(0, 500)}`],
+    }),
+  };
+}
+
+/**
+ * What to do when the launch state becomes `next` while the window is in `current`
+ * (`{ phase, hadSnapshot }`, phase "loading" before the first answer):
+ * `{ enterRunning, resetEngine, showWelcome, showProblem, closeDialogs }`.
+ * Entering "running" from another phase reads the services again; when an earlier engine was
+ * already shown its numbering starts over, so the records of it are dropped first.
+ */
+export function planLaunch(current, next) {
+  const plan = {
+    enterRunning: false, resetEngine: false, showWelcome: false, showProblem: false, closeDialogs: false,
+  };
+  const was = current?.phase ?? 'loading';
+  if (next?.phase === 'running') {
+    if (was !== 'running') {
+      plan.enterRunning = true;
+      plan.resetEngine = Boolean(current?.hadSnapshot);
+    }
+  } else if (next?.phase === 'welcome') {
+    plan.showWelcome = true;
+    plan.closeDialogs = true;
+  } else {
+    plan.showProblem = true;
+    plan.closeDialogs = true;
+  }
+  return plan;
+}
+
+/**
+ * The view the main area shows: "loading" (before the launch state is known), "problem",
+ * "welcome", "startup" or "dashboard".
+ */
+export function visibleView({ phase, welcomeOpen = false, startupVisible = false }) {
+  if (phase === 'problem') return 'problem';
+  if (welcomeOpen || phase === 'welcome') return 'welcome';
+  if (phase !== 'running') return 'loading';
+  return startupVisible ? 'startup' : 'dashboard';
+}
+
+/** The header line for a launch phase, or null when the services' summary applies. */
+export function launchSummary(phase) {
+  switch (phase) {
+    case 'problem': return PROBLEM_TITLE;
+    case 'welcome': return 'Nothing is running yet';
+    case 'running': return null;
+    default: return 'Connecting…';
+  }
+}

@@ -1,0 +1,119 @@
+// The Settings dialog (dialog#features-dialog): the features (views/features.js), the Desktop
+// switches, and "Choose features again…", which opens the welcome view.
+
+import { errorText } from '../lib/errors.js';
+import { DESKTOP_SETTINGS, isDesktopSetting, normalizeSettings, settingsView } from '../lib/settings.js';
+import { closeDialog } from './dialogs.js';
+import { openFeatures } from './features.js';
+import { $, on, setText, show } from './dom.js';
+
+let api = null;
+let wired = false;
+let current = null;
+const pending = new Set();
+
+function dialog() {
+  return $('#features-dialog');
+}
+
+function input(name) {
+  return $(`input[data-setting="${name}"]`, dialog());
+}
+
+function setStatus(text, tone = 'plain') {
+  const status = $('.settings-status', dialog());
+  setText(status, text);
+  if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
+}
+
+/** Shows `settings` on the switches (a switch being changed keeps its own state). */
+function apply(settings) {
+  current = normalizeSettings(settings);
+  const shown = settingsView(current);
+  for (const name of DESKTOP_SETTINGS) {
+    const element = input(name);
+    if (!element || pending.has(name)) continue;
+    element.checked = shown[name].checked;
+    element.disabled = shown[name].disabled;
+    const note = $(`.setting-note[data-setting-note="${name}"]`, dialog());
+    setText(note, shown[name].note);
+    show(note, Boolean(shown[name].note));
+  }
+}
+
+async function onSwitch(element) {
+  const name = element.dataset.setting;
+  if (!isDesktopSetting(name) || pending.has(name) || !api) return;
+  const value = element.checked;
+  pending.add(name);
+  element.disabled = true;
+  setStatus('');
+  const result = await api.call('set_setting', { name, value }, { quiet: true });
+  pending.delete(name);
+  element.disabled = false;
+  if (result.ok) {
+    apply(result.value);
+    setStatus('Saved.');
+  } else {
+    element.checked = !value;
+    if (current) apply(current);
+    setStatus(result.error, 'bad');
+  }
+}
+
+async function loadDesktop() {
+  for (const name of DESKTOP_SETTINGS) {
+    const element = input(name);
+    if (element) element.disabled = true;
+  }
+  const result = await api.call('get_settings', undefined, { quiet: true });
+  if (!result.ok) {
+    setStatus(`Could not read the desktop settings: ${result.error}`, 'bad');
+    return;
+  }
+  apply(result.value);
+}
+
+async function onShowWelcome(button) {
+  if (!api || button.disabled) return;
+  button.disabled = true;
+  setStatus('');
+  try {
+    const result = await api.call('welcome_info', undefined, { quiet: true });
+    if (!result.ok) {
+      setStatus(`Could not read the features: ${result.error}`, 'bad');
+      return;
+    }
+    closeDialog(dialog());
+    api.onShowWelcome?.(result.value);
+  } catch (error) {
+    setStatus(errorText(error), 'bad');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wire(root) {
+  wired = true;
+  on($('.desktop-settings', root), 'change', (event) => {
+    const element = event.target;
+    if (element instanceof HTMLInputElement && element.dataset.setting) onSwitch(element);
+  });
+  const button = $('button.show-welcome', root);
+  on(button, 'click', () => onShowWelcome(button));
+}
+
+/**
+ * Opens Settings: the features (as `openFeatures`) and the Desktop switches.
+ * `deps.call(command, args, options)` runs a command; `deps.onChanged(result)` runs after
+ * features were set; `deps.onShowWelcome(welcome)` gets the `welcome_info` answer.
+ */
+export function openSettings(deps) {
+  api = deps;
+  const root = dialog();
+  if (!root) return;
+  if (!wired) wire(root);
+  setStatus('');
+  loadDesktop();
+  openFeatures(deps);
+}
