@@ -64,6 +64,17 @@ pub fn tray_available<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.try_state::<TrayStatus<R>>().is_some()
 }
 
+/// Shows the window at launch, or, with `--hidden` (a start at login) and a tray to bring
+/// it back from, leaves it hidden: the services start, the window waits in the tray.
+pub fn show_at_launch<R: Runtime>(app: &AppHandle<R>, hidden: bool) {
+    if hidden && tray_available(app) {
+        log::info!("started hidden: ClaraVerse waits in the tray");
+        WINDOW_SHOWN.send_replace(false);
+    } else {
+        show_window(app);
+    }
+}
+
 /// Brings the main window to the front, shown and focused.
 pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
     let Some(window) = app.get_webview_window(MAIN_WINDOW) else {

@@ -1,5 +1,6 @@
 //! `claraverse`: the desktop app. Runs the built-in catalog, or the definitions file given
-//! by `--config FILE` or the environment variable `CLARAVERSE_CONFIG`.
+//! by `--config FILE` or the environment variable `CLARAVERSE_CONFIG`; `--hidden` starts it
+//! in the tray (as a start at login does).
 
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
     let state_dir = std::env::var_os("CLARAVERSE_STATE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| options.variables.clara_home().join("state"));
+    let hidden = std::env::args_os().any(|arg| arg == HIDDEN);
     let plan = LaunchPlan {
         config_file: config_file(),
         state_dir,
@@ -74,9 +76,10 @@ fn main() -> ExitCode {
         }))
         .plugin(log_plugin)
         .plugin(window_state)
+        // A start at login waits in the tray.
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![HIDDEN]),
         ))
         .manage(Launcher::new(plan))
         .setup(move |app| {
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
             // Listen before anything starts: a signal must always mean a clean stop.
             listen_for_signals(handle.clone());
             claraverse_app::desktop::build_tray(&handle);
+            claraverse_app::desktop::show_at_launch(&handle, hidden);
             // The engine spawns tasks: it starts inside the async runtime. A problem is
             // kept for the window, which shows it with Try again and Quit.
             tauri::async_runtime::block_on(async { launch::attempt(&handle) });
@@ -100,6 +104,9 @@ fn main() -> ExitCode {
     app.run(|handle, event| claraverse_app::on_run_event(handle, &event));
     ExitCode::SUCCESS
 }
+
+/// The argument that starts the app with its window hidden in the tray.
+const HIDDEN: &str = "--hidden";
 
 /// `--config FILE`, else `CLARAVERSE_CONFIG`, else none (the built-in catalog).
 fn config_file() -> Option<PathBuf> {
