@@ -10,6 +10,7 @@ use std::path::Path;
 
 /// The commands the web UI may call (each gets `allow-…` and `deny-…` permissions).
 const COMMANDS: &[&str] = &[
+    "services_painted",
     "launch_state",
     "retry_launch",
     "quit_app",

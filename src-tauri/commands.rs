@@ -157,6 +157,15 @@ pub async fn open_service_url(state: State<'_, AppState>, name: String) -> Answe
         .map_err(|error| format!("cannot open {url}: {error}"))
 }
 
+/// The window shows the services for the first time: the launch took this long.
+#[tauri::command]
+pub fn services_painted() {
+    log::info!(
+        "the window showed the services {} ms after launch",
+        crate::since_launch().as_millis()
+    );
+}
+
 /// Where the launch stands: running, the first run's welcome, or a problem in words.
 #[tauri::command]
 pub async fn launch_state<R: Runtime>(

@@ -18,13 +18,27 @@ pub mod settings;
 pub mod views;
 pub mod welcome;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use clara_supervisor::definitions::Definitions;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, StartNotes};
 use tauri::{AppHandle, Manager as _, RunEvent, Runtime};
 use tokio::sync::mpsc;
+
+/// When this process started to launch the app (see [`note_launch`]).
+static LAUNCHED: OnceLock<Instant> = OnceLock::new();
+
+/// Notes that the app starts launching now: the first thing `main` does.
+pub fn note_launch() {
+    LAUNCHED.get_or_init(Instant::now);
+}
+
+/// How long ago the app started launching.
+pub fn since_launch() -> std::time::Duration {
+    LAUNCHED.get_or_init(Instant::now).elapsed()
+}
 
 /// What every command can reach.
 pub struct AppState {
@@ -44,6 +58,7 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
         .on_window_event(desktop::on_window_event)
         .invoke_handler(tauri::generate_handler![
+            commands::services_painted,
             commands::launch_state,
             commands::retry_launch,
             commands::quit_app,

@@ -15,6 +15,7 @@ use tauri::{Emitter as _, Manager as _};
 use tauri_plugin_window_state::StateFlags;
 
 fn main() -> ExitCode {
+    claraverse_app::note_launch();
     // This program doubles as the orphan guard of the services it starts.
     if std::env::args_os()
         .nth(1)
