@@ -93,7 +93,46 @@ pub fn check(rows: &[Row]) -> Vec<Goal> {
             met: worst.map(|w| w == 0.0),
         });
     }
+    goals.extend(app_goals(rows));
     goals
+}
+
+/// The desktop app's goals (GUIDE §10): quick to show, light, idle when idle.
+fn app_goals(rows: &[Row]) -> Vec<Goal> {
+    let app = |measure: &str, system: &str| median(rows, "app", measure, system);
+    let goal = |text: &str, value: Option<f64>, unit: &str, limit: f64| Goal {
+        text: text.to_string(),
+        measured: value.map_or("not measured".to_string(), |v| {
+            format!("{} {unit}", number(v))
+        }),
+        met: value.map(|v| v <= limit),
+    };
+    vec![
+        goal(
+            "app: the window shows the services within 0.5 s of launch",
+            app("launch until the services show", "claraverse"),
+            "s",
+            0.5,
+        ),
+        goal(
+            "app: app + WebKit PSS at most 150 MiB, window shown",
+            app("PSS", "claraverse, window shown"),
+            "MiB",
+            150.0,
+        ),
+        goal(
+            "app: idle CPU at most 0.5 % of a core, window shown",
+            app("CPU", "claraverse, window shown"),
+            "% of a core",
+            0.5,
+        ),
+        goal(
+            "app: idle CPU about 0 (at most 0.05 % of a core), window hidden",
+            app("CPU", "claraverse, window hidden"),
+            "% of a core",
+            0.05,
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -54,6 +54,11 @@ mod cli {
         /// Where the result files go.
         #[arg(long, default_value_os_t = default_out())]
         out: PathBuf,
+        /// The app scenario measures the app already built in this cargo target folder
+        /// (`release/claraverse` and `release/bundle/deb/*.deb`) instead of building the
+        /// release app and its package with `npm run build`.
+        #[arg(long)]
+        app_target: Option<PathBuf>,
     }
 
     fn default_out() -> PathBuf {
@@ -69,6 +74,7 @@ mod cli {
         Scale,
         CleanStop,
         ContainerStart,
+        App,
     }
 
     fn workspace() -> PathBuf {
@@ -136,6 +142,11 @@ mod cli {
                 eprintln!("==> {name}");
                 rows.extend(function(&bench)?);
             }
+        }
+        if wanted(Scenario::App) {
+            eprintln!("==> app");
+            let build = peers::app(&workspace, &target, cli.app_target.as_deref())?;
+            rows.extend(scenarios::app(&bench, &build)?);
         }
         let context = report::Context {
             machine: peers::machine(),

@@ -85,6 +85,49 @@ pub fn prepare(workspace: &Path, target: &Path, install: bool) -> Result<Install
     })
 }
 
+/// The release app and its Debian package: those already built in `built` (a cargo
+/// target folder), or built now into `target` with `npm ci && npm run build`, as a release
+/// is made.
+pub fn app(
+    workspace: &Path,
+    target: &Path,
+    built: Option<&Path>,
+) -> Result<crate::scenarios::AppBuild, String> {
+    let folder = match built {
+        Some(folder) => folder.to_path_buf(),
+        None => {
+            eprintln!("==> building the release app and its .deb (npm ci && npm run build)");
+            for args in [
+                &["ci", "--no-audit", "--no-fund"][..],
+                &["run", "build", "--", "--bundles", "deb", "--ci"],
+            ] {
+                let status = Command::new("npm")
+                    .args(args)
+                    .current_dir(workspace)
+                    .env("CARGO_TARGET_DIR", target)
+                    .status()
+                    .map_err(|error| format!("cannot run npm: {error}"))?;
+                if !status.success() {
+                    return Err(format!("npm {} failed ({status})", args.join(" ")));
+                }
+            }
+            target.to_path_buf()
+        }
+    };
+    let release = folder.join("release");
+    let debs = release.join("bundle").join("deb");
+    let deb = std::fs::read_dir(&debs)
+        .map_err(|error| format!("no package in {}: {error}", debs.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "deb"))
+        .ok_or_else(|| format!("no .deb in {}", debs.display()))?;
+    Ok(crate::scenarios::AppBuild {
+        binary: release.join("claraverse"),
+        deb,
+    })
+}
+
 /// The version of each system, as the report states it.
 pub fn versions(installed: &Installed) -> Vec<(String, String)> {
     let first_line = |program: &Path, args: &[&str]| {

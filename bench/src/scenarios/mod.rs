@@ -1,5 +1,6 @@
 //! The scenarios, each run for our supervisor and every peer that can do it.
 
+mod app;
 mod clean_stop;
 mod container_start;
 mod crash_restart;
@@ -11,6 +12,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use app::{AppBuild, app};
 pub use clean_stop::clean_stop;
 pub use container_start::container_start;
 pub use crash_restart::crash_restart;
