@@ -182,11 +182,12 @@ pub async fn retry_launch<R: Runtime>(app: AppHandle<R>) -> Answer<LaunchState> 
     Ok(launch::state(&app, phase).await)
 }
 
-/// Quits: every service is stopped first. A launch that failed exits with code 1.
+/// Quits: every service is stopped first. A launch that failed exits with its problem's
+/// code (2 when another supervisor holds the state directory, else 1).
 #[tauri::command]
 pub fn quit_app<R: Runtime>(app: AppHandle<R>, launcher: State<'_, Launcher>) {
     let code = match launcher.phase() {
-        Phase::Problem(_) => 1,
+        Phase::Problem(problem) => problem.exit_code,
         Phase::Running | Phase::Welcome => 0,
     };
     app.exit(code);

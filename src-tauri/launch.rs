@@ -41,6 +41,10 @@ pub struct Problem {
     pub message: String,
     /// Every diagnostic, with its file, line and column.
     pub details: Vec<String>,
+    /// The exit code of a Quit from this problem: 2 when another supervisor holds the
+    /// state directory (as `clara-supervisor up` exits then), else 1.
+    #[serde(skip)]
+    pub exit_code: i32,
 }
 
 /// Where the launch stands.
@@ -87,6 +91,7 @@ impl Launcher {
                 title: "ClaraVerse is starting".into(),
                 message: "ClaraVerse is still starting.".into(),
                 details: Vec::new(),
+                exit_code: 1,
             })),
         }
     }
@@ -121,6 +126,7 @@ pub fn attempt<R: Runtime>(app: &AppHandle<R>) -> Phase {
             title: "ClaraVerse cannot start".into(),
             message: "The app was built without its launcher.".into(),
             details: Vec::new(),
+            exit_code: 1,
         });
     };
     if app.try_state::<crate::AppState>().is_some() {
@@ -149,17 +155,20 @@ fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Pr
     let mut config = ManagerConfig::new(&plan.state_dir);
     config.holder = HOLDER.to_string();
     let notes = crate::start_engine(app, definitions, None, config).map_err(|error| {
-        let title = match &error {
-            ManagerError::Lock(LockError::Held { .. }) => "ClaraVerse is already running",
-            ManagerError::Lock(LockError::Unusable { .. }) => {
-                "ClaraVerse cannot use its state directory"
+        let (title, exit_code) = match &error {
+            ManagerError::Lock(LockError::Held { holder, .. }) => {
+                (format!("{holder} is already running"), 2)
             }
-            _ => "ClaraVerse cannot start its services",
+            ManagerError::Lock(LockError::Unusable { .. }) => {
+                ("ClaraVerse cannot use its state directory".to_string(), 1)
+            }
+            _ => ("ClaraVerse cannot start its services".to_string(), 1),
         };
         Problem {
-            title: title.into(),
+            title,
             message: error.to_string(),
             details: Vec::new(),
+            exit_code,
         }
     })?;
     for note in notes.cleaned_up.iter().chain(&notes.warnings) {
@@ -186,6 +195,7 @@ pub fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
                         path.display()
                     ),
                     details: Vec::new(),
+                    exit_code: 1,
                 });
             }
         },
@@ -205,6 +215,7 @@ pub fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
                 source.name()
             ),
             details: error.errors.iter().map(ToString::to_string).collect(),
+            exit_code: 1,
         })
 }
 

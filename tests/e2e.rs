@@ -706,3 +706,51 @@ async fn definitions_with_errors_open_the_window_on_the_problem() {
         "the guard took the service along"
     );
 }
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn a_state_directory_held_by_the_headless_supervisor_is_said_in_the_window() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state");
+    let config = two_services(dir.path());
+    let cli = Path::new(env!("CARGO_BIN_EXE_claraverse")).with_file_name("clara-supervisor");
+    let mut up = Command::new(&cli)
+        .arg("up")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(&state)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("clara-supervisor runs (built by cargo test --workspace)");
+    let pids = running_pids(dir.path()).await;
+    let driver = driver(&state, &dir.path().join("driver.log")).await;
+    let client = open_app(&driver, &config).await;
+    wait_text(&client, "#launch-problem .launch-problem-title", |text| {
+        text == "clara-supervisor is already running"
+    })
+    .await;
+    let message = wait_text(&client, "#launch-problem .launch-problem-message", |text| {
+        !text.is_empty()
+    })
+    .await;
+    assert_eq!(
+        message,
+        format!(
+            "clara-supervisor is already running (pid {}); quit it first, or give this one another state directory than {}",
+            up.id(),
+            state.display()
+        )
+    );
+    client.close().await.expect("the session ends");
+    assert!(
+        pids.iter().all(|&pid| alive(pid)),
+        "the app killed nothing of the supervisor's"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(up.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signals");
+    assert_eq!(exit_code(&mut up, PATIENCE).await, Some(0));
+}
