@@ -69,7 +69,9 @@ check_installers() {
     grep -q '^Comment=' "$entry" || { echo "the desktop entry has no description" >&2; return 1; }
     dpkg-deb -f "$deb" Package Version Depends Maintainer Description | sed 's/^/  /'
     rpm -qp --queryformat 'rpm: %{NAME} %{VERSION} %{LICENSE}\n' "$rpm"
-    rpm -qpl "$rpm" | grep -qx /usr/bin/claraverse || { echo "the .rpm has no /usr/bin/claraverse" >&2; return 1; }
+    # Read whole first: grep -q stops early, and a writer cut off fails the pipeline.
+    contents=$(rpm -qpl "$rpm")
+    grep -qx /usr/bin/claraverse <<<"$contents" || { echo "the .rpm has no /usr/bin/claraverse" >&2; return 1; }
     rm -rf "$work"
 }
 
