@@ -22,8 +22,13 @@ const SCENARIO: &str = "app";
 /// What the app logs once its window shows the services (see `services_painted`).
 const PAINTED: &str = "the window showed the services";
 const PATIENCE: Duration = Duration::from_secs(90);
-/// Quiet time after start-up before an idle window opens.
+/// Quiet time after start-up before anything is measured.
 const SETTLE: Duration = Duration::from_secs(3);
+/// How long after start-up the app keeps sending the services' samples although nothing
+/// changes (until the sparklines are flat: 30 samples, 2 s apart); an idle window of a full
+/// run opens after it, so that it measures the app idle and not its first minute (a quick
+/// pass does not wait).
+const SPARKLINES_FLAT: Duration = Duration::from_secs(62);
 
 /// The app as built for release: its binary and its Debian package.
 pub struct AppBuild {
@@ -77,6 +82,9 @@ pub fn app(bench: &Bench, build: &AppBuild) -> Result<Vec<Row>, String> {
         } else {
             "claraverse, window shown"
         };
+        if bench.size.idle >= super::Size::FULL.idle {
+            std::thread::sleep(SPARKLINES_FLAT);
+        }
         let pids = launched.pids();
         rows.extend(idle_rows(
             bench,
