@@ -183,7 +183,7 @@ fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Pr
 }
 
 /// The definitions of `plan`, checked; every problem with its position otherwise.
-pub fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
+fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
     let source = match &plan.config_file {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => SourceFile::new(path.display().to_string(), text),
