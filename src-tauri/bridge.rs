@@ -10,7 +10,7 @@ use clara_supervisor::output::LogLine;
 use clara_supervisor::state::ServiceState;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::views::ServiceView;
 use crate::{desktop, hints};
@@ -48,16 +48,20 @@ struct LogEvent {
     text: String,
 }
 
-/// Runs until the manager ends: forwards events, and followed services' output.
+/// Runs until the manager ends: forwards events, and followed services' output. Says on
+/// `listening` once it is subscribed, so that services start only after.
 pub async fn run<R: Runtime>(
     app: AppHandle<R>,
     manager: Manager,
     definitions: std::sync::Arc<clara_supervisor::definitions::Definitions>,
     mut follows: mpsc::UnboundedReceiver<Follow>,
+    listening: watch::Sender<bool>,
 ) {
     let Ok((_, mut events)) = manager.subscribe().await else {
         return;
     };
+    // Services may start now: every change of theirs reaches the window.
+    listening.send_replace(true);
     let mut pending: BTreeMap<String, u64> = BTreeMap::new();
     let mut followed: BTreeMap<String, tokio::task::AbortHandle> = BTreeMap::new();
     loop {

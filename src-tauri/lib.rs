@@ -25,7 +25,7 @@ use std::time::Instant;
 use clara_supervisor::definitions::Definitions;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, StartNotes};
 use tauri::{AppHandle, Manager as _, RunEvent, Runtime};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// When this process started to launch the app (see [`note_launch`]).
 static LAUNCHED: OnceLock<Instant> = OnceLock::new();
@@ -48,6 +48,9 @@ pub struct AppState {
     pub definitions: Arc<Definitions>,
     /// Requests to follow or stop following a service's output.
     pub follow: mpsc::UnboundedSender<bridge::Follow>,
+    /// True once the bridge listens to the engine: services start only then, so that no
+    /// change of theirs happens before the window can hear of it.
+    bridge_listening: watch::Receiver<bool>,
     /// Set once every service has stopped: the app may exit then.
     stopped: AtomicBool,
 }
@@ -94,10 +97,12 @@ pub fn start_engine<R: Runtime>(
     let definitions = Arc::new(definitions);
     let (manager, notes) = Manager::start((*definitions).clone(), features, config)?;
     let (follow, follows) = mpsc::unbounded_channel();
+    let (listening, bridge_listening) = watch::channel(false);
     app.manage(AppState {
         manager: manager.clone(),
         definitions: Arc::clone(&definitions),
         follow,
+        bridge_listening,
         stopped: AtomicBool::new(false),
     });
     tauri::async_runtime::spawn(bridge::run(
@@ -105,6 +110,7 @@ pub fn start_engine<R: Runtime>(
         manager.clone(),
         definitions,
         follows,
+        listening,
     ));
     tauri::async_runtime::spawn(metrics::run(app.clone(), manager));
     Ok(notes)
@@ -116,7 +122,11 @@ pub fn start_all<R: Runtime>(app: &AppHandle<R>) {
         return;
     };
     let manager = state.manager.clone();
+    let mut listening = state.bridge_listening.clone();
     tauri::async_runtime::spawn(async move {
+        if listening.wait_for(|listening| *listening).await.is_err() {
+            return;
+        }
         if let Err(error) = manager.start_all().await {
             log::error!("cannot start the services: {error}");
         }
