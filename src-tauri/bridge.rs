@@ -151,7 +151,9 @@ fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
         EventKind::StartupComplete { degraded } => {
             app.emit("startup-complete", serde_json::json!({ "seq": seq, "degraded": degraded }))
         }
-        EventKind::StartupFailed { service, message } => app.emit(
+        EventKind::StartupFailed {
+            service, message, ..
+        } => app.emit(
             "startup-failed",
             serde_json::json!({ "seq": seq, "service": service, "message": message, "hint": hints::what_to_do(message) }),
         ),

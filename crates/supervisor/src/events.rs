@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::state::{Health, ServiceState};
-use crate::status::{ServiceStatus, rfc3339};
+use crate::status::{FailureCause, ServiceStatus, rfc3339};
 
 /// One change, numbered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +73,8 @@ pub enum EventKind {
         service: String,
         /// What failed and what to do, in plain words.
         message: String,
+        /// What kind of failure it was.
+        cause: FailureCause,
     },
 }
 
@@ -163,6 +165,8 @@ pub enum StartupPhase {
         service: String,
         /// What failed, in a sentence.
         message: String,
+        /// What kind of failure it was.
+        cause: FailureCause,
     },
 }
 

@@ -47,6 +47,55 @@ pub struct ServiceError {
     pub message: String,
     /// Technical detail (an OS error, a probe's last answer), when there is one.
     pub detail: Option<String>,
+    /// What kind of failure it is, for advice chosen without reading the sentence.
+    pub cause: FailureCause,
+}
+
+impl ServiceError {
+    /// A failure of this kind, with this sentence and no detail.
+    pub fn new(cause: FailureCause, message: impl Into<String>) -> Self {
+        ServiceError {
+            message: message.into(),
+            detail: None,
+            cause,
+        }
+    }
+}
+
+/// What kind of failure a service met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FailureCause {
+    /// Its program, working folder or image is absent from this machine.
+    Missing,
+    /// The container engine could not be reached.
+    EngineUnavailable,
+    /// Another program holds one of its ports.
+    PortInUse,
+    /// Its image could not be downloaded.
+    ImageDownload,
+    /// It started but did not become ready in time.
+    NotReady,
+    /// It ran, then stopped passing its health check.
+    Unhealthy,
+    /// Its process ended while it should have been running.
+    Exited,
+    /// A service it depends on failed.
+    DependencyFailed,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+impl FailureCause {
+    /// Something this machine lacks (the engine, a program, a folder, an image): a start-up
+    /// goes on without the service, critical or not, and the dashboard says what is missing.
+    pub fn is_missing_here(self) -> bool {
+        matches!(
+            self,
+            FailureCause::Missing | FailureCause::EngineUnavailable | FailureCause::ImageDownload
+        )
+    }
 }
 
 /// Everything the manager knows about one service, at one moment.

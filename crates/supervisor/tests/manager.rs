@@ -11,6 +11,7 @@ use clara_supervisor::events::EventKind;
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
 use clara_supervisor::state::{Health, ServiceState};
+use clara_supervisor::status::FailureCause;
 use support::{Harness, PATIENCE, alive, eventually, free_port, read_pid};
 
 #[tokio::test]
@@ -302,6 +303,7 @@ depends_on = ["fine"]
         EventKind::StartupFailed {
             service: "core".into(),
             message: "core could not start: exited with code 1 — see its logs".into(),
+            cause: FailureCause::Exited,
         }
     );
     h.wait_state("fine", ServiceState::Stopped).await;
@@ -332,6 +334,10 @@ command = ["/nonexistent/llama-swap"]
     assert_eq!(
         core.last_error.as_ref().map(|e| e.message.as_str()),
         Some("cannot start: the program /nonexistent/llama-swap was not found")
+    );
+    assert_eq!(
+        core.last_error.as_ref().map(|e| e.cause),
+        Some(FailureCause::Missing)
     );
     assert_eq!(
         statuses.iter().find(|s| s.name == "fine").map(|s| s.state),

@@ -31,7 +31,7 @@ use crate::runtime::{
 };
 use crate::selection::{self, FeatureChoice, Selection};
 use crate::state::{Health, ServiceState};
-use crate::status::{ExitInfo, ServiceError, ServiceStatus};
+use crate::status::{ExitInfo, FailureCause, ServiceError, ServiceStatus};
 
 /// Something that happened to an instance, reported back to the actor.
 enum Fact {
@@ -578,7 +578,7 @@ impl Actor {
         let instance = match result {
             Ok(instance) => instance,
             Err(error) => {
-                let retry = if error.retry_soon {
+                let retry = if error.cause == FailureCause::EngineUnavailable {
                     self.config.engine_recheck
                 } else {
                     self.config.retry_after_giving_up
@@ -586,12 +586,13 @@ impl Actor {
                 let failure = ServiceError {
                     message: error.message,
                     detail: error.detail,
+                    cause: error.cause,
                 };
                 let reason = format!("{}; trying again in {}", failure.message, short(retry));
                 let slot = self.slot_mut(name);
                 slot.status.last_error = Some(failure);
-                slot.engine_missing = error.retry_soon;
-                slot.missing = error.missing;
+                slot.engine_missing = error.cause == FailureCause::EngineUnavailable;
+                slot.missing = error.cause.is_missing_here();
                 self.set_state(name, ServiceState::Error, Some(reason));
                 self.schedule(name, retry);
                 return;
@@ -710,8 +711,11 @@ impl Actor {
                 self.fail_instance(
                     name,
                     ServiceError {
-                        message: format!("did not become ready within {}", short(period)),
                         detail: Some(why),
+                        ..ServiceError::new(
+                            FailureCause::NotReady,
+                            format!("did not become ready within {}", short(period)),
+                        )
                     },
                 );
             }
@@ -726,8 +730,11 @@ impl Actor {
                     self.fail_instance(
                         name,
                         ServiceError {
-                            message: "stopped passing its health check".into(),
                             detail: Some(why),
+                            ..ServiceError::new(
+                                FailureCause::Unhealthy,
+                                "stopped passing its health check",
+                            )
                         },
                     );
                 }
@@ -825,10 +832,7 @@ impl Actor {
         self.after_failure(
             name,
             report.ending,
-            ServiceError {
-                message: format!("{info} — see its logs"),
-                detail: None,
-            },
+            ServiceError::new(FailureCause::Exited, format!("{info} — see its logs")),
         );
     }
 
@@ -875,7 +879,7 @@ impl Actor {
                 );
                 slot.status.last_error = Some(ServiceError {
                     message: message.clone(),
-                    detail: failure.detail,
+                    ..failure
                 });
                 let reason = format!("{message}; trying again in {}", short(retry));
                 self.set_state(name, ServiceState::Error, Some(reason));
@@ -991,10 +995,10 @@ impl Actor {
                 let message = format!("dependency {dependency} failed");
                 let slot = self.slot_mut(name);
                 slot.blocked_by = Some(dependency);
-                slot.status.last_error = Some(ServiceError {
-                    message: message.clone(),
-                    detail: None,
-                });
+                slot.status.last_error = Some(ServiceError::new(
+                    FailureCause::DependencyFailed,
+                    message.clone(),
+                ));
                 self.set_state(name, ServiceState::Error, Some(message));
                 true
             }
@@ -1215,22 +1219,24 @@ impl Actor {
                     degraded.push(name.clone())
                 }
                 ServiceState::Error if slot.service.critical => {
-                    let why = slot
+                    let (why, cause) = slot
                         .status
                         .last_error
                         .as_ref()
-                        .map(|e| e.message.clone())
+                        .map(|e| (e.message.clone(), e.cause))
                         .unwrap_or_default();
                     let message = format!("{name} could not start: {why}");
                     let service = name.clone();
                     self.events.emit(EventKind::StartupFailed {
                         service: service.clone(),
                         message: message.clone(),
+                        cause,
                     });
                     self.startup_phase = StartupPhase::Failed {
                         seq: self.events.seq(),
                         service,
                         message,
+                        cause,
                     };
                     self.stop_all();
                     self.advance();

@@ -23,6 +23,7 @@ pub use process::{ProcessRuntime, helper_command};
 use crate::definitions::{Service, StopSignal};
 use crate::output::OutputSink;
 use crate::restart::Ending;
+use crate::status::FailureCause;
 
 /// A boxed future, for trait methods that return one.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -123,11 +124,9 @@ pub struct StartError {
     pub message: String,
     /// The OS error or similar.
     pub detail: Option<String>,
-    /// What it needs (the container engine) is missing: worth trying again soon.
-    pub retry_soon: bool,
-    /// It cannot run on this machine as it is: its program, folder or image is missing.
-    /// Like a missing engine, that degrades the start-up instead of failing it.
-    pub missing: bool,
+    /// What kind of failure: a missing engine is worth trying again soon; something
+    /// missing from this machine degrades the start-up instead of failing it.
+    pub cause: FailureCause,
 }
 
 impl StartError {
@@ -136,14 +135,13 @@ impl StartError {
         StartError {
             message: message.into(),
             detail: None,
-            retry_soon: false,
-            missing: false,
+            cause: FailureCause::Other,
         }
     }
 
-    /// The same failure, marked as something missing from this machine.
-    pub fn missing(mut self) -> Self {
-        self.missing = true;
+    /// The same failure, of this kind.
+    pub fn because(mut self, cause: FailureCause) -> Self {
+        self.cause = cause;
         self
     }
 }

@@ -18,6 +18,7 @@ use super::{
 use crate::definitions::{self, Service};
 use crate::output;
 use crate::restart::Ending;
+use crate::status::FailureCause;
 
 /// How long to wait for a killed group to be confirmed empty.
 const CONFIRM_EMPTY_WITHIN: Duration = Duration::from_secs(2);
@@ -52,7 +53,8 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
         if let Some(taken) = ports::in_use(port) {
             return Err(StartError::new(format!(
                 "cannot start: {taken}; close that program or give this service another port"
-            )));
+            ))
+            .because(FailureCause::PortInUse));
         }
     }
     if let Some(cwd) = &service.cwd
@@ -62,7 +64,7 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
             "cannot start: its working directory {} does not exist",
             cwd.display()
         ))
-        .missing());
+        .because(FailureCause::Missing));
     }
     let (program, args) = command
         .split_first()
@@ -170,7 +172,7 @@ fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
         ..StartError::new(message)
     };
     if error.kind() == std::io::ErrorKind::NotFound {
-        failure.missing()
+        failure.because(FailureCause::Missing)
     } else {
         failure
     }

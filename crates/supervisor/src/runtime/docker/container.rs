@@ -22,6 +22,7 @@ use crate::restart::Ending;
 use crate::runtime::{
     BoxFuture, ExitReport, Instance, PullProgress, Runtime, StartError, StartRequest, StopRequest,
 };
+use crate::status::FailureCause;
 
 /// Runs services as Docker containers.
 pub struct ContainerRuntime {
@@ -392,7 +393,7 @@ pub fn pull_failure(image: &str, error: &str) -> StartError {
         detail: Some(error.to_string()),
         ..StartError::new(format!("cannot download the image {image}: {why}"))
     }
-    .missing()
+    .because(FailureCause::ImageDownload)
 }
 
 fn status_of(error: &DockerError) -> Option<u16> {
@@ -409,7 +410,11 @@ fn docker_failure(what: &str, error: &DockerError) -> StartError {
     };
     StartError {
         detail: Some(detail),
-        retry_soon: status_of(error).is_none(),
+        cause: if status_of(error).is_none() {
+            FailureCause::EngineUnavailable
+        } else {
+            FailureCause::Other
+        },
         ..StartError::new(format!("{what} (Docker said: {})", short_reason(error)))
     }
 }

@@ -49,8 +49,7 @@ impl From<EngineError> for crate::runtime::StartError {
         crate::runtime::StartError {
             message: error.message,
             detail: Some(error.detail),
-            retry_soon: true,
-            missing: false,
+            cause: crate::status::FailureCause::EngineUnavailable,
         }
     }
 }
