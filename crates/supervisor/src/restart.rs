@@ -10,24 +10,6 @@ use std::time::{Duration, Instant};
 
 use crate::definitions::{RestartMode, RestartPolicy};
 
-/// How an instance ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// Exited with this code.
-    Code(i32),
-    /// Killed by this signal (Unix).
-    Signal(i32),
-    /// Judged unhealthy or not ready in time, and stopped.
-    Unhealthy,
-}
-
-impl Ending {
-    /// A clean exit: code 0.
-    pub fn is_success(self) -> bool {
-        self == Ending::Code(0)
-    }
-}
-
 /// The restart decision for one ending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -64,11 +46,13 @@ impl RestartTracker {
         }
     }
 
-    /// Decides what follows an ending at `now`; counts the restart when there is one.
-    pub fn decide(&mut self, ending: Ending, now: Instant) -> Decision {
+    /// Decides what follows the end of an instance at `now` — a clean exit (code 0) or a
+    /// failure (any other exit, or stopped for failing its checks); counts the restart when
+    /// there is one.
+    pub fn decide(&mut self, clean_exit: bool, now: Instant) -> Decision {
         let wanted = match self.policy.policy {
             RestartMode::Never => false,
-            RestartMode::OnFailure => !ending.is_success(),
+            RestartMode::OnFailure => !clean_exit,
             RestartMode::Always => true,
         };
         if !wanted {
@@ -145,20 +129,20 @@ mod tests {
     fn policies_decide_whether_to_restart() {
         let now = Instant::now();
         let mut never = RestartTracker::new(policy(RestartMode::Never));
-        assert_eq!(never.decide(Ending::Code(1), now), Decision::Stay);
+        assert_eq!(never.decide(false, now), Decision::Stay);
         let mut on_failure = RestartTracker::new(policy(RestartMode::OnFailure));
-        assert_eq!(on_failure.decide(Ending::Code(0), now), Decision::Stay);
+        assert_eq!(on_failure.decide(true, now), Decision::Stay);
         assert!(matches!(
-            on_failure.decide(Ending::Signal(9), now),
+            on_failure.decide(false, now),
             Decision::RestartAfter(_)
         ));
         assert!(matches!(
-            on_failure.decide(Ending::Unhealthy, now),
+            on_failure.decide(false, now),
             Decision::RestartAfter(_)
         ));
         let mut always = RestartTracker::new(policy(RestartMode::Always));
         assert!(matches!(
-            always.decide(Ending::Code(0), now),
+            always.decide(true, now),
             Decision::RestartAfter(_)
         ));
     }
@@ -170,9 +154,7 @@ mod tests {
             ..policy(RestartMode::Always)
         });
         let now = Instant::now();
-        let delays: Vec<Duration> = (0..6)
-            .map(|_| delay(tracker.decide(Ending::Code(1), now)))
-            .collect();
+        let delays: Vec<Duration> = (0..6).map(|_| delay(tracker.decide(false, now))).collect();
         let expected_ms = [100.0, 200.0, 400.0, 800.0, 1000.0, 1000.0];
         for (delay, expected) in delays.iter().zip(expected_ms) {
             let ms = delay.as_secs_f64() * 1000.0;
@@ -191,7 +173,7 @@ mod tests {
             ..policy(RestartMode::Always)
         });
         assert_eq!(
-            tracker.decide(Ending::Code(1), Instant::now()),
+            tracker.decide(false, Instant::now()),
             Decision::RestartAfter(Duration::ZERO)
         );
     }
@@ -200,16 +182,16 @@ mod tests {
     fn a_stable_run_resets_the_backoff() {
         let mut tracker = RestartTracker::new(policy(RestartMode::Always));
         let now = Instant::now();
-        tracker.decide(Ending::Code(1), now);
-        tracker.decide(Ending::Code(1), now);
+        tracker.decide(false, now);
+        tracker.decide(false, now);
         tracker.ran_for(Duration::from_millis(500));
         assert!(
-            delay(tracker.decide(Ending::Code(1), now)) >= Duration::from_millis(320),
+            delay(tracker.decide(false, now)) >= Duration::from_millis(320),
             "not stable yet"
         );
         tracker.ran_for(Duration::from_secs(1));
         assert!(
-            delay(tracker.decide(Ending::Code(1), now + Duration::from_secs(61)))
+            delay(tracker.decide(false, now + Duration::from_secs(61)))
                 <= Duration::from_millis(120)
         );
     }
@@ -220,12 +202,12 @@ mod tests {
         let start = Instant::now();
         for second in 0..3 {
             assert!(matches!(
-                tracker.decide(Ending::Code(1), start + Duration::from_secs(second * 10)),
+                tracker.decide(false, start + Duration::from_secs(second * 10)),
                 Decision::RestartAfter(_)
             ));
         }
         assert_eq!(
-            tracker.decide(Ending::Code(1), start + Duration::from_secs(30)),
+            tracker.decide(false, start + Duration::from_secs(30)),
             Decision::CrashLoop {
                 restarts: 3,
                 within: Duration::from_secs(30)
@@ -233,7 +215,7 @@ mod tests {
         );
         // After giving up, the history starts again.
         assert!(matches!(
-            tracker.decide(Ending::Code(1), start + Duration::from_secs(31)),
+            tracker.decide(false, start + Duration::from_secs(31)),
             Decision::RestartAfter(_)
         ));
     }
@@ -244,7 +226,7 @@ mod tests {
         let start = Instant::now();
         for minute in 0..10 {
             assert!(matches!(
-                tracker.decide(Ending::Code(1), start + Duration::from_secs(minute * 61)),
+                tracker.decide(false, start + Duration::from_secs(minute * 61)),
                 Decision::RestartAfter(_)
             ));
         }

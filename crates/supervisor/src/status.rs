@@ -17,6 +17,27 @@ pub struct ExitInfo {
 }
 
 impl ExitInfo {
+    /// It exited by itself with this code.
+    pub fn code(code: i32) -> Self {
+        ExitInfo {
+            code: Some(code),
+            signal: None,
+        }
+    }
+
+    /// It was killed by this signal (Unix).
+    pub fn signal(signal: i32) -> Self {
+        ExitInfo {
+            code: None,
+            signal: Some(signal),
+        }
+    }
+
+    /// A clean exit: code 0.
+    pub fn is_success(&self) -> bool {
+        self.code == Some(0)
+    }
+
     /// "exited with code 1" / "was killed by signal 9".
     pub fn describe(&self) -> String {
         match (self.code, self.signal) {

@@ -22,7 +22,7 @@ use crate::health::{ProbeReport, Prober, Target};
 use crate::lock::StateLock;
 use crate::output::{LogBuffer, LogFile, OutputSink};
 use crate::persist::{Choices, ProcessRecord, StateFiles};
-use crate::restart::{Decision, Ending, RestartTracker};
+use crate::restart::{Decision, RestartTracker};
 use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
 use crate::runtime::guard::Guard;
 use crate::runtime::{
@@ -775,27 +775,14 @@ impl Actor {
         }
         slot.status.pid = None;
         slot.status.uptime_seconds = None;
-        slot.status.last_exit = Some(match report.ending {
-            Ending::Code(code) => ExitInfo {
-                code: Some(code),
-                signal: None,
-            },
-            Ending::Signal(signal) => ExitInfo {
-                code: None,
-                signal: Some(signal),
-            },
-            Ending::Unhealthy => ExitInfo {
-                code: None,
-                signal: None,
-            },
-        });
+        slot.status.last_exit = Some(report.exit);
         self.publish_processes();
         if self.slot(name).status.health != Health::Unknown {
             self.set_health(name, Health::Unknown, None);
         }
         let slot = self.slot_mut(name);
         if let Some(failure) = slot.failure_on_exit.take() {
-            self.after_failure(name, Ending::Unhealthy, failure);
+            self.after_failure(name, false, failure);
             return;
         }
         let requested = report.requested || slot.state() == ServiceState::Stopping;
@@ -813,13 +800,13 @@ impl Actor {
             }
             return;
         }
-        slot.completed = report.ending.is_success();
+        slot.completed = report.exit.is_success();
         let info = slot
             .status
             .last_exit
             .map(|e| e.describe())
             .unwrap_or_default();
-        if report.ending.is_success()
+        if report.exit.is_success()
             && slot.service.restart.policy != crate::definitions::RestartMode::Always
         {
             self.set_state(
@@ -831,17 +818,17 @@ impl Actor {
         }
         self.after_failure(
             name,
-            report.ending,
+            report.exit.is_success(),
             ServiceError::new(FailureCause::Exited, format!("{info} — see its logs")),
         );
     }
 
     /// Restart, give up, or stay down after an instance failed or exited.
-    fn after_failure(&mut self, name: &str, ending: Ending, failure: ServiceError) {
+    fn after_failure(&mut self, name: &str, clean_exit: bool, failure: ServiceError) {
         let retry = self.config.retry_after_giving_up;
         let slot = self.slot_mut(name);
         let decision = if slot.want_up {
-            slot.tracker.decide(ending, Instant::now())
+            slot.tracker.decide(clean_exit, Instant::now())
         } else {
             Decision::Stay
         };

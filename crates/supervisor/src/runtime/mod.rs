@@ -22,8 +22,7 @@ pub use process::{ProcessRuntime, helper_command};
 
 use crate::definitions::{Service, StopSignal};
 use crate::output::OutputSink;
-use crate::restart::Ending;
-use crate::status::FailureCause;
+use crate::status::{ExitInfo, FailureCause};
 
 /// A boxed future, for trait methods that return one.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -80,7 +79,7 @@ impl Instance {
             // A dropped sender means the manager is gone: the instance ends either way.
             let _ = stop_requested.await;
             let _ = report.send(ExitReport {
-                ending: Ending::Code(0),
+                exit: ExitInfo::code(0),
                 requested: true,
                 killed: false,
             });
@@ -109,7 +108,7 @@ pub struct StopRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExitReport {
     /// Exit code or signal.
-    pub ending: Ending,
+    pub exit: ExitInfo,
     /// It ended because it was asked to stop.
     pub requested: bool,
     /// It had to be killed after the stop timeout.

@@ -17,8 +17,7 @@ use super::{
 };
 use crate::definitions::{self, Service};
 use crate::output;
-use crate::restart::Ending;
-use crate::status::FailureCause;
+use crate::status::{ExitInfo, FailureCause};
 
 /// How long to wait for a killed group to be confirmed empty.
 const CONFIRM_EMPTY_WITHIN: Duration = Duration::from_secs(2);
@@ -220,26 +219,26 @@ async fn supervise(
         Ok(status) => ending_of(status),
         Err(error) => {
             tracing::error!("cannot learn how a process ended: {error}");
-            Ending::Code(-1)
+            ExitInfo::code(-1)
         }
     };
     // The manager may be gone (shutting down): nobody to tell then.
     let _ = report.send(ExitReport {
-        ending,
+        exit: ending,
         requested,
         killed,
     });
 }
 
-fn ending_of(status: std::process::ExitStatus) -> Ending {
+fn ending_of(status: std::process::ExitStatus) -> ExitInfo {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
-            return Ending::Signal(signal);
+            return ExitInfo::signal(signal);
         }
     }
-    Ending::Code(status.code().unwrap_or(-1))
+    ExitInfo::code(status.code().unwrap_or(-1))
 }
 
 /// Puts the new process under watch: its group is told to the guard (Unix), or it is put

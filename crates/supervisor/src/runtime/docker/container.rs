@@ -18,11 +18,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::{DockerEngine, spec};
 use crate::definitions::{self, Service, VolumeSource};
 use crate::output::{Drainer, OutputSink, Stream};
-use crate::restart::Ending;
+
 use crate::runtime::{
     BoxFuture, ExitReport, Instance, PullProgress, Runtime, StartError, StartRequest, StopRequest,
 };
-use crate::status::FailureCause;
+use crate::status::{ExitInfo, FailureCause};
 
 /// Runs services as Docker containers.
 pub struct ContainerRuntime {
@@ -160,12 +160,12 @@ async fn watch(
                     .get("exitCode")
                     .and_then(|code| code.parse().ok())
             })
-            .map_or(Ending::Code(-1), Ending::Code),
+            .map_or(ExitInfo::code(-1), ExitInfo::code),
         // The engine went away: the container is as good as gone to us.
-        _ => Ending::Code(-1),
+        _ => ExitInfo::code(-1),
     };
     tokio::select! {
-        event = deaths.next() => ExitReport { ending: died(event), requested: false, killed: false },
+        event = deaths.next() => ExitReport { exit: died(event), requested: false, killed: false },
         Ok(request) = &mut stop_requested => {
             let seconds = i32::try_from(request.timeout.as_secs().max(1)).unwrap_or(i32::MAX);
             let began = Instant::now();
@@ -177,9 +177,9 @@ async fn watch(
             }
             let ending = match tokio::time::timeout(Duration::from_secs(5), deaths.next()).await {
                 Ok(event) => died(event),
-                Err(_) => Ending::Code(0),
+                Err(_) => ExitInfo::code(0),
             };
-            ExitReport { ending, requested: true, killed: began.elapsed() >= request.timeout }
+            ExitReport { exit: ending, requested: true, killed: began.elapsed() >= request.timeout }
         }
     }
 }
