@@ -735,3 +735,26 @@ async fn stale_facts_never_double_start_a_service() {
     assert_eq!(ours, [pid], "exactly one instance runs");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_service_that_completed_is_not_run_again() {
+    let mut h = Harness::up(
+        r#"
+[services.once]
+command = ["sh", "-c", "echo ran >> ${DIR}/runs"]
+restart = "never"
+
+[services.after]
+command = ["sleep", "600"]
+depends_on = { once = "completed" }
+"#,
+    )
+    .await;
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
+    h.shutdown().await;
+    let runs = std::fs::read_to_string(h.path("runs")).expect("it ran");
+    assert_eq!(runs, "ran\n", "a one-shot service runs once");
+}

@@ -442,6 +442,10 @@ impl Actor {
                     slot.cancel_timer();
                     slot.start_due = true;
                 }
+                // Asked by name, a service that completed runs again.
+                if other == name && slot.completed && slot.state() == ServiceState::Stopped {
+                    slot.start_due = true;
+                }
             }
         }
         self.save_choices();
@@ -948,7 +952,9 @@ impl Actor {
             };
         }
         let may_start = match state {
-            ServiceState::Stopped | ServiceState::Waiting | ServiceState::Disabled => true,
+            // A service that completed stays done until asked to run again.
+            ServiceState::Stopped => !slot.completed || slot.start_due,
+            ServiceState::Waiting | ServiceState::Disabled => true,
             ServiceState::Restarting | ServiceState::Error => {
                 slot.start_due || slot.blocked_by.is_some()
             }
