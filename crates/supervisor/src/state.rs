@@ -65,7 +65,8 @@ impl ServiceState {
     pub fn can_become(self, next: ServiceState) -> bool {
         use ServiceState::*;
         match self {
-            Stopped => matches!(next, Waiting | Starting | Disabled),
+            // Error: asked to start while a dependency had failed.
+            Stopped => matches!(next, Waiting | Starting | Disabled | Error),
             Waiting => matches!(next, Starting | Stopped | Error | Disabled),
             Starting => matches!(next, Running | Restarting | Stopping | Error | Stopped),
             Running => matches!(next, Unhealthy | Restarting | Stopping | Error | Stopped),
@@ -73,7 +74,7 @@ impl ServiceState {
             Restarting => matches!(next, Waiting | Starting | Stopped | Error | Disabled),
             Stopping => matches!(next, Stopped | Waiting | Error | Disabled | Restarting),
             Error => matches!(next, Waiting | Starting | Stopped | Disabled),
-            Disabled => matches!(next, Stopped | Waiting | Starting),
+            Disabled => matches!(next, Stopped | Waiting | Starting | Error),
         }
     }
 
