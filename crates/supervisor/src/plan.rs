@@ -47,6 +47,14 @@ impl Plan {
         Ok(plan)
     }
 
+    /// The plan of every defined service, whatever the features: what a manager decides
+    /// with, since features may change while it runs.
+    pub fn of_all(definitions: &Definitions) -> Result<Plan, PlanError> {
+        Plan::from_graph(DependencyGraph::from_services(
+            definitions.services.values(),
+        ))
+    }
+
     /// The plan of an explicit graph: `edges` are `(dependent, dependency)` pairs.
     pub fn from_edges<'a>(
         services: impl IntoIterator<Item = &'a str>,
@@ -83,6 +91,11 @@ impl Plan {
     /// before it stops, and what may follow it when it restarts.
     pub fn dependents(&self, name: &str) -> BTreeSet<String> {
         self.graph.dependents(name)
+    }
+
+    /// Every service that `name` depends on, directly or through others.
+    pub fn dependencies(&self, name: &str) -> BTreeSet<String> {
+        self.graph.dependencies(name)
     }
 
     /// Services that run only because a selected service needs them.

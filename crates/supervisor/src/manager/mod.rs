@@ -1,16 +1,41 @@
 //! The manager: the one place that owns all service state.
 //!
-//! One tokio task (the actor, in `actor.rs`) owns every service's state; [`Manager`] is a
-//! cheap, cloneable handle that sends it commands and awaits the replies. Runtimes, probes
-//! and timers report back to the actor as facts tagged with the instance they concern; a
-//! fact about an older instance is ignored, so a restart can never double-start a service.
+//! Decisions and effects are apart. The reconciler (`core.rs` and the files beside
+//! it) decides, as pure code over plain data, what every service does next; the actor
+//! task is a thin shell that carries those decisions out. [`Manager`] is a cheap,
+//! cloneable handle that sends the actor commands and awaits the replies.
+//!
+//! - `core.rs` — `Core`: the units, the plan, the commands (start, stop, restart,
+//!   features) and the bookkeeping (state changes become events).
+//! - `unit.rs` — what is kept per service: `Goal` (should it run, and if not, who
+//!   said so) and `Next` (what is planned: a timer, a start, a restart once stopped…).
+//! - `advance.rs` — moving every service as far as its dependencies allow.
+//! - `lifecycle.rs` — the facts of an instance's life: started, probed, exited, timer.
+//! - `startup.rs` — how a start-up ends: complete, degraded, or failed.
+//! - `action.rs` — `Action`: what the reconciler asks the shell to do.
+//! - `actor.rs` — the shell: the task, commands and facts in, actions out.
+//! - `effects.rs` — carrying actions out: runtimes, stop requests, probes, timers, files.
+//! - `boot.rs` — saved choices restored, crash leftovers cleaned, the actor assembled.
+//!
+//! Runtimes, probes and timers report back as facts tagged with the instance (or timer
+//! token) they concern; a fact about an older instance is ignored, so a restart can never
+//! double-start a service.
 //!
 //! A manager first takes its state directory's lock ([`crate::lock`]), before it reads,
 //! cleans up or starts anything, and holds it until every service has stopped: one
 //! supervisor per state directory.
 
+mod action;
 mod actor;
-mod slot;
+mod advance;
+mod boot;
+mod core;
+mod effects;
+mod lifecycle;
+mod startup;
+#[cfg(test)]
+mod tests;
+mod unit;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -177,7 +202,7 @@ impl Manager {
             }),
             None => Guard::none(),
         };
-        let (actor, notes) = actor::Actor::new(definitions, features, config, guard, lock)?;
+        let (actor, notes) = boot::boot(definitions, features, config, guard, lock)?;
         let (commands, receiver) = mpsc::channel(64);
         tokio::spawn(actor.run(receiver));
         Ok((Manager { commands }, notes))

@@ -1,0 +1,141 @@
+//! Bringing a manager up: the user's saved choices restored, the leftovers of a crashed
+//! run cleaned up, the features chosen, and the reconciler and its shell put together.
+//! Runs once, with the state directory's lock already held.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
+
+use super::actor::{Actor, Runtimes};
+use super::core::{Core, Timings};
+use super::effects::Handles;
+use super::{ManagerConfig, ManagerError, StartNotes};
+use crate::definitions::{Definitions, Runtime as RuntimeKind};
+use crate::diagnostics::{Diagnostic, Subject};
+use crate::events::EventBus;
+use crate::health::Prober;
+use crate::lock::StateLock;
+use crate::persist::{Choices, ProcessRecord, StateFiles};
+use crate::plan::Plan;
+use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
+use crate::runtime::guard::Guard;
+use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
+use crate::selection::{self, FeatureChoice};
+
+/// Prepares the actor: restores the user's choices and cleans up after a crashed run.
+/// `requested` features replace the saved choice (and are saved).
+pub fn boot(
+    definitions: Definitions,
+    requested: Option<BTreeSet<String>>,
+    config: ManagerConfig,
+    guard: Guard,
+    lock: StateLock,
+) -> Result<(Actor, StartNotes), ManagerError> {
+    let files = StateFiles::new(&config.state_dir);
+    let mut notes = StartNotes::default();
+    let mut choices = files.read_choices().unwrap_or_else(|problem| {
+        notes
+            .warnings
+            .push(format!("{problem}; starting with the default choices"));
+        Choices::default()
+    });
+    match files.read_processes() {
+        Ok(records) => notes.cleaned_up = leftovers::clean_up(&records),
+        Err(problem) => notes.warnings.push(problem),
+    }
+    let choice = match (requested, &choices.features) {
+        (Some(features), _) => {
+            choices.features = Some(features.clone());
+            FeatureChoice::Only(features)
+        }
+        (None, Some(saved)) => {
+            let known: BTreeSet<String> = saved
+                .iter()
+                .filter(|f| definitions.features.contains_key(*f))
+                .cloned()
+                .collect();
+            for gone in saved.difference(&known) {
+                notes.warnings.push(format!(
+                    "the saved feature \"{gone}\" no longer exists; it is left out"
+                ));
+            }
+            FeatureChoice::Only(known)
+        }
+        (None, None) => FeatureChoice::Defaults,
+    };
+    let selection = selection::select(&definitions, &choice).map_err(ManagerError::Features)?;
+    let plan = Plan::of_all(&definitions).map_err(|cycle| {
+        ManagerError::Features(vec![Diagnostic::error(Subject::File, cycle.to_string())])
+    })?;
+    let containers = definitions
+        .services
+        .values()
+        .filter(|s| matches!(s.runtime, RuntimeKind::Container { .. }))
+        .map(|s| s.name.clone())
+        .collect();
+    let docker = DockerEngine::new(config.docker_host.clone(), containers);
+    let runtimes = Arc::new(Runtimes {
+        process: ProcessRuntime::new(guard),
+        external: ExternalRuntime,
+        container: ContainerRuntime::new(docker.clone()),
+        engine: EngineRuntime::new(docker.clone()),
+    });
+    let timings = Timings {
+        retry_after_giving_up: config.retry_after_giving_up,
+        engine_recheck: config.engine_recheck,
+    };
+    let handles = definitions
+        .services
+        .keys()
+        .map(|name| (name.clone(), Handles::new(config.log_lines)))
+        .collect::<BTreeMap<_, _>>();
+    let mut core = Core::new(
+        definitions,
+        plan,
+        selection,
+        choices.features.is_some(),
+        &choices.stopped,
+        timings,
+    );
+    core.save_choices();
+    let (facts_in, facts) = mpsc::unbounded_channel();
+    let (processes, process_updates) = watch::channel(Vec::<ProcessRecord>::new());
+    let process_writer = tokio::spawn(write_process_records(files.clone(), process_updates));
+    let actor = Actor {
+        core,
+        config,
+        files,
+        events: EventBus::new(4096),
+        runtimes,
+        prober: Prober::new(Some(docker)),
+        handles,
+        facts_in,
+        facts,
+        processes,
+        process_writer: Some(process_writer),
+        stop_waiters: Vec::new(),
+        shutting_down: None,
+        lock,
+    };
+    Ok((actor, notes))
+}
+
+/// Writes the running-process records whenever they change, off the actor's path.
+async fn write_process_records(
+    files: StateFiles,
+    mut updates: watch::Receiver<Vec<ProcessRecord>>,
+) {
+    loop {
+        let changed = updates.changed().await;
+        let records = updates.borrow_and_update().clone();
+        let files = files.clone();
+        let written = tokio::task::spawn_blocking(move || files.write_processes(&records)).await;
+        if let Ok(Err(error)) = written {
+            tracing::warn!("cannot record the running processes: {error}");
+        }
+        if changed.is_err() {
+            return;
+        }
+    }
+}
