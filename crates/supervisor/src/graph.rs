@@ -10,8 +10,6 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed, Walker};
 
-use crate::definitions::Service;
-
 /// A directed graph of services and their dependencies.
 #[derive(Debug, Clone)]
 pub struct DependencyGraph {
@@ -41,23 +39,6 @@ impl DependencyGraph {
             }
         }
         DependencyGraph { graph, index }
-    }
-
-    /// The graph of `services` and their `depends_on` edges.
-    pub fn from_services<'a, I>(services: I) -> Self
-    where
-        I: IntoIterator<Item = &'a Service>,
-        I::IntoIter: Clone,
-    {
-        let services = services.into_iter();
-        DependencyGraph::new(
-            services.clone().map(|s| s.name.as_str()),
-            services.flat_map(|s| {
-                s.depends_on
-                    .iter()
-                    .map(|d| (s.name.as_str(), d.service.as_str()))
-            }),
-        )
     }
 
     /// Every dependency cycle, one per strongly connected group, each as the services in

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::definitions::Definitions;
+use crate::definitions::{Definitions, dependency_graph};
 use crate::graph::{DependencyGraph, describe_cycle};
 use crate::selection::{PulledIn, Selection};
 
@@ -42,7 +42,7 @@ impl Plan {
             .services
             .iter()
             .filter_map(|name| definitions.services.get(name));
-        let mut plan = Plan::from_graph(DependencyGraph::from_services(selected))?;
+        let mut plan = Plan::from_graph(dependency_graph(selected))?;
         plan.pulled_in = selection.pulled_in.clone();
         Ok(plan)
     }
@@ -50,9 +50,7 @@ impl Plan {
     /// The plan of every defined service, whatever the features: what a manager decides
     /// with, since features may change while it runs.
     pub fn of_all(definitions: &Definitions) -> Result<Plan, PlanError> {
-        Plan::from_graph(DependencyGraph::from_services(
-            definitions.services.values(),
-        ))
+        Plan::from_graph(dependency_graph(definitions.services.values()))
     }
 
     /// The plan of an explicit graph: `edges` are `(dependent, dependency)` pairs.

@@ -8,9 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::definitions::{Definitions, PortMapping, Protocol, Service};
+use crate::definitions::{Definitions, PortMapping, Protocol, Service, dependency_graph};
 use crate::diagnostics::{Diagnostic, Subject};
-use crate::graph::DependencyGraph;
 use crate::suggest;
 
 /// The features a user asks for.
@@ -104,7 +103,7 @@ pub fn select(
         })
         .map(|service| service.name.as_str())
         .collect();
-    let graph = DependencyGraph::from_services(definitions.services.values());
+    let graph = dependency_graph(definitions.services.values());
     let services = graph.with_dependencies(chosen.iter().copied());
     let mut pulled_in = Vec::new();
     for name in &services {

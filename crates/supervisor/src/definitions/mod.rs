@@ -20,11 +20,12 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 pub use model::{
     Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, PortMapping, Probe,
     Protocol, RestartMode, RestartPolicy, Runtime, Service, StopSignal, Volume, VolumeSource,
+    dependency_graph,
 };
 pub use variables::{VariableError, Variables};
 
 use crate::diagnostics::{self, Diagnostic, SourceFile, Subject};
-use crate::graph::{DependencyGraph, describe_cycle};
+use crate::graph::describe_cycle;
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::selection::{self, FeatureChoice, Selection};
@@ -364,7 +365,7 @@ impl Loader<'_> {
 
     /// Reports each dependency cycle once, at the first edge of the cycle.
     fn check_cycles(&mut self, definitions: &Definitions) {
-        let graph = DependencyGraph::from_services(definitions.services.values());
+        let graph = dependency_graph(definitions.services.values());
         for cycle in graph.cycles() {
             let first = &definitions.services[&cycle[0]];
             let location = first

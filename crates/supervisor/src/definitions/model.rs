@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::diagnostics::Location;
+use crate::graph::DependencyGraph;
 
 /// Every feature and service of one definitions file, for one platform.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -412,4 +413,21 @@ mod duration_text {
     ) -> Result<S::Ok, S::Error> {
         serializer.collect_str(&humantime::format_duration(*value))
     }
+}
+
+/// The dependency graph of `services`: their names and their `depends_on` edges.
+pub fn dependency_graph<'a, I>(services: I) -> DependencyGraph
+where
+    I: IntoIterator<Item = &'a Service>,
+    I::IntoIter: Clone,
+{
+    let services = services.into_iter();
+    DependencyGraph::new(
+        services.clone().map(|s| s.name.as_str()),
+        services.flat_map(|s| {
+            s.depends_on
+                .iter()
+                .map(|d| (s.name.as_str(), d.service.as_str()))
+        }),
+    )
 }
