@@ -74,12 +74,12 @@ impl Prober {
 
     async fn probe_untimed(&self, probe: &Probe, target: &Target) -> Result<(), String> {
         match (target, probe) {
-            (Target::Engine, _) => return self.engine_answers().await,
+            (Target::Engine, _) => return self.docker()?.answers().await,
             (Target::Container(container), Probe::Exec { command }) => {
-                return self.exec_in_container(container, command).await;
+                return self.docker()?.exec_in_container(container, command).await;
             }
             (Target::Container(container), Probe::Docker) => {
-                return self.container_health(container).await;
+                return self.docker()?.container_health(container).await;
             }
             _ => {}
         }
@@ -155,99 +155,11 @@ impl Prober {
         }
     }
 
-    async fn engine_answers(&self) -> Result<(), String> {
-        let engine = self
-            .docker
+    /// The Docker engine, when this prober has one.
+    fn docker(&self) -> Result<&DockerEngine, String> {
+        self.docker
             .as_ref()
-            .ok_or("this build has no Docker support")?;
-        engine
-            .connect()
-            .await
-            .map(drop)
-            .map_err(|error| error.message)
-    }
-
-    async fn container_health(&self, container: &str) -> Result<(), String> {
-        let engine = self
-            .docker
-            .as_ref()
-            .ok_or("this build has no Docker support")?;
-        let connection = engine.connect().await.map_err(|error| error.message)?;
-        let inspected = connection
-            .client
-            .inspect_container(container, None)
-            .await
-            .map_err(|error| format!("cannot look up the container {container}: {error}"))?;
-        let health = inspected.state.and_then(|state| state.health);
-        let status = health
-            .as_ref()
-            .and_then(|h| h.status)
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        match status.as_str() {
-            "healthy" => Ok(()),
-            "" | "none" => Err("the image has no HEALTHCHECK".into()),
-            other => {
-                let last = health
-                    .and_then(|h| h.log)
-                    .and_then(|log| log.last().and_then(|entry| entry.output.clone()))
-                    .map(|output| output.trim().to_string())
-                    .filter(|output| !output.is_empty());
-                Err(match last {
-                    Some(output) => format!("the image's health check says {other}: {output}"),
-                    None => format!("the image's health check says {other}"),
-                })
-            }
-        }
-    }
-
-    async fn exec_in_container(&self, container: &str, command: &[String]) -> Result<(), String> {
-        use futures_util::StreamExt;
-        let engine = self
-            .docker
-            .as_ref()
-            .ok_or("this build has no Docker support")?;
-        let client = engine
-            .connect()
-            .await
-            .map_err(|error| error.message)?
-            .client;
-        let config = bollard::models::ExecConfig {
-            cmd: Some(command.to_vec()),
-            attach_stdout: Some(true),
-            attach_stderr: Some(true),
-            ..Default::default()
-        };
-        let program = command.first().cloned().unwrap_or_default();
-        let exec = client
-            .create_exec(container, config)
-            .await
-            .map_err(|error| format!("cannot run {program} in the container: {error}"))?;
-        let mut said = String::new();
-        if let Ok(bollard::exec::StartExecResults::Attached { mut output, .. }) =
-            client.start_exec(&exec.id, None).await
-        {
-            while let Some(Ok(chunk)) = output.next().await {
-                said.push_str(&chunk.to_string());
-            }
-        }
-        let code = client
-            .inspect_exec(&exec.id)
-            .await
-            .ok()
-            .and_then(|inspect| inspect.exit_code);
-        match code {
-            Some(0) => Ok(()),
-            Some(code) => {
-                let last = said.lines().last().unwrap_or_default().trim().to_string();
-                Err(if last.is_empty() {
-                    format!("{program} exited with code {code}")
-                } else {
-                    format!("{program} exited with code {code}: {last}")
-                })
-            }
-            None => Err(format!("{program} did not finish in the container")),
-        }
+            .ok_or_else(|| "this build has no Docker support".to_string())
     }
 
     /// Watches one instance: readiness during the start period, then liveness, calling

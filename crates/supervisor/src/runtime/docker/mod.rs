@@ -3,6 +3,7 @@
 
 mod container;
 mod engine;
+mod probe;
 pub mod spec;
 
 use std::collections::{BTreeSet, HashMap};
