@@ -19,6 +19,8 @@ mod results;
 mod scenarios;
 #[cfg(target_os = "linux")]
 mod systems;
+#[cfg(target_os = "linux")]
+mod timeline;
 
 #[cfg(target_os = "linux")]
 mod cli {

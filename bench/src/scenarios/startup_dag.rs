@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use clara_supervisor::state::ServiceState;
-use clara_supervisor::timeline::Timeline;
 
 use super::{Bench, or_failed};
 use crate::observe::Announcement;
 use crate::results::{OURS, Row};
 use crate::systems::{Behaviour, Service, System, read_events};
+use crate::timeline::Timeline;
 
 const SCENARIO: &str = "startup-dag";
 const LEVELS: usize = 4;

@@ -7,7 +7,6 @@
 //! ready, probes its [`health`], restarts it by its [`restart`] policy, drains its
 //! [`output`], and reports every change as an [`events`] stream. The desktop app and the
 //! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
-//! A start-up's state changes can be drawn as an SVG picture with [`timeline`].
 //! One supervisor runs per state directory: it holds that directory's [`lock`].
 
 pub mod catalog;
@@ -28,4 +27,3 @@ pub mod selection;
 pub mod state;
 pub mod status;
 pub mod suggest;
-pub mod timeline;
