@@ -6,9 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use clara_supervisor::catalog;
 use clara_supervisor::definitions::{self, Definitions, LoadOptions};
-use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{ManagerConfig, ManagerError};
 use clara_supervisor::persist::StateFiles;
@@ -184,23 +182,12 @@ fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Pr
 
 /// The definitions of `plan`, checked; every problem with its position otherwise.
 fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
-    let source = match &plan.config_file {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => SourceFile::new(path.display().to_string(), text),
-            Err(error) => {
-                return Err(Problem {
-                    title: "ClaraVerse cannot read its service definitions".into(),
-                    message: format!(
-                        "cannot read {}: {error}. Check the path given with --config or CLARAVERSE_CONFIG.",
-                        path.display()
-                    ),
-                    details: Vec::new(),
-                    exit_code: 1,
-                });
-            }
-        },
-        None => catalog::source(),
-    };
+    let source = definitions::read(plan.config_file.as_deref()).map_err(|error| Problem {
+        title: "ClaraVerse cannot read its service definitions".into(),
+        message: format!("{error}. Check the path given with --config or CLARAVERSE_CONFIG."),
+        details: Vec::new(),
+        exit_code: 1,
+    })?;
     definitions::load(&source, &plan.options)
         .map(|loaded| {
             for warning in &loaded.warnings {

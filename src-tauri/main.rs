@@ -17,11 +17,8 @@ use tauri_plugin_window_state::StateFlags;
 fn main() -> ExitCode {
     claraverse_app::note_launch();
     // This program doubles as the orphan guard of the services it starts.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|arg| arg == guard::GUARD_ARGUMENT)
-    {
-        std::process::exit(guard::run());
+    if let Some(code) = guard::run_if_requested() {
+        return code;
     }
     if cfg!(target_os = "linux") {
         // Blank windows on some graphics stacks otherwise.

@@ -98,11 +98,8 @@ fn parse_platform(text: &str) -> Result<Platform, String> {
 
 fn main() -> ExitCode {
     // This program doubles as the orphan guard of the services it starts.
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|arg| arg == guard::GUARD_ARGUMENT)
-    {
-        std::process::exit(guard::run());
+    if let Some(code) = guard::run_if_requested() {
+        return code;
     }
     let cli = Cli::parse();
     let result = match cli.command {
@@ -126,14 +123,7 @@ fn main() -> ExitCode {
 
 /// The source and the load options an `Input` describes.
 fn read(input: &Input) -> Result<(SourceFile, LoadOptions), String> {
-    let source = match &input.file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            SourceFile::new(path.display().to_string(), text)
-        }
-        None => catalog::source(),
-    };
+    let source = definitions::read(input.file.as_deref()).map_err(|error| error.to_string())?;
     let mut options = LoadOptions::for_this_machine();
     if let Some(platform) = input.platform {
         options.platform = platform;

@@ -1,8 +1,8 @@
 //! Service definitions: the TOML file format, its loading and every check on it.
 //!
-//! [`load`] reads a file for one platform and one feature choice and returns the checked
-//! [`Definitions`], the [`Selection`] of services that run and their [`Plan`], or every
-//! problem found at once.
+//! [`read`] takes a file, or the built-in catalog; [`load`] checks it for one platform and
+//! one feature choice and returns the checked [`Definitions`], the [`Selection`] of
+//! services that run and their [`Plan`], or every problem found at once.
 
 mod build;
 mod model;
@@ -12,6 +12,7 @@ mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -24,6 +25,7 @@ pub use model::{
 };
 pub use variables::{VariableError, Variables};
 
+use crate::catalog;
 use crate::diagnostics::{self, Diagnostic, SourceFile, Subject};
 use crate::graph::describe_cycle;
 use crate::plan::Plan;
@@ -76,6 +78,31 @@ pub struct LoadError {
     pub errors: Vec<Diagnostic>,
     /// Doubtful but legal things, reported alongside.
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A definitions file that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read {}: {reason}", .path.display())]
+pub struct ReadError {
+    /// The file.
+    pub path: PathBuf,
+    /// What the operating system said.
+    pub reason: String,
+}
+
+/// The definitions to load: the file at `path`, or the built-in [`catalog`] without one.
+/// The CLI (its `FILE` argument) and the desktop app (`--config`) both read theirs here,
+/// then hand the source to [`load`], whose messages name it.
+pub fn read(path: Option<&Path>) -> Result<SourceFile, ReadError> {
+    let Some(path) = path else {
+        return Ok(catalog::source());
+    };
+    std::fs::read_to_string(path)
+        .map(|text| SourceFile::new(path.display().to_string(), text))
+        .map_err(|error| ReadError {
+            path: path.to_path_buf(),
+            reason: error.to_string(),
+        })
 }
 
 /// Reads, checks and plans a definitions file.
@@ -486,4 +513,33 @@ fn key_span(tree: &Spanned<DeValue<'_>>, path: &[String]) -> Option<Range<usize>
         }
     }
     span
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_takes_the_file_or_else_the_catalog() {
+        let catalog = read(None).expect("the catalog needs no reading");
+        assert_eq!(catalog.name(), catalog::NAME);
+        assert_eq!(catalog.text(), catalog::TEXT);
+
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("services.toml");
+        std::fs::write(&path, "[services]\n").expect("written");
+        let file = read(Some(&path)).expect("readable");
+        assert_eq!(file.name(), path.display().to_string());
+        assert_eq!(file.text(), "[services]\n");
+
+        let missing = dir.path().join("missing.toml");
+        let error = read(Some(&missing)).expect_err("no such file");
+        assert_eq!(error.path, missing);
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("cannot read {}: ", missing.display())),
+            "{error}"
+        );
+    }
 }

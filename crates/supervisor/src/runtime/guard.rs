@@ -12,6 +12,7 @@
 //! handle closes, which the supervisor's death does; no guard process is needed there.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use tokio::sync::mpsc;
 
@@ -89,6 +90,17 @@ impl Guard {
 /// The program to start as the guard: this executable, unless told otherwise.
 pub fn default_program() -> PathBuf {
     std::env::current_exe().unwrap_or_else(|_| PathBuf::from("clara-supervisor"))
+}
+
+/// Runs the guard when this process was started as one: its first argument is
+/// [`GUARD_ARGUMENT`]. Returns the exit code to end the process with then, or `None` for a
+/// process started for anything else. Every program that serves as the guard (the CLI and
+/// the desktop app) calls this first thing in `main`.
+pub fn run_if_requested() -> Option<ExitCode> {
+    let requested = std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == GUARD_ARGUMENT);
+    requested.then(|| u8::try_from(run()).map_or(ExitCode::FAILURE, ExitCode::from))
 }
 
 /// The guard's main loop: read `watch N` / `forget N` lines until end-of-file, then kill
