@@ -65,7 +65,10 @@ fn files_of(module: &str) -> Vec<PathBuf> {
     if base.is_dir() {
         collect(&base, &mut files);
     }
-    assert!(!files.is_empty(), "the rules name `{module}`, which has no source");
+    assert!(
+        !files.is_empty(),
+        "the rules name `{module}`, which has no source"
+    );
     files
 }
 
@@ -90,7 +93,10 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
 /// groups) and external crates used by path (`tokio::…`).
 fn references(path: &Path) -> BTreeSet<String> {
     let text = std::fs::read_to_string(path).expect("a readable source file");
-    let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+    let code = text
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
     let code: String = code
         .lines()
         .filter(|line| !line.trim_start().starts_with("//"))

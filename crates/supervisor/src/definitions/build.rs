@@ -17,11 +17,7 @@ use super::variables::Variables;
 use crate::diagnostics::{Diagnostic, SourceFile, Subject};
 use crate::suggest;
 
-/// Health check timing used when the file does not give one.
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-const DEFAULT_RETRIES: u32 = 3;
-const DEFAULT_START_PERIOD: Duration = Duration::from_secs(60);
+/// `stop_timeout` when the file does not give one.
 const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The one engine the supervisor knows how to talk to.
@@ -537,20 +533,28 @@ impl<'a> ServiceBuilder<'a> {
                 pattern: pattern.get_ref().clone(),
             }
         };
-        let interval = self.duration("health.interval", raw.interval.as_ref(), DEFAULT_INTERVAL);
-        let timeout = self.duration("health.timeout", raw.timeout.as_ref(), DEFAULT_TIMEOUT);
+        let interval = self.duration(
+            "health.interval",
+            raw.interval.as_ref(),
+            HealthCheck::DEFAULT_INTERVAL,
+        );
+        let timeout = self.duration(
+            "health.timeout",
+            raw.timeout.as_ref(),
+            HealthCheck::DEFAULT_TIMEOUT,
+        );
         let start_period = self.duration(
             "health.start_period",
             raw.start_period.as_ref(),
-            DEFAULT_START_PERIOD,
+            HealthCheck::DEFAULT_START_PERIOD,
         );
         let retries = match &raw.retries {
             Some(retries) if *retries.get_ref() == 0 => {
                 self.error(retries.span(), "health.retries must be at least 1", None);
-                DEFAULT_RETRIES
+                HealthCheck::DEFAULT_RETRIES
             }
             Some(retries) => *retries.get_ref(),
-            None => DEFAULT_RETRIES,
+            None => HealthCheck::DEFAULT_RETRIES,
         };
         if timeout > interval {
             self.warning(

@@ -250,6 +250,29 @@ pub struct HealthCheck {
     pub start_period: Duration,
 }
 
+impl HealthCheck {
+    /// [`interval`](Self::interval) when the definitions do not give one.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+    /// [`timeout`](Self::timeout) when the definitions do not give one.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// [`retries`](Self::retries) when the definitions do not give them.
+    pub const DEFAULT_RETRIES: u32 = 3;
+    /// [`start_period`](Self::start_period) when the definitions do not give one.
+    pub const DEFAULT_START_PERIOD: Duration = Duration::from_secs(60);
+
+    /// A check of `probe` with the default timing: what a service gets that names only a
+    /// probe, and what an external service without a health check is probed with.
+    pub fn with_default_timing(probe: Probe) -> HealthCheck {
+        HealthCheck {
+            probe,
+            interval: HealthCheck::DEFAULT_INTERVAL,
+            timeout: HealthCheck::DEFAULT_TIMEOUT,
+            retries: HealthCheck::DEFAULT_RETRIES,
+            start_period: HealthCheck::DEFAULT_START_PERIOD,
+        }
+    }
+}
+
 /// The kinds of health probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -430,4 +453,24 @@ where
                 .map(|d| (s.name.as_str(), d.service.as_str()))
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README states the health-check defaults in words; they must be the code's.
+    #[test]
+    fn the_readme_states_the_health_check_defaults() {
+        let readme = include_str!("../../../../README.md");
+        let words = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+        let stated = format!(
+            "Defaults: health interval {}s, timeout {}s, retries {}, start_period {}s;",
+            HealthCheck::DEFAULT_INTERVAL.as_secs(),
+            HealthCheck::DEFAULT_TIMEOUT.as_secs(),
+            HealthCheck::DEFAULT_RETRIES,
+            HealthCheck::DEFAULT_START_PERIOD.as_secs(),
+        );
+        assert!(words.contains(&stated), "README.md should say: {stated}");
+    }
 }

@@ -368,17 +368,11 @@ impl Core {
             }
             (Some(check), _) => Some((check.clone(), Target::Host)),
             (None, RuntimeKind::External { url }) => Some((
-                HealthCheck {
-                    probe: Probe::Http {
-                        url: url.clone(),
-                        status: None,
-                        body: None,
-                    },
-                    interval: Duration::from_secs(10),
-                    timeout: Duration::from_secs(5),
-                    retries: 3,
-                    start_period: Duration::from_secs(60),
-                },
+                HealthCheck::with_default_timing(Probe::Http {
+                    url: url.clone(),
+                    status: None,
+                    body: None,
+                }),
                 Target::Host,
             )),
             (None, _) => None,
