@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use clara_supervisor::definitions::{self, Definitions, LoadOptions};
+use clara_supervisor::definitions::{self, Definitions};
+use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{ManagerConfig, ManagerError};
 use clara_supervisor::persist::StateFiles;
@@ -188,7 +189,7 @@ fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
         details: Vec::new(),
         exit_code: 1,
     })?;
-    definitions::load(&source, &plan.options)
+    load::load(&source, &plan.options)
         .map(|loaded| {
             for warning in &loaded.warnings {
                 log::warn!("{warning}");

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clara_supervisor::definitions::LoadOptions;
+use clara_supervisor::load::LoadOptions;
 use clara_supervisor::runtime::guard;
 use claraverse_app::launch::{self, LaunchPlan, Launcher};
 use tauri::{Emitter as _, Manager as _};

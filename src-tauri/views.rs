@@ -208,7 +208,8 @@ pub fn feature_change(
 mod tests {
     use super::*;
     use clara_supervisor::catalog;
-    use clara_supervisor::definitions::{self, LoadOptions, Variables};
+    use clara_supervisor::definitions::Variables;
+    use clara_supervisor::load::{self, LoadOptions};
     use clara_supervisor::platform::Platform;
 
     fn catalog() -> Definitions {
@@ -217,7 +218,7 @@ mod tests {
             variables: Variables::new([], "/home/u/.local/share/ClaraVerse"),
             features: FeatureChoice::Defaults,
         };
-        definitions::load(&catalog::source(), &options)
+        load::load(&catalog::source(), &options)
             .expect("the catalog is valid")
             .definitions
     }

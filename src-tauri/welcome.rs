@@ -145,8 +145,9 @@ async fn machine() -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clara_supervisor::definitions::{self, LoadOptions, Variables};
+    use clara_supervisor::definitions::Variables;
     use clara_supervisor::diagnostics::SourceFile;
+    use clara_supervisor::load::{self, LoadOptions};
     use clara_supervisor::platform::Platform;
 
     fn load(text: &str) -> Definitions {
@@ -155,7 +156,7 @@ mod tests {
             variables: Variables::new([], "/home/u/.local/share/ClaraVerse"),
             features: FeatureChoice::Defaults,
         };
-        definitions::load(&SourceFile::new("t.toml", text.to_string()), &options)
+        load::load(&SourceFile::new("t.toml", text.to_string()), &options)
             .expect("valid")
             .definitions
     }

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clara_supervisor::definitions::{self, LoadOptions, Variables};
+use clara_supervisor::definitions::Variables;
 use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::manager::ManagerConfig;
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
@@ -53,7 +54,7 @@ impl TestApp {
             ),
             features: FeatureChoice::Defaults,
         };
-        let definitions = definitions::load(&SourceFile::new("app-test.toml", SERVICES), &options)
+        let definitions = load::load(&SourceFile::new("app-test.toml", SERVICES), &options)
             .expect("valid definitions")
             .definitions;
         let app = claraverse_app::builder::<MockRuntime>()

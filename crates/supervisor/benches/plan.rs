@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
 
-use clara_supervisor::definitions::{self, LoadOptions, Variables};
+use clara_supervisor::definitions::Variables;
 use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::plan::Plan;
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
@@ -91,7 +92,7 @@ fn planning(c: &mut Criterion) {
         features: FeatureChoice::Defaults,
     };
     group.bench_function("load, validate and plan a file", |b| {
-        b.iter(|| definitions::load(black_box(&source), &options).expect("valid"))
+        b.iter(|| load::load(black_box(&source), &options).expect("valid"))
     });
     group.finish();
 }

@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod health;
+pub mod load;
 pub mod lock;
 pub mod manager;
 pub mod output;

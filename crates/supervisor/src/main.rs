@@ -10,9 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{self, LoadError, LoadOptions, Loaded};
+use clara_supervisor::definitions;
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
 use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
 use clara_supervisor::platform::Platform;
@@ -141,7 +142,7 @@ fn read(input: &Input) -> Result<(SourceFile, LoadOptions), String> {
 
 fn validate(input: &Input, format: ValidateFormat) -> Result<ExitCode, String> {
     let (source, options) = read(input)?;
-    let outcome = definitions::load(&source, &options);
+    let outcome = load::load(&source, &options);
     match format {
         ValidateFormat::Text => match &outcome {
             Ok(loaded) => {
@@ -185,7 +186,7 @@ fn validate(input: &Input, format: ValidateFormat) -> Result<ExitCode, String> {
 
 fn graph(input: &Input, format: GraphFormat) -> Result<ExitCode, String> {
     let (source, options) = read(input)?;
-    let loaded = match definitions::load(&source, &options) {
+    let loaded = match load::load(&source, &options) {
         Ok(loaded) => loaded,
         Err(error) => return Ok(report_failure(&source, &error)),
     };
@@ -232,7 +233,7 @@ const ALREADY_RUNNING: u8 = 2;
 /// `clara-supervisor up`: start everything, print every change, stop cleanly on a signal.
 async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitCode, String> {
     let (source, options) = read(input)?;
-    let loaded = match definitions::load(&source, &options) {
+    let loaded = match load::load(&source, &options) {
         Ok(loaded) => loaded,
         Err(error) => return Ok(report_failure(&source, &error)),
     };

@@ -4,9 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{
-    self, LoadOptions, Loaded, Probe, Runtime, Service, Variables, VolumeSource,
-};
+use clara_supervisor::definitions::{Probe, Runtime, Service, Variables, VolumeSource};
+use clara_supervisor::load::{self, LoadOptions, Loaded};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
 
@@ -18,7 +17,7 @@ fn load(platform: Platform, features: &[&str]) -> Loaded {
         variables: Variables::new([], HOME),
         features: FeatureChoice::Only(features.iter().map(|f| f.to_string()).collect()),
     };
-    match definitions::load(&catalog::source(), &options) {
+    match load::load(&catalog::source(), &options) {
         Ok(loaded) => loaded,
         Err(error) => panic!("the catalog is invalid on {platform}: {:#?}", error.errors),
     }
@@ -83,7 +82,7 @@ fn the_default_features_are_clara_core_and_rag() {
         variables: Variables::new([], HOME),
         features: FeatureChoice::Defaults,
     };
-    let loaded = definitions::load(&catalog::source(), &options).expect("valid");
+    let loaded = load::load(&catalog::source(), &options).expect("valid");
     let on: Vec<&str> = loaded
         .selection
         .features
@@ -142,7 +141,7 @@ fn native_binaries_can_be_pointed_elsewhere() {
         ),
         features: FeatureChoice::Defaults,
     };
-    let loaded = definitions::load(&catalog::source(), &options).expect("valid");
+    let loaded = load::load(&catalog::source(), &options).expect("valid");
     assert_eq!(
         command(&loaded.definitions.services["llamaswap"])[0],
         "/opt/clara/bin/linux-x64/llama-swap-linux"

@@ -4,10 +4,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::definitions::{
-    self, Condition, LoadError, LoadOptions, Loaded, Probe, RestartMode, Runtime, StopSignal,
-    Variables, VolumeSource,
+    self, Condition, Probe, RestartMode, Runtime, StopSignal, Variables, VolumeSource,
 };
 use clara_supervisor::diagnostics::SourceFile;
+use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
 
@@ -23,7 +23,7 @@ fn options(platform: Platform, features: FeatureChoice) -> LoadOptions {
 }
 
 fn load_with(text: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    definitions::load(&SourceFile::new("test.toml", text), options)
+    load::load(&SourceFile::new("test.toml", text), options)
 }
 
 fn load(text: &str) -> Result<Loaded, LoadError> {

@@ -1,8 +1,8 @@
 //! Service definitions: the TOML file format, its loading and every check on it.
 //!
-//! [`read`] takes a file, or the built-in catalog; [`load`] checks it for one platform and
-//! one feature choice and returns the checked [`Definitions`], the [`Selection`] of
-//! services that run and their [`Plan`], or every problem found at once.
+//! [`read`] takes a file, or the built-in catalog; [`check`] checks it for one platform and
+//! returns the checked [`Definitions`] with every problem found at once. Choosing the
+//! services of the features and planning them comes after, in [`crate::load`].
 
 mod build;
 mod model;
@@ -28,56 +28,19 @@ pub use variables::{VariableError, Variables};
 use crate::catalog;
 use crate::diagnostics::{self, Diagnostic, SourceFile, Subject};
 use crate::graph::describe_cycle;
-use crate::plan::Plan;
 use crate::platform::Platform;
-use crate::selection::{self, FeatureChoice, Selection};
 use crate::suggest;
 use build::ServiceBuilder;
 use raw::{RawDependency, RawFeature, RawHealth, RawRestart, RawService, field_names};
 
-/// What a load depends on besides the file itself.
+/// What checking a file found: its definitions (`None` when it is not usable TOML) and
+/// every problem, errors and warnings, in the order found.
 #[derive(Debug, Clone)]
-pub struct LoadOptions {
-    /// The platform whose overrides apply.
-    pub platform: Platform,
-    /// Values for `${VAR}` references.
-    pub variables: Variables,
-    /// The features the user asks for.
-    pub features: FeatureChoice,
-}
-
-impl LoadOptions {
-    /// This machine's platform and environment, with the default features.
-    pub fn for_this_machine() -> LoadOptions {
-        LoadOptions {
-            platform: Platform::current(),
-            variables: Variables::from_environment(),
-            features: FeatureChoice::Defaults,
-        }
-    }
-}
-
-/// A file that passed every check.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    /// Every feature and service of the file.
-    pub definitions: Definitions,
-    /// What runs for the chosen features.
-    pub selection: Selection,
-    /// The order in which it starts and stops.
-    pub plan: Plan,
-    /// Doubtful but legal things.
-    pub warnings: Vec<Diagnostic>,
-}
-
-/// A file with at least one error: every error and warning found, in file order.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{} error{} in the service definitions", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
-pub struct LoadError {
-    /// What must be fixed.
-    pub errors: Vec<Diagnostic>,
-    /// Doubtful but legal things, reported alongside.
-    pub warnings: Vec<Diagnostic>,
+pub struct Checked {
+    /// The checked model; trustworthy only when no diagnostic is an error.
+    pub definitions: Option<Definitions>,
+    /// Every error and warning.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A definitions file that cannot be read.
@@ -105,43 +68,33 @@ pub fn read(path: Option<&Path>) -> Result<SourceFile, ReadError> {
         })
 }
 
-/// Reads, checks and plans a definitions file.
-pub fn load(source: &SourceFile, options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let mut loader = Loader {
+/// Checks a definitions file for one platform, with these variables: parsing, every
+/// service, references, cycles and doubtful things, all problems at once.
+pub fn check(source: &SourceFile, platform: Platform, variables: &Variables) -> Checked {
+    let mut checker = Checker {
         source,
-        options,
+        platform,
+        variables,
         diagnostics: Vec::new(),
     };
-    let outcome = loader.load();
-    let (mut errors, mut warnings): (Vec<_>, Vec<_>) = loader
-        .diagnostics
-        .into_iter()
-        .partition(Diagnostic::is_error);
-    diagnostics::sort(&mut errors);
-    diagnostics::sort(&mut warnings);
-    errors.dedup();
-    warnings.dedup();
-    match outcome {
-        Some((definitions, selection, plan)) if errors.is_empty() => Ok(Loaded {
-            definitions,
-            selection,
-            plan,
-            warnings,
-        }),
-        _ => Err(LoadError { errors, warnings }),
+    let definitions = checker.check();
+    Checked {
+        definitions,
+        diagnostics: checker.diagnostics,
     }
 }
 
 /// The top-level tables of a definitions file.
 const TOP_LEVEL_KEYS: [&str; 2] = ["features", "services"];
 
-struct Loader<'a> {
+struct Checker<'a> {
     source: &'a SourceFile,
-    options: &'a LoadOptions,
+    platform: Platform,
+    variables: &'a Variables,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Loader<'_> {
+impl Checker<'_> {
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
@@ -150,7 +103,7 @@ impl Loader<'_> {
         Some(self.source.location(span))
     }
 
-    fn load(&mut self) -> Option<(Definitions, Selection, Plan)> {
+    fn check(&mut self) -> Option<Definitions> {
         let (document, syntax_errors) = DeTable::parse_recoverable(self.source.text());
         if !syntax_errors.is_empty() {
             for error in syntax_errors {
@@ -199,16 +152,7 @@ impl Loader<'_> {
         self.check_references(&definitions, &invalid);
         self.check_cycles(&definitions);
         self.warn_about_doubtful_things(&definitions);
-        let selection = match selection::select(&definitions, &self.options.features) {
-            Ok(selection) => selection,
-            Err(errors) => {
-                self.diagnostics.extend(errors);
-                return None;
-            }
-        };
-        // Cycles were reported above; a plan exists whenever there are none.
-        let plan = Plan::new(&definitions, &selection).ok()?;
-        Some((definitions, selection, plan))
+        Some(definitions)
     }
 
     /// Deserializes one table, reporting type errors and every unknown key.
@@ -288,7 +232,7 @@ impl Loader<'_> {
                 invalid.insert(name);
                 continue;
             };
-            let builder = ServiceBuilder::new(self.source, &self.options.variables, &name, span);
+            let builder = ServiceBuilder::new(self.source, self.variables, &name, span);
             let (service, diagnostics) = builder.build(raw);
             self.diagnostics.extend(diagnostics);
             services.insert(name, service);
@@ -311,9 +255,7 @@ impl Loader<'_> {
                 );
             }
             match name.parse::<Platform>() {
-                Ok(platform) if platform == self.options.platform => {
-                    chosen = Some(over.into_inner())
-                }
+                Ok(platform) if platform == self.platform => chosen = Some(over.into_inner()),
                 Ok(_) => {}
                 Err(_) => {
                     let names = Platform::ALL.map(Platform::name);

@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clara_supervisor::definitions::{self, LoadOptions, Variables};
+use clara_supervisor::definitions::Variables;
 use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::manager::{Manager, ManagerConfig};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
@@ -57,7 +58,7 @@ pub fn definitions(text: &str, dir: &Path) -> clara_supervisor::definitions::Def
         ),
         features: FeatureChoice::Defaults,
     };
-    match definitions::load(&SourceFile::new("test.toml", text), &options) {
+    match load::load(&SourceFile::new("test.toml", text), &options) {
         Ok(loaded) => loaded.definitions,
         Err(error) => panic!("test definitions are invalid: {:#?}", error.errors),
     }

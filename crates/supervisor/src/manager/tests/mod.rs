@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use super::action::Action;
 use super::core::{Core, Timings};
 use super::lifecycle::Started;
-use crate::definitions::{self, Condition, LoadOptions, Variables};
+use crate::definitions::{Condition, Variables};
 use crate::diagnostics::SourceFile;
 use crate::events::EventKind;
 use crate::health::ProbeReport;
+use crate::load::{self, LoadOptions};
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::runtime::{ExitReport, StartError};
@@ -60,7 +61,7 @@ impl Sim {
             variables: Variables::new([], "/clara"),
             features: FeatureChoice::Defaults,
         };
-        let loaded = definitions::load(&SourceFile::new("sim.toml", toml), &options)
+        let loaded = load::load(&SourceFile::new("sim.toml", toml), &options)
             .unwrap_or_else(|error| panic!("{error}: {:?}", error.errors));
         let plan = Plan::of_all(&loaded.definitions).expect("acyclic");
         let core = Core::new(

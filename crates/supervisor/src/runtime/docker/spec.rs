@@ -138,8 +138,9 @@ pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateB
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definitions::{self, LoadOptions, Variables};
+    use crate::definitions::Variables;
     use crate::diagnostics::SourceFile;
+    use crate::load::{self, LoadOptions};
     use crate::platform::Platform;
     use crate::selection::FeatureChoice;
 
@@ -149,7 +150,7 @@ mod tests {
             variables: Variables::new([], "/home/u/clara"),
             features: FeatureChoice::Defaults,
         };
-        let loaded = definitions::load(&SourceFile::new("t.toml", text), &options).expect("valid");
+        let loaded = load::load(&SourceFile::new("t.toml", text), &options).expect("valid");
         loaded
             .definitions
             .services

@@ -1,0 +1,89 @@
+//! Loading definitions: a file checked for one platform ([`crate::definitions`]), the
+//! services of the chosen features ([`crate::selection`]) and their plan
+//! ([`crate::plan`]), composed here so that the file format knows neither.
+
+use crate::definitions::{self, Checked, Definitions, Variables};
+use crate::diagnostics::{self, Diagnostic, SourceFile};
+use crate::plan::Plan;
+use crate::platform::Platform;
+use crate::selection::{self, FeatureChoice, Selection};
+
+/// What a load depends on besides the file itself.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The platform whose overrides apply.
+    pub platform: Platform,
+    /// Values for `${VAR}` references.
+    pub variables: Variables,
+    /// The features the user asks for.
+    pub features: FeatureChoice,
+}
+
+impl LoadOptions {
+    /// This machine's platform and environment, with the default features.
+    pub fn for_this_machine() -> LoadOptions {
+        LoadOptions {
+            platform: Platform::current(),
+            variables: Variables::from_environment(),
+            features: FeatureChoice::Defaults,
+        }
+    }
+}
+
+/// A file that passed every check.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Every feature and service of the file.
+    pub definitions: Definitions,
+    /// What runs for the chosen features.
+    pub selection: Selection,
+    /// The order in which it starts and stops.
+    pub plan: Plan,
+    /// Doubtful but legal things.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// A file with at least one error: every error and warning found, in file order.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} error{} in the service definitions", .errors.len(), if .errors.len() == 1 { "" } else { "s" })]
+pub struct LoadError {
+    /// What must be fixed.
+    pub errors: Vec<Diagnostic>,
+    /// Doubtful but legal things, reported alongside.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads, checks, selects and plans a definitions file: every problem at once.
+pub fn load(source: &SourceFile, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let Checked {
+        definitions,
+        mut diagnostics,
+    } = definitions::check(source, options.platform, &options.variables);
+    let planned = definitions.and_then(|definitions| {
+        match selection::select(&definitions, &options.features) {
+            // Cycles were reported by the check; a plan exists whenever there are none.
+            Ok(selection) => Plan::new(&definitions, &selection)
+                .ok()
+                .map(|plan| (definitions, selection, plan)),
+            Err(errors) => {
+                diagnostics.extend(errors);
+                None
+            }
+        }
+    });
+    let (mut errors, mut warnings): (Vec<_>, Vec<_>) =
+        diagnostics.into_iter().partition(Diagnostic::is_error);
+    diagnostics::sort(&mut errors);
+    diagnostics::sort(&mut warnings);
+    errors.dedup();
+    warnings.dedup();
+    match planned {
+        Some((definitions, selection, plan)) if errors.is_empty() => Ok(Loaded {
+            definitions,
+            selection,
+            plan,
+            warnings,
+        }),
+        _ => Err(LoadError { errors, warnings }),
+    }
+}
