@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use clara_supervisor::definitions::{Definitions, Probe, Runtime, Service};
+use clara_supervisor::definitions::{Definitions, Probe, RuntimeKind, Service};
 use clara_supervisor::selection::{self, FeatureChoice};
 use clara_supervisor::status::ServiceStatus;
 use serde::Serialize;
@@ -39,7 +39,10 @@ impl ServiceView {
             ports: service.map(ports_of).unwrap_or_default(),
             health_check: service.is_some_and(|s| {
                 s.health.is_some()
-                    || matches!(s.runtime, Runtime::External { .. } | Runtime::Engine)
+                    || matches!(
+                        s.runtime,
+                        RuntimeKind::External { .. } | RuntimeKind::Engine
+                    )
             }),
             status,
         }
@@ -56,11 +59,11 @@ pub fn url_of(service: &Service) -> Option<String> {
             .map_or(url.len(), |i| after_scheme + i);
         return Some(format!("{}/", &url[..end]));
     }
-    if let Runtime::External { url } = &service.runtime {
+    if let RuntimeKind::External { url } = &service.runtime {
         return Some(url.clone());
     }
     match service.runtime {
-        Runtime::Container { .. } | Runtime::Process { .. } => service
+        RuntimeKind::Container { .. } | RuntimeKind::Process { .. } => service
             .ports
             .first()
             .map(|port| format!("http://{}:{}/", display_host(port.host_ip), port.host_port)),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use clara_supervisor::definitions::{Definitions, GpuMode, Runtime};
+use clara_supervisor::definitions::{Definitions, GpuMode, RuntimeKind};
 use clara_supervisor::runtime::docker::DockerEngine;
 use clara_supervisor::selection::{self, FeatureChoice};
 use serde::Serialize;
@@ -93,7 +93,7 @@ pub fn needs(definitions: &Definitions, feature: &str) -> Needs {
         .difference(&always)
         .filter_map(|name| definitions.services.get(name))
     {
-        if matches!(service.runtime, Runtime::Container { .. }) {
+        if matches!(service.runtime, RuntimeKind::Container { .. }) {
             needs.docker = true;
             needs.gpu = match (needs.gpu, service.gpu) {
                 (_, GpuMode::Required) | (Some("required"), _) => Some("required"),

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{Probe, Runtime, Service, Variables, VolumeSource};
+use clara_supervisor::definitions::{Probe, RuntimeKind, Service, Variables, VolumeSource};
 use clara_supervisor::load::{self, LoadOptions, Loaded};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
@@ -25,7 +25,7 @@ fn load(platform: Platform, features: &[&str]) -> Loaded {
 
 fn command(service: &Service) -> &[String] {
     match &service.runtime {
-        Runtime::Process { command } => command,
+        RuntimeKind::Process { command } => command,
         other => panic!("{} is not a native process: {other:?}", service.name),
     }
 }
@@ -160,7 +160,7 @@ fn llamaswap_is_clara_core_on_8091() {
     assert!(matches!(probe, Probe::Http { url, .. } if url == "http://127.0.0.1:8091/v1/models"));
     let mcp = &loaded.definitions.services["mcp"];
     assert_eq!(mcp.depends_on[0].service, "llamaswap");
-    assert!(matches!(mcp.runtime, Runtime::Process { .. }));
+    assert!(matches!(mcp.runtime, RuntimeKind::Process { .. }));
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn python_backend_is_the_critical_rag_container() {
     let loaded = load(Platform::Linux, &["ragAndTts"]);
     let backend = &loaded.definitions.services["python-backend"];
     assert!(
-        matches!(&backend.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-backend"))
+        matches!(&backend.runtime, RuntimeKind::Container { image, .. } if image.starts_with("clara17verse/clara-backend"))
     );
     assert!(backend.critical);
     assert_eq!(backend.feature.as_deref(), Some("ragAndTts"));
@@ -204,7 +204,7 @@ fn comfyui_and_n8n_containers() {
     let loaded = load(Platform::Linux, &["comfyUI", "n8n"]);
     let comfyui = &loaded.definitions.services["comfyui"];
     assert!(
-        matches!(&comfyui.runtime, Runtime::Container { image, .. } if image.starts_with("clara17verse/clara-comfyui"))
+        matches!(&comfyui.runtime, RuntimeKind::Container { image, .. } if image.starts_with("clara17verse/clara-comfyui"))
     );
     assert_eq!(comfyui.ports[0].host_port, 8188);
     assert_eq!(comfyui.depends_on[0].service, "python-backend");
@@ -213,7 +213,7 @@ fn comfyui_and_n8n_containers() {
 
     let n8n = &loaded.definitions.services["n8n"];
     assert!(
-        matches!(&n8n.runtime, Runtime::Container { image, .. } if image.starts_with("n8nio/n8n"))
+        matches!(&n8n.runtime, RuntimeKind::Container { image, .. } if image.starts_with("n8nio/n8n"))
     );
     assert_eq!(n8n.ports[0].host_port, 5678);
     let probe = &n8n.health.as_ref().expect("health").probe;
@@ -228,13 +228,13 @@ fn docker_is_the_engine_and_every_container_waits_for_it() {
         &["claraCore", "comfyUI", "n8n", "ragAndTts"],
     );
     let services = &loaded.definitions.services;
-    assert_eq!(services["docker"].runtime, Runtime::Engine);
+    assert_eq!(services["docker"].runtime, RuntimeKind::Engine);
     assert!(
         services["docker"].feature.is_none(),
         "the engine is always watched"
     );
     for service in services.values() {
-        if matches!(service.runtime, Runtime::Container { .. }) {
+        if matches!(service.runtime, RuntimeKind::Container { .. }) {
             let needs: BTreeSet<String> = loaded.plan.dependents("docker");
             assert!(
                 needs.contains(&service.name),
@@ -258,7 +258,7 @@ fn every_download_is_declared_for_the_feature_picker() {
     for platform in Platform::ALL {
         let loaded = load(platform, &["claraCore", "comfyUI", "n8n", "ragAndTts"]);
         for service in loaded.definitions.services.values() {
-            if matches!(service.runtime, Runtime::Container { .. }) {
+            if matches!(service.runtime, RuntimeKind::Container { .. }) {
                 assert!(
                     service.download_bytes.is_some_and(|bytes| bytes > 0),
                     "{platform}: container {} declares no download size",

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::definitions::{
-    self, Condition, Probe, RestartMode, Runtime, StopSignal, Variables, VolumeSource,
+    self, Condition, Probe, RestartMode, RuntimeKind, StopSignal, Variables, VolumeSource,
 };
 use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
@@ -169,7 +169,7 @@ fn image_with_command_is_a_container_with_its_command_replaced() {
         .expect("valid");
     assert_eq!(
         loaded.definitions.services["a"].runtime,
-        Runtime::Container {
+        RuntimeKind::Container {
             image: "busybox:latest".into(),
             command: Some(vec!["httpd".into(), "-f".into()]),
         }
@@ -406,7 +406,7 @@ health = { log = "ready on port [0-9]+$" }
     let home = "/home/u/.local/share/ClaraVerse";
     assert_eq!(
         service.runtime,
-        Runtime::Process {
+        RuntimeKind::Process {
             command: vec![
                 format!("{home}/bin/a"),
                 "--models".into(),
@@ -490,7 +490,7 @@ env = { DYLD_LIBRARY_PATH = "./darwin-arm64", LD_LIBRARY_PATH = "" }
     let service = &mac.definitions.services["llama"];
     assert_eq!(
         service.runtime,
-        Runtime::Process {
+        RuntimeKind::Process {
             command: vec!["./darwin-arm64/llama-swap".into()]
         }
     );
@@ -505,7 +505,7 @@ env = { DYLD_LIBRARY_PATH = "./darwin-arm64", LD_LIBRARY_PATH = "" }
     let linux = load_with(text, &options(Platform::Linux, FeatureChoice::Defaults)).expect("valid");
     assert_eq!(
         linux.definitions.services["llama"].runtime,
-        Runtime::Process {
+        RuntimeKind::Process {
             command: vec!["./linux/llama-swap".into()]
         }
     );

@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::model::{
-    Condition, Dependency, GpuMode, HealthCheck, Probe, RestartMode, RestartPolicy, Runtime,
+    Condition, Dependency, GpuMode, HealthCheck, Probe, RestartMode, RestartPolicy, RuntimeKind,
     Service, StopSignal,
 };
 use super::raw::{RawDependsOn, RawHealth, RawRestart, RawService, TextOrTable};
@@ -183,7 +183,7 @@ impl<'a> ServiceBuilder<'a> {
             .map(Into::into);
         let env = self.environment("env", raw.env.as_ref());
         let cpu_env = self.environment("cpu_env", raw.cpu_env.as_ref());
-        let is_container = matches!(runtime, Some(Runtime::Container { .. }));
+        let is_container = matches!(runtime, Some(RuntimeKind::Container { .. }));
         let gpu = match &raw.gpu {
             Some(gpu) => self
                 .choice("gpu", gpu, &GpuMode::ALL, GpuMode::name)
@@ -281,7 +281,7 @@ impl<'a> ServiceBuilder<'a> {
                 .ok()
         });
         if let (Some(runtime), Some(restart_raw)) = (&runtime, &raw.restart)
-            && matches!(runtime, Runtime::External { .. } | Runtime::Engine)
+            && matches!(runtime, RuntimeKind::External { .. } | RuntimeKind::Engine)
         {
             self.warning(
                 restart_raw.span(),
@@ -298,7 +298,7 @@ impl<'a> ServiceBuilder<'a> {
             feature: raw.feature.map(Spanned::into_inner),
             critical: raw.critical.unwrap_or(false),
             // Only a service with errors lacks a runtime, and it is never run.
-            runtime: runtime.unwrap_or(Runtime::Engine),
+            runtime: runtime.unwrap_or(RuntimeKind::Engine),
             cwd,
             env,
             ports,
@@ -315,7 +315,7 @@ impl<'a> ServiceBuilder<'a> {
         }
     }
 
-    fn runtime(&mut self, raw: &RawService) -> Option<Runtime> {
+    fn runtime(&mut self, raw: &RawService) -> Option<RuntimeKind> {
         let present: Vec<(&str, Range<usize>)> = [
             ("image", raw.image.as_ref().map(Spanned::span)),
             (
@@ -360,10 +360,10 @@ impl<'a> ServiceBuilder<'a> {
                 Some(command) => Some(self.expand_argv("command", command)?),
                 None => None,
             };
-            return Some(Runtime::Container { image, command });
+            return Some(RuntimeKind::Container { image, command });
         }
         if let Some(command) = &raw.command {
-            return Some(Runtime::Process {
+            return Some(RuntimeKind::Process {
                 command: self.expand_argv("command", command)?,
             });
         }
@@ -377,11 +377,11 @@ impl<'a> ServiceBuilder<'a> {
                 );
                 return None;
             }
-            return Some(Runtime::External { url: text });
+            return Some(RuntimeKind::External { url: text });
         }
         let engine = raw.engine.as_ref()?;
         self.choice("engine", engine, &ENGINES, |name| name)?;
-        Some(Runtime::Engine)
+        Some(RuntimeKind::Engine)
     }
 
     fn dependencies(&mut self, depends_on: &Spanned<RawDependsOn>) -> Vec<Dependency> {

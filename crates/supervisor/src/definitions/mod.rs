@@ -20,7 +20,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
     Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, PortMapping, Probe,
-    Protocol, RestartMode, RestartPolicy, Runtime, Service, StopSignal, Volume, VolumeSource,
+    Protocol, RestartMode, RestartPolicy, RuntimeKind, Service, StopSignal, Volume, VolumeSource,
     dependency_graph,
 };
 pub use variables::{VariableError, Variables};
@@ -361,8 +361,10 @@ impl Checker<'_> {
                 let Some(other) = services.get(&dependency.service) else {
                     continue;
                 };
-                let probed_anyway =
-                    matches!(other.runtime, Runtime::External { .. } | Runtime::Engine);
+                let probed_anyway = matches!(
+                    other.runtime,
+                    RuntimeKind::External { .. } | RuntimeKind::Engine
+                );
                 if dependency.condition == Condition::Healthy
                     && other.health.is_none()
                     && !probed_anyway
@@ -380,7 +382,7 @@ impl Checker<'_> {
                     );
                 }
                 // A missing engine is a waiting state, not a failure: no warning for it.
-                if service.critical && !other.critical && other.runtime != Runtime::Engine {
+                if service.critical && !other.critical && other.runtime != RuntimeKind::Engine {
                     self.push(
                         Diagnostic::warning(
                             subject.clone(),

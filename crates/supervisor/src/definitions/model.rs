@@ -47,7 +47,7 @@ pub struct Service {
     /// A critical service that cannot start fails the whole start-up.
     pub critical: bool,
     /// How it is run.
-    pub runtime: Runtime,
+    pub runtime: RuntimeKind,
     /// Working directory of a native process.
     pub cwd: Option<PathBuf>,
     /// Environment variables given to the process or container.
@@ -84,7 +84,7 @@ pub struct Service {
 /// How a service runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Runtime {
+pub enum RuntimeKind {
     /// A Docker container from `image`; `command` overrides the image's command.
     Container {
         /// Image reference, e.g. `clara17verse/clara-backend:latest`.
@@ -106,14 +106,14 @@ pub enum Runtime {
     Engine,
 }
 
-impl Runtime {
+impl RuntimeKind {
     /// A short name for messages: `container`, `process`, `external` or `engine`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Runtime::Container { .. } => "container",
-            Runtime::Process { .. } => "process",
-            Runtime::External { .. } => "external",
-            Runtime::Engine => "engine",
+            RuntimeKind::Container { .. } => "container",
+            RuntimeKind::Process { .. } => "process",
+            RuntimeKind::External { .. } => "external",
+            RuntimeKind::Engine => "engine",
         }
     }
 }

@@ -12,7 +12,7 @@ use super::core::Core;
 use super::effects::{Handles, stop_request};
 use super::lifecycle::Started;
 use super::{Command, ManagerConfig, ManagerError};
-use crate::definitions::{Runtime as RuntimeKind, Service};
+use crate::definitions::{RuntimeKind, Service};
 use crate::events::{EventBus, Snapshot};
 use crate::health::{ProbeReport, Prober};
 use crate::lock::StateLock;

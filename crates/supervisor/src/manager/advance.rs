@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::action::Action;
 use super::core::Core;
 use super::unit::Next;
-use crate::definitions::{Condition, Dependency, Runtime as RuntimeKind};
+use crate::definitions::{Condition, Dependency, RuntimeKind};
 use crate::state::ServiceState;
 use crate::status::{FailureCause, ServiceError};
 

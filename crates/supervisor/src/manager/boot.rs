@@ -11,7 +11,7 @@ use super::actor::{Actor, Runtimes};
 use super::core::{Core, Timings};
 use super::effects::Handles;
 use super::{ManagerConfig, ManagerError, StartNotes};
-use crate::definitions::{Definitions, Runtime as RuntimeKind};
+use crate::definitions::{Definitions, RuntimeKind};
 use crate::diagnostics::{Diagnostic, Subject};
 use crate::events::EventBus;
 use crate::health::Prober;

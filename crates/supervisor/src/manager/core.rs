@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::ManagerError;
 use super::action::Action;
 use super::unit::{Goal, Next, Unit};
-use crate::definitions::{Definitions, Runtime as RuntimeKind};
+use crate::definitions::{Definitions, RuntimeKind};
 use crate::events::{EventKind, StartupPhase};
 use crate::persist::{Choices, ProcessRecord};
 use crate::plan::Plan;

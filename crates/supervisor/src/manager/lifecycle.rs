@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::action::Action;
 use super::core::Core;
 use super::unit::{Live, Next};
-use crate::definitions::{HealthCheck, Probe, RestartMode, Runtime as RuntimeKind};
+use crate::definitions::{HealthCheck, Probe, RestartMode, RuntimeKind};
 use crate::events::EventKind;
 use crate::health::{ProbeReport, Target};
 use crate::restart::Decision;

@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use super::core::Core;
-use crate::definitions::Runtime as RuntimeKind;
+use crate::definitions::RuntimeKind;
 use crate::events::{EventKind, StartupPhase};
 use crate::state::ServiceState;
 use crate::status::FailureCause;

@@ -45,7 +45,7 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
     let StartRequest {
         service, output, ..
     } = request;
-    let definitions::Runtime::Process { command } = &service.runtime else {
+    let definitions::RuntimeKind::Process { command } = &service.runtime else {
         return Err(StartError::new("is not a native process"));
     };
     for port in &service.ports {

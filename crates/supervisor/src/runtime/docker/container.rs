@@ -249,7 +249,7 @@ async fn create(
     hash: &str,
     progress: &mpsc::UnboundedSender<PullProgress>,
 ) -> Result<(), StartError> {
-    let definitions::Runtime::Container { image, .. } = &service.runtime else {
+    let definitions::RuntimeKind::Container { image, .. } = &service.runtime else {
         return Err(StartError::new("is not a container"));
     };
     if let Err(error) = client.inspect_image(image).await {

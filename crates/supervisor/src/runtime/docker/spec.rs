@@ -7,7 +7,7 @@ use bollard::models::{
     ContainerCreateBody, DeviceRequest, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
 };
 
-use crate::definitions::{GpuMode, Protocol, Runtime, Service, VolumeSource};
+use crate::definitions::{GpuMode, Protocol, RuntimeKind, Service, VolumeSource};
 
 /// The network every container joins, so services reach each other by name.
 pub const NETWORK: &str = "clara_network";
@@ -53,7 +53,7 @@ pub fn use_gpu(mode: GpuMode, nvidia_runtime: bool) -> Result<bool, String> {
 /// The request that creates the service's container.
 pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateBody {
     let (image, command) = match &service.runtime {
-        Runtime::Container { image, command } => (image.clone(), command.clone()),
+        RuntimeKind::Container { image, command } => (image.clone(), command.clone()),
         _ => (String::new(), None),
     };
     let mut env: Vec<String> = service
