@@ -1,5 +1,6 @@
-//! How services run: native processes, external URLs, and (soon) containers, behind one
-//! interface. Everything that depends on the operating system lives in this module.
+//! How services run: native processes, containers (and the container engine itself), and
+//! external URLs, behind one interface. Everything that depends on the operating system
+//! lives in this module.
 
 pub mod docker;
 mod external;
