@@ -32,20 +32,14 @@ ensure_rust() {
     if ! command -v cc >/dev/null 2>&1; then ensure_packages build-essential; fi
 }
 
-ensure_rust_components() {
+# What rustup lacks, added: `ensure_rustup component clippy …`, `ensure_rustup target T …`.
+ensure_rustup() {
     command -v rustup >/dev/null 2>&1 || return 0
-    local installed
-    installed=$(rustup component list --installed)
-    for component in "$@"; do
-        grep -q "^$component" <<<"$installed" || rustup component add "$component"
-    done
-}
-
-ensure_rust_targets() {
-    command -v rustup >/dev/null 2>&1 || return 0
-    local installed
-    installed=$(rustup target list --installed)
-    for target in "$@"; do
-        grep -qx "$target" <<<"$installed" || rustup target add "$target"
+    local kind=$1 installed
+    shift
+    installed=$(rustup "$kind" list --installed)
+    for item in "$@"; do
+        # Installed components carry their host triple: "clippy-x86_64-unknown-linux-gnu".
+        grep -qE "^$item(-|\$)" <<<"$installed" || rustup "$kind" add "$item"
     done
 }
