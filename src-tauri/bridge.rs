@@ -26,15 +26,13 @@ pub enum Follow {
     Stop(String),
 }
 
-/// `service-status-changed`: the service's full view, numbered.
+/// `service-status-changed`: the service's full view (as in the snapshot), numbered.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChanged {
     /// The number of the last event this status includes.
     pub seq: u64,
-    /// The service's name.
-    pub service: String,
-    /// Everything the card shows.
+    /// Everything the card shows, `service` and `status` included.
     #[serde(flatten)]
     pub view: ServiceView,
 }
@@ -134,7 +132,6 @@ async fn flush<R: Runtime>(
         if pending.remove(&status.name).is_some() {
             let payload = StatusChanged {
                 seq: snapshot.seq,
-                service: status.name.clone(),
                 view: ServiceView::new(status, definitions),
             };
             if let Err(error) = app.emit("service-status-changed", payload) {

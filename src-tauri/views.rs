@@ -2,22 +2,47 @@
 //! they run, and what a change of features would start and stop.
 
 use std::collections::BTreeSet;
+use std::time::SystemTime;
 
 use clara_supervisor::definitions::{Definitions, Probe, RuntimeKind, Service};
 use clara_supervisor::selection::{self, FeatureChoice};
-use clara_supervisor::status::ServiceStatus;
+use clara_supervisor::state::{Health, ServiceState};
+use clara_supervisor::status::{ExitInfo, ServiceError, ServiceStatus, rfc3339};
 use serde::Serialize;
 
-/// A service as the dashboard shows it: its status plus what its definition tells.
+/// A service as the dashboard shows it: its status plus what its definition tells. The
+/// snapshot (`list_services`) and the `service-status-changed` event both carry it, so the
+/// service's name is `service` and its state is `status` in both.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceView {
-    /// The status, flattened (`name`, `state`… with `state` also as `status`).
-    #[serde(flatten)]
-    pub status: ServiceStatus,
-    /// The state's name again, under the name the event contract uses.
-    #[serde(rename = "status")]
-    pub status_name: String,
+    /// The service's name.
+    pub service: String,
+    /// What it does, from its definition.
+    pub description: Option<String>,
+    /// Where it is in its life.
+    pub status: ServiceState,
+    /// What its health check says.
+    pub health: Health,
+    /// Why it is in this state, when that needs saying.
+    pub reason: Option<String>,
+    /// The main process id, while one runs.
+    pub pid: Option<u32>,
+    /// How often it was restarted since the supervisor started.
+    pub restarts: u32,
+    /// How its last instance ended.
+    pub last_exit: Option<ExitInfo>,
+    /// Its last failure.
+    pub last_error: Option<ServiceError>,
+    /// When it entered the current state (RFC 3339).
+    #[serde(serialize_with = "rfc3339")]
+    pub since: SystemTime,
+    /// How long it has been running, in seconds, when running.
+    pub uptime_seconds: Option<u64>,
+    /// Whether its failure fails the start-up.
+    pub critical: bool,
+    /// How it runs, when worth saying: where Docker was found, GPU or CPU, adopted…
+    pub detail: Option<String>,
     /// The feature that switches it on.
     pub feature: Option<String>,
     /// Where people open it, when it has a web page.
@@ -29,11 +54,26 @@ pub struct ServiceView {
 }
 
 impl ServiceView {
-    /// The view of `status`, with what `definitions` say about the service.
+    /// The view of `status`, with what `definitions` say about the service. Every field of
+    /// the status is named, so a new one cannot be left out of the view unnoticed.
     pub fn new(status: ServiceStatus, definitions: &Definitions) -> Self {
-        let service = definitions.services.get(&status.name);
+        let ServiceStatus {
+            name,
+            description,
+            state,
+            health,
+            reason,
+            pid,
+            restarts,
+            last_exit,
+            last_error,
+            since,
+            uptime_seconds,
+            critical,
+            detail,
+        } = status;
+        let service = definitions.services.get(&name);
         ServiceView {
-            status_name: status.state.name().to_string(),
             feature: service.and_then(|s| s.feature.clone()),
             url: service.and_then(url_of),
             ports: service.map(ports_of).unwrap_or_default(),
@@ -44,7 +84,19 @@ impl ServiceView {
                         RuntimeKind::External { .. } | RuntimeKind::Engine
                     )
             }),
-            status,
+            service: name,
+            description,
+            status: state,
+            health,
+            reason,
+            pid,
+            restarts,
+            last_exit,
+            last_error,
+            since,
+            uptime_seconds,
+            critical,
+            detail,
         }
     }
 }

@@ -149,8 +149,13 @@ impl Drop for TestApp {
 fn status_changes_reach_the_window_as_events_with_the_full_status() {
     let app = TestApp::start();
     let api = app.wait_status("api", "running");
-    assert_eq!(api["name"], "api");
-    assert_eq!(api["state"], "running");
+    assert_eq!(api["service"], "api");
+    for other_spelling in ["name", "state"] {
+        assert!(
+            api.get(other_spelling).is_none(),
+            "{other_spelling} in {api}"
+        );
+    }
     assert!(api["pid"].as_u64().is_some());
     assert!(api["seq"].as_u64().is_some_and(|seq| seq > 0));
     for field in [
@@ -183,13 +188,12 @@ fn list_then_deltas_miss_nothing() {
     let list = app
         .run(commands::list_services(app.state()))
         .expect("lists");
-    let names: Vec<&str> = list
-        .services
-        .iter()
-        .map(|s| s.status.name.as_str())
-        .collect();
+    let names: Vec<&str> = list.services.iter().map(|s| s.service.as_str()).collect();
     assert_eq!(names, ["db", "api", "tool"]);
-    assert_eq!(list.services[2].status_name, "disabled");
+    assert_eq!(
+        list.services[2].status,
+        clara_supervisor::state::ServiceState::Disabled
+    );
     assert!(list.seq > 0);
     // Every later event carries a higher number than the snapshot.
     app.clear();
@@ -197,6 +201,17 @@ fn list_then_deltas_miss_nothing() {
         .expect("restarts");
     let after = app.wait_status("db", "running");
     assert!(after["seq"].as_u64().is_some_and(|seq| seq > list.seq));
+    // One vocabulary: a service in the snapshot has the event's fields, but its number.
+    let keys = |value: &serde_json::Value| -> BTreeSet<String> {
+        value
+            .as_object()
+            .map(|object| object.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut event_keys = keys(&after);
+    event_keys.remove("seq");
+    let snapshot_service = serde_json::to_value(&list.services[0]).expect("serializes");
+    assert_eq!(keys(&snapshot_service), event_keys);
 }
 
 #[test]

@@ -221,10 +221,10 @@ function onVisibilityChange() {
 // ---------------------------------------------------------------- service changes
 
 function afterChange(outcome, { announce }) {
-  const { previous, service } = outcome;
-  if (!isActive(service.status)) metrics.clear(service.name);
-  if (!isComingUp(service.status)) startup.clearPull(service.name);
-  const notice = notices.update(previous, service);
+  const { previous, current } = outcome;
+  if (!isActive(current.status)) metrics.clear(current.service);
+  if (!isComingUp(current.status)) startup.clearPull(current.service);
+  const notice = notices.update(previous, current);
   if (notice && announce) showBanner(notice);
 }
 

@@ -18,7 +18,7 @@ export function createNotices() {
      */
     update(previous, next) {
       if (!next) return null;
-      const name = next.name;
+      const name = next.service;
       const before = previous?.status ?? null;
       const now = next.status;
       if (now === before) return null;

@@ -7,32 +7,14 @@
 // - An event is applied only when its seq is greater than the snapshot's seq and greater
 //   than the last seq applied for that service; older or repeated (coalesced) ones are ignored.
 
-/** One service record from a snapshot or an event, with `status` and `receivedAt` filled in. */
+/**
+ * One service record: a snapshot's service or a `service-status-changed` payload (the same
+ * fields, `service` and `status` among them; the event adds its `seq`), without the seq and
+ * with `receivedAt` filled in.
+ */
 export function normalizeService(raw, receivedAt) {
-  const { seq: _seq, service: alias, ...rest } = raw;
-  const name = typeof raw.name === 'string' ? raw.name : alias;
-  // The contract says `status`; the engine's own field is `state`. Accept either.
-  const status = raw.status ?? raw.state ?? 'stopped';
-  return {
-    description: null,
-    health: 'unknown',
-    reason: null,
-    pid: null,
-    restarts: 0,
-    lastExit: null,
-    lastError: null,
-    since: null,
-    uptimeSeconds: null,
-    critical: false,
-    detail: null,
-    feature: null,
-    url: null,
-    ...rest,
-    ports: Array.isArray(raw.ports) ? raw.ports : [],
-    name,
-    status,
-    receivedAt,
-  };
+  const { seq: _seq, ...view } = raw;
+  return { ...view, receivedAt };
 }
 
 /**
@@ -50,17 +32,17 @@ export function createStore({ now = Date.now } = {}) {
   let buffer = [];
 
   function apply(event) {
-    const name = typeof event?.name === 'string' ? event.name : event?.service;
+    const name = event?.service;
     const seq = Number(event?.seq);
     if (typeof name !== 'string' || !Number.isFinite(seq)) return { result: 'ignored' };
     if (seq <= snapshotSeq) return { result: 'ignored' };
     if (lastSeq.has(name) && seq <= lastSeq.get(name)) return { result: 'ignored' };
     const previous = byName.get(name) ?? null;
-    const service = normalizeService(event, now());
-    byName.set(name, service);
+    const current = normalizeService(event, now());
+    byName.set(name, current);
     lastSeq.set(name, seq);
     if (!order.includes(name)) order = [...order, name];
-    return { result: 'applied', previous, service };
+    return { result: 'applied', previous, current };
   }
 
   function drain() {
@@ -90,12 +72,12 @@ export function createStore({ now = Date.now } = {}) {
         const names = [];
         for (const raw of list) {
           const record = normalizeService(raw, at);
-          if (typeof record.name !== 'string') continue;
-          names.push(record.name);
+          if (typeof record.service !== 'string') continue;
+          names.push(record.service);
           // An event newer than this snapshot was already applied: keep it.
-          if (!(lastSeq.has(record.name) && lastSeq.get(record.name) > seq)) {
-            byName.set(record.name, record);
-            lastSeq.delete(record.name);
+          if (!(lastSeq.has(record.service) && lastSeq.get(record.service) > seq)) {
+            byName.set(record.service, record);
+            lastSeq.delete(record.service);
           }
         }
         // Services gone from the snapshot go, unless a newer event speaks for them.
@@ -116,7 +98,7 @@ export function createStore({ now = Date.now } = {}) {
 
     /**
      * Takes a `service-status-changed` payload. Before a snapshot it is buffered
-     * (`{ result: "buffered" }`); otherwise applied (`{ result: "applied", previous, service }`)
+     * (`{ result: "buffered" }`); otherwise applied (`{ result: "applied", previous, current }`)
      * or ignored by the seq rules (`{ result: "ignored" }`).
      */
     applyEvent(event) {

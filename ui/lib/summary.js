@@ -2,7 +2,7 @@
 
 import { plural } from './format.js';
 
-const names = (list) => list.map((s) => s.name).join(', ');
+const names = (list) => list.map((s) => s.service).join(', ');
 
 /**
  * The summary line for the services (disabled ones are not counted):

@@ -139,10 +139,10 @@ test('an idle dashboard redraws nothing: same services, same samples', () => {
   const sparks = createChangeTracker();
   const services = [service('a', 'running', { uptimeSeconds: 5, receivedAt: 0 }), service('b', 'stopped')];
   const pass = () => services.filter((s) => {
-    const card = drawn.changed(s.name, cardSignature(cardModel(s)));
-    const lines = sparks.changed(s.name, metricsKey(history.version(s.name), s.status));
+    const card = drawn.changed(s.service, cardSignature(cardModel(s)));
+    const lines = sparks.changed(s.service, metricsKey(history.version(s.service), s.status));
     return card || lines;
-  }).map((s) => s.name);
+  }).map((s) => s.service);
   assert.deepEqual(pass(), ['a', 'b']);
   assert.deepEqual(pass(), []);
   assert.deepEqual(pass(), []);

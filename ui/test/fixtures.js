@@ -3,7 +3,7 @@
 /** A service record in the contract's shape, with `overrides`. */
 export function service(name, status = 'running', overrides = {}) {
   return {
-    name,
+    service: name,
     description: null,
     status,
     health: 'unknown',
@@ -19,11 +19,12 @@ export function service(name, status = 'running', overrides = {}) {
     feature: null,
     url: null,
     ports: [],
+    healthCheck: true,
     ...overrides,
   };
 }
 
 /** A `service-status-changed` payload. */
 export function event(name, status, seq, overrides = {}) {
-  return { ...service(name, status, overrides), seq, service: name };
+  return { ...service(name, status, overrides), seq };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createStore, normalizeService } from '../lib/store.js';
 import { event, service } from './fixtures.js';
 
-const statuses = (store) => store.services().map((s) => `${s.name}:${s.status}`);
+const statuses = (store) => store.services().map((s) => `${s.service}:${s.status}`);
 
 test('a snapshot gives the services in start order', () => {
   const store = createStore({ now: () => 1000 });
@@ -29,7 +29,7 @@ test('events before the snapshot are buffered, then applied only when newer than
   });
   // seq 3 and 4 are older than the snapshot; seq 7 is newer.
   assert.equal(applied.length, 1);
-  assert.equal(applied[0].service.name, 'core');
+  assert.equal(applied[0].current.service, 'core');
   assert.equal(applied[0].previous.status, 'starting');
   assert.deepEqual(statuses(store), ['core:running', 'n8n:starting']);
 });
@@ -62,7 +62,7 @@ test('the event payload becomes a plain service record', () => {
   assert.equal(outcome.result, 'applied');
   const record = store.get('comfyui');
   assert.equal(record.seq, undefined);
-  assert.equal(record.service, undefined);
+  assert.equal(record.service, 'comfyui');
   assert.equal(record.uptimeSeconds, 12);
   assert.deepEqual(record.ports, ['8188']);
   assert.equal(record.receivedAt, 42);
@@ -79,7 +79,7 @@ test('a reload buffers events and misses none of them', () => {
   assert.equal(store.applyEvent(event('b', 'error', 6)).result, 'buffered');
   // The snapshot was read between seq 6 and 8.
   const applied = store.applySnapshot({ seq: 7, services: [service('a', 'running'), service('b', 'error')] });
-  assert.deepEqual(applied.map((o) => o.service.name), ['a']);
+  assert.deepEqual(applied.map((o) => o.current.service), ['a']);
   assert.deepEqual(statuses(store), ['a:stopping', 'b:error']);
   assert.equal(store.loaded, true);
 });
@@ -129,16 +129,13 @@ test('events without a name or seq are ignored', () => {
   const store = createStore();
   store.applySnapshot({ seq: 1, services: [] });
   assert.equal(store.applyEvent({ status: 'running', seq: 3 }).result, 'ignored');
-  assert.equal(store.applyEvent({ name: 'a', status: 'running' }).result, 'ignored');
+  assert.equal(store.applyEvent({ service: 'a', status: 'running' }).result, 'ignored');
   assert.equal(store.applyEvent(null).result, 'ignored');
   assert.deepEqual(store.services(), []);
 });
 
-test('normalizeService accepts the engine field "state" and the alias "service"', () => {
-  const record = normalizeService({ service: 'x', state: 'waiting', seq: 4 }, 5);
-  assert.equal(record.name, 'x');
-  assert.equal(record.status, 'waiting');
-  assert.equal(record.health, 'unknown');
-  assert.deepEqual(record.ports, []);
+test('a record is the payload without its seq, with the time it was received', () => {
+  const record = normalizeService(event('x', 'waiting', 4), 5);
+  assert.deepEqual(record, { ...service('x', 'waiting'), receivedAt: 5 });
   assert.equal('seq' in record, false);
 });

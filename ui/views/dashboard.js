@@ -152,8 +152,8 @@ const drawn = createChangeTracker();
 const sparks = createChangeTracker();
 
 function drawMetrics(entry, service, metrics) {
-  if (!sparks.changed(service.name, metricsKey(metrics.version(service.name), service.status))) return;
-  const lines = metricsModel(metrics.of(service.name), isActive(service.status));
+  if (!sparks.changed(service.service, metricsKey(metrics.version(service.service), service.status))) return;
+  const lines = metricsModel(metrics.of(service.service), isActive(service.status));
   drawMetric(entry.parts.cpu, lines.cpu);
   drawMetric(entry.parts.memory, lines.memory);
 }
@@ -168,7 +168,7 @@ export function renderDashboard(services, context) {
   const grid = $('#service-grid');
   if (!grid) return;
   show($('#no-services'), Boolean(context.loaded) && services.length === 0);
-  const names = services.map((s) => s.name);
+  const names = services.map((s) => s.service);
   const diff = keyedDiff(order, names);
   for (const name of diff.removed) {
     cards.get(name)?.card.remove();
@@ -189,9 +189,9 @@ export function renderDashboard(services, context) {
   order = names;
 
   for (const service of services) {
-    const entry = cards.get(service.name);
-    const model = cardModel(service, { pull: context.startup.pull(service.name) });
-    if (drawn.changed(service.name, cardSignature(model))) patchCard(entry.card, entry.parts, model);
+    const entry = cards.get(service.service);
+    const model = cardModel(service, { pull: context.startup.pull(service.service) });
+    if (drawn.changed(service.service, cardSignature(model))) patchCard(entry.card, entry.parts, model);
     setFact(entry.parts.uptime, uptimeText(service, context.now));
     drawMetrics(entry, service, context.metrics);
   }
@@ -200,7 +200,7 @@ export function renderDashboard(services, context) {
 /** Draws only the sparklines whose samples changed (a `service-metrics` tick). */
 export function renderMetrics(services, metrics) {
   for (const service of services) {
-    const entry = cards.get(service.name);
+    const entry = cards.get(service.service);
     if (entry) drawMetrics(entry, service, metrics);
   }
 }
@@ -208,7 +208,7 @@ export function renderMetrics(services, metrics) {
 /** Refreshes only the uptime lines (called every few seconds); equal text is not written. */
 export function refreshUptimes(services, nowMs) {
   for (const service of services) {
-    const entry = cards.get(service.name);
+    const entry = cards.get(service.service);
     if (entry) setFact(entry.parts.uptime, uptimeText(service, nowMs));
   }
 }

@@ -39,15 +39,15 @@ export function renderStartup(services, startup) {
   const list = $('#startup-list');
   if (!list) return;
   const wanted = services.filter((s) => s.status !== 'disabled');
-  const names = new Set(wanted.map((s) => s.name));
+  const names = new Set(wanted.map((s) => s.service));
   const items = new Map();
   for (const item of $$('.startup-item', list)) {
     if (names.has(item.dataset.service)) items.set(item.dataset.service, item);
     else item.remove();
   }
   wanted.forEach((service, index) => {
-    let item = items.get(service.name);
-    if (!item) item = createItem(service.name);
+    let item = items.get(service.service);
+    if (!item) item = createItem(service.service);
     if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
     if (item.dataset.status !== service.status) item.dataset.status = service.status;
     updateBadge($('.state-badge', item), service.status);
@@ -55,6 +55,6 @@ export function renderStartup(services, startup) {
     const reasonElement = $('.service-reason', item);
     setText(reasonElement, reason);
     show(reasonElement, Boolean(reason));
-    updatePull($('.pull', item), startup.pull(service.name), isComingUp(service.status));
+    updatePull($('.pull', item), startup.pull(service.service), isComingUp(service.status));
   });
 }
