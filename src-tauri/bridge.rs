@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::events::{Event, EventKind, Snapshot};
 use clara_supervisor::manager::Manager;
 use clara_supervisor::output::LogLine;
 use clara_supervisor::state::ServiceState;
@@ -35,6 +35,16 @@ pub struct StatusChanged {
     /// Everything the card shows, `service` and `status` included.
     #[serde(flatten)]
     pub view: ServiceView,
+}
+
+/// `summary-changed`: the one line about all services, which the tray shows too.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SummaryChanged {
+    /// The number of the last event this line includes.
+    pub seq: u64,
+    /// The line ("All 5 services are running", "Degraded: 1 service failed (n8n)", …).
+    pub summary: String,
 }
 
 /// `service-log`: one line of a followed service.
@@ -73,6 +83,15 @@ pub async fn run<R: Runtime>(
                     } else {
                         flush(&app, &manager, &definitions, &mut pending).await;
                         emit_other(&app, &event);
+                        if matches!(
+                            event.kind,
+                            EventKind::StartupComplete { .. } | EventKind::StartupFailed { .. }
+                        ) {
+                            // The start-up's end changes what waiting services mean.
+                            if let Ok((snapshot, _)) = manager.subscribe().await {
+                                send_summary(&app, &snapshot);
+                            }
+                        }
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -127,12 +146,11 @@ async fn flush<R: Runtime>(
     let Ok((snapshot, _)) = manager.subscribe().await else {
         return;
     };
-    desktop::show_status(app, &crate::views::summary(&snapshot.services));
-    for status in snapshot.services {
+    for status in &snapshot.services {
         if pending.remove(&status.name).is_some() {
             let payload = StatusChanged {
                 seq: snapshot.seq,
-                view: ServiceView::new(status, definitions),
+                view: ServiceView::new(status.clone(), definitions),
             };
             if let Err(error) = app.emit("service-status-changed", payload) {
                 log::warn!("cannot send a status to the window: {error}");
@@ -140,6 +158,20 @@ async fn flush<R: Runtime>(
         }
     }
     pending.clear();
+    send_summary(app, &snapshot);
+}
+
+/// Shows the summary of `snapshot` in the tray and sends it to the window.
+fn send_summary<R: Runtime>(app: &AppHandle<R>, snapshot: &Snapshot) {
+    let summary = crate::views::summary(&snapshot.services, &snapshot.startup);
+    desktop::show_status(app, &summary);
+    let payload = SummaryChanged {
+        seq: snapshot.seq,
+        summary,
+    };
+    if let Err(error) = app.emit("summary-changed", payload) {
+        log::warn!("cannot send the summary to the window: {error}");
+    }
 }
 
 fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {

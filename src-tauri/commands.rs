@@ -23,6 +23,8 @@ pub struct ServiceList {
     pub services: Vec<ServiceView>,
     /// How the last start-up went (with advice, when it failed).
     pub startup: serde_json::Value,
+    /// The one line about all services (as `summary-changed` sends it).
+    pub summary: String,
 }
 
 type Answer<T> = Result<T, String>;
@@ -41,6 +43,7 @@ pub async fn list_services(state: State<'_, AppState>) -> Answer<ServiceList> {
     }
     Ok(ServiceList {
         seq: snapshot.seq,
+        summary: crate::views::summary(&snapshot.services, &snapshot.startup),
         services: snapshot
             .services
             .into_iter()

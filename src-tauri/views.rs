@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use clara_supervisor::definitions::{Definitions, Probe, RuntimeKind, Service};
+use clara_supervisor::events::StartupPhase;
 use clara_supervisor::selection::{self, FeatureChoice};
 use clara_supervisor::state::{Health, ServiceState};
 use clara_supervisor::status::{ExitInfo, ServiceError, ServiceStatus, rfc3339};
@@ -148,37 +149,94 @@ fn ports_of(service: &Service) -> Vec<String> {
         .collect()
 }
 
-/// One line about all services, for the tray: "All 5 services are running",
-/// "Degraded: n8n failed", "Starting 3 of 5 services…", "Stopped".
-pub fn summary(statuses: &[ServiceStatus]) -> String {
-    use clara_supervisor::state::ServiceState::*;
-    let wanted: Vec<&ServiceStatus> = statuses
-        .iter()
-        .filter(|s| !matches!(s.state, Disabled))
-        .collect();
-    let failed: Vec<&str> = wanted
-        .iter()
-        .filter(|s| s.state == Error)
-        .map(|s| s.name.as_str())
-        .collect();
-    let running = wanted
-        .iter()
-        .filter(|s| matches!(s.state, Running | Unhealthy))
-        .count();
-    let busy = wanted
-        .iter()
-        .filter(|s| matches!(s.state, Waiting | Starting | Restarting | Stopping))
-        .count();
-    if !failed.is_empty() {
-        format!("Degraded: {} failed", failed.join(", "))
-    } else if busy > 0 {
-        format!("Starting {} of {} services…", running, wanted.len())
+/// The one line about all services, for the window's header and the tray (disabled
+/// services are not counted): "All 5 services are running", "Starting 3 of 5 services…",
+/// "Degraded: 1 service failed (n8n)", "Stopped", "3 of 5 services are running". While the
+/// start-up runs, waiting services count as starting; afterwards a service still waiting
+/// (for Docker, say) makes the app degraded.
+pub fn summary(statuses: &[ServiceStatus], startup: &StartupPhase) -> String {
+    use ServiceState::*;
+    let starting_up = matches!(startup, StartupPhase::Starting);
+    let counted: Vec<&ServiceStatus> = statuses.iter().filter(|s| s.state != Disabled).collect();
+    let total = counted.len();
+    if total == 0 {
+        return "No services are turned on".to_string();
+    }
+    let in_state = |states: &[ServiceState]| -> Vec<&str> {
+        counted
+            .iter()
+            .filter(|s| states.contains(&s.state))
+            .map(|s| s.name.as_str())
+            .collect()
+    };
+    let failed = in_state(&[Error]);
+    let coming_up = if starting_up {
+        in_state(&[Starting, Restarting, Waiting])
+    } else {
+        in_state(&[Starting, Restarting])
+    };
+    if !coming_up.is_empty() {
+        let note = if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} failed: {})", failed.len(), failed.join(", "))
+        };
+        return format!(
+            "Starting {} of {}…{note}",
+            coming_up.len(),
+            plural(total, "service")
+        );
+    }
+    let stopping = in_state(&[Stopping]);
+    if !stopping.is_empty() {
+        return format!("Stopping {}…", plural(stopping.len(), "service"));
+    }
+    let waiting = if starting_up {
+        Vec::new()
+    } else {
+        in_state(&[Waiting])
+    };
+    let unhealthy = in_state(&[Unhealthy]);
+    let problems: Vec<String> = [
+        (failed, "failed"),
+        (unhealthy, "unhealthy"),
+        (waiting, "waiting"),
+    ]
+    .into_iter()
+    .filter(|(names, _)| !names.is_empty())
+    .enumerate()
+    .map(|(index, (names, word))| {
+        let count = if index == 0 {
+            plural(names.len(), "service")
+        } else {
+            names.len().to_string()
+        };
+        format!("{count} {word} ({})", names.join(", "))
+    })
+    .collect();
+    if !problems.is_empty() {
+        return format!("Degraded: {}", problems.join(", "));
+    }
+    let running = in_state(&[Running]).len();
+    if running == total {
+        if total == 1 {
+            "The service is running".to_string()
+        } else {
+            format!("All {total} services are running")
+        }
     } else if running == 0 {
         "Stopped".to_string()
-    } else if running == wanted.len() {
-        format!("All {running} services are running")
     } else {
-        format!("{running} of {} services are running", wanted.len())
+        format!("{running} of {} are running", plural(total, "service"))
+    }
+}
+
+/// "1 service", "3 services".
+fn plural(count: usize, one: &str) -> String {
+    if count == 1 {
+        format!("{count} {one}")
+    } else {
+        format!("{count} {one}s")
     }
 }
 
@@ -304,27 +362,105 @@ mod tests {
         );
     }
 
+    /// Services named and in the states given, as the engine reports them.
+    fn statuses(pairs: &[(&str, ServiceState)]) -> Vec<ServiceStatus> {
+        pairs
+            .iter()
+            .map(|(name, state)| ServiceStatus::new(name, None, false, *state))
+            .collect()
+    }
+
+    /// The summary after the start-up.
+    fn after(pairs: &[(&str, ServiceState)]) -> String {
+        let complete = StartupPhase::Complete {
+            seq: 1,
+            degraded: Vec::new(),
+        };
+        summary(&statuses(pairs), &complete)
+    }
+
     #[test]
-    fn the_summary_says_how_things_stand() {
-        use clara_supervisor::state::ServiceState;
-        let status = |name: &str, state| ServiceStatus::new(name, None, false, state);
-        let all = [
-            status("a", ServiceState::Running),
-            status("b", ServiceState::Running),
-            status("c", ServiceState::Disabled),
+    fn the_summary_says_all_are_running() {
+        use ServiceState::*;
+        let five = ["a", "b", "c", "d", "e"].map(|name| (name, Running));
+        assert_eq!(after(&five), "All 5 services are running");
+        assert_eq!(after(&[("a", Running)]), "The service is running");
+    }
+
+    #[test]
+    fn the_summary_counts_what_comes_up_and_waiting_only_while_starting_up() {
+        use ServiceState::*;
+        let services = [
+            ("a", Running),
+            ("b", Running),
+            ("c", Starting),
+            ("d", Waiting),
+            ("e", Restarting),
         ];
-        assert_eq!(summary(&all), "All 2 services are running");
-        let failed = [
-            status("a", ServiceState::Running),
-            status("n8n", ServiceState::Error),
-        ];
-        assert_eq!(summary(&failed), "Degraded: n8n failed");
-        let starting = [
-            status("a", ServiceState::Running),
-            status("b", ServiceState::Waiting),
-        ];
-        assert_eq!(summary(&starting), "Starting 1 of 2 services…");
-        assert_eq!(summary(&[status("a", ServiceState::Stopped)]), "Stopped");
+        assert_eq!(
+            summary(&statuses(&services), &StartupPhase::Starting),
+            "Starting 3 of 5 services…"
+        );
+        // After start-up, a service still waiting (for Docker, say) is a degradation.
+        assert_eq!(after(&services), "Starting 2 of 5 services…");
+        assert_eq!(
+            summary(
+                &statuses(&[("a", Starting), ("n8n", Error)]),
+                &StartupPhase::Starting
+            ),
+            "Starting 1 of 2 services… (1 failed: n8n)"
+        );
+    }
+
+    #[test]
+    fn the_summary_names_failed_unhealthy_and_waiting_services() {
+        use ServiceState::*;
+        assert_eq!(
+            after(&[("a", Running), ("b", Running), ("n8n", Error)]),
+            "Degraded: 1 service failed (n8n)"
+        );
+        assert_eq!(
+            after(&[("a", Running), ("n8n", Error), ("comfyui", Error)]),
+            "Degraded: 2 services failed (n8n, comfyui)"
+        );
+        assert_eq!(
+            after(&[("a", Unhealthy), ("n8n", Error), ("comfyui", Waiting)]),
+            "Degraded: 1 service failed (n8n), 1 unhealthy (a), 1 waiting (comfyui)"
+        );
+        assert_eq!(
+            after(&[("a", Unhealthy), ("b", Running)]),
+            "Degraded: 1 service unhealthy (a)"
+        );
+    }
+
+    #[test]
+    fn the_summary_says_stopped_stopping_and_partly_running() {
+        use ServiceState::*;
+        assert_eq!(after(&[("a", Stopped), ("b", Stopped)]), "Stopped");
+        assert_eq!(after(&[("a", Stopped), ("b", Disabled)]), "Stopped");
+        assert_eq!(
+            after(&[("a", Stopping), ("b", Running)]),
+            "Stopping 1 service…"
+        );
+        assert_eq!(
+            after(&[("a", Running), ("b", Stopped), ("c", Running)]),
+            "2 of 3 services are running"
+        );
+    }
+
+    #[test]
+    fn the_summary_leaves_out_disabled_services() {
+        use ServiceState::*;
+        assert_eq!(
+            after(&[("a", Running), ("b", Disabled), ("c", Running)]),
+            "All 2 services are running"
+        );
+        assert_eq!(after(&[]), "No services are turned on");
+        assert_eq!(after(&[("a", Disabled)]), "No services are turned on");
+        assert_eq!(
+            summary(&[], &StartupPhase::NotStarted),
+            "No services are turned on"
+        );
     }
 
     #[test]

@@ -67,6 +67,7 @@ impl TestApp {
             "startup-failed",
             "service-metrics",
             "service-log",
+            "summary-changed",
         ] {
             let events = Arc::clone(&events);
             app.listen(name, move |event| {
@@ -171,6 +172,10 @@ fn status_changes_reach_the_window_as_events_with_the_full_status() {
     }
     let complete = app.wait_for("startup-complete", |name, _| name == "startup-complete");
     assert_eq!(complete["degraded"], serde_json::json!([]));
+    let summary = app.wait_for("the summary", |name, payload| {
+        name == "summary-changed" && payload["summary"] == "All 2 services are running"
+    });
+    assert!(summary["seq"].as_u64().is_some_and(|seq| seq > 0));
     let metrics = app.wait_for("metrics", |name, _| name == "service-metrics");
     let db = metrics["services"]
         .as_array()
@@ -195,6 +200,7 @@ fn list_then_deltas_miss_nothing() {
         clara_supervisor::state::ServiceState::Disabled
     );
     assert!(list.seq > 0);
+    assert_eq!(list.summary, "All 2 services are running");
     // Every later event carries a higher number than the snapshot.
     app.clear();
     app.run(commands::restart_service(app.state(), "db".into()))

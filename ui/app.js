@@ -55,7 +55,6 @@ import { createNotices } from './lib/notices.js';
 import { isActive, isComingUp } from './lib/states.js';
 import { createStartup } from './lib/startup.js';
 import { createStore } from './lib/store.js';
-import { summaryLine } from './lib/summary.js';
 import {
   refreshUptimes, renderDashboard, renderMetrics, resetDashboard, wireDashboard,
 } from './views/dashboard.js';
@@ -129,7 +128,7 @@ function render() {
   if (summary === null) {
     summary = 'Connecting…';
     if (loadError && !haveServices) summary = 'Could not reach the ClaraVerse core';
-    else if (haveServices) summary = summaryLine(services, { startingUp: startup.phase === 'starting' });
+    else if (haveServices) summary = store.summary;
   }
   setText($('#summary'), summary);
 
@@ -301,6 +300,10 @@ function onStartupFailed(payload) {
   if (launchPhase === 'running') showFailure(startup.failure, failureActions);
 }
 
+function onSummaryChanged(payload) {
+  if (store.applySummary(payload)) scheduleRender();
+}
+
 function onPullProgress(payload) {
   if (startup.onPull(payload)) scheduleRender();
 }
@@ -461,6 +464,7 @@ async function subscribe() {
     'startup-complete': (payload) => onStartupComplete(payload),
     'startup-failed': (payload) => onStartupFailed(payload),
     'pull-progress': (payload) => onPullProgress(payload),
+    'summary-changed': (payload) => onSummaryChanged(payload),
     'service-metrics': (payload) => onMetrics(payload),
     'service-log': (payload) => onLogEvent(payload),
     'second-launch': () => showToast('ClaraVerse is already running — here it is.', 'info'),

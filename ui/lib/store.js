@@ -19,8 +19,9 @@ export function normalizeService(raw, receivedAt) {
 
 /**
  * Creates the store. `now()` gives the time in ms (default `Date.now`).
- * Returns an object with `applySnapshot`, `applyEvent`, `beginReload`, `cancelReload`,
- * `services`, `get`, and the read-only `loaded`, `hasSnapshot` and `snapshotSeq`.
+ * Returns an object with `applySnapshot`, `applyEvent`, `applySummary`, `beginReload`,
+ * `cancelReload`, `services`, `get`, and the read-only `loaded`, `hasSnapshot`, `snapshotSeq`
+ * and `summary`.
  */
 export function createStore({ now = Date.now } = {}) {
   let loaded = false;
@@ -30,6 +31,16 @@ export function createStore({ now = Date.now } = {}) {
   const byName = new Map();
   const lastSeq = new Map();
   let buffer = [];
+  // The one line about all services, as the backend made it, and the seq it reflects.
+  let summary = '';
+  let summarySeq = -Infinity;
+
+  function takeSummary(text, seq) {
+    if (typeof text !== 'string' || !Number.isFinite(seq) || seq < summarySeq) return false;
+    summary = text;
+    summarySeq = seq;
+    return true;
+  }
 
   function apply(event) {
     const name = event?.service;
@@ -58,10 +69,12 @@ export function createStore({ now = Date.now } = {}) {
     get hasSnapshot() { return hasSnapshot; },
     /** The seq of the snapshot in use (-Infinity before the first one). */
     get snapshotSeq() { return snapshotSeq; },
+    /** The summary line of the services ("" before the first snapshot). */
+    get summary() { return summary; },
 
     /**
-     * Applies a `list_services` answer `{ seq, services }`, then the events buffered while
-     * waiting for it. Returns the outcomes of the buffered events that were applied.
+     * Applies a `list_services` answer `{ seq, services, summary }`, then the events buffered
+     * while waiting for it. Returns the outcomes of the buffered events that were applied.
      * A snapshot older than the one in use is ignored (its buffered events still apply).
      */
     applySnapshot(snapshot) {
@@ -91,6 +104,7 @@ export function createStore({ now = Date.now } = {}) {
         order = [...names, ...extra];
         snapshotSeq = seq;
         hasSnapshot = true;
+        takeSummary(snapshot.summary, seq);
       }
       loaded = hasSnapshot;
       return drain();
@@ -107,6 +121,14 @@ export function createStore({ now = Date.now } = {}) {
         return { result: 'buffered' };
       }
       return apply(event);
+    },
+
+    /**
+     * Takes a `summary-changed` payload `{ seq, summary }`; returns true when it is newer than
+     * the summary in use (from a snapshot or an earlier payload) and so replaces it.
+     */
+    applySummary(payload) {
+      return takeSummary(payload?.summary, Number(payload?.seq));
     },
 
     /** Starts a reload: events are buffered until the next `applySnapshot`. */

@@ -139,3 +139,19 @@ test('a record is the payload without its seq, with the time it was received', (
   assert.deepEqual(record, { ...service('x', 'waiting'), receivedAt: 5 });
   assert.equal('seq' in record, false);
 });
+
+test('the summary line comes with the snapshot, then with newer summary events', () => {
+  const store = createStore();
+  assert.equal(store.summary, '');
+  // A summary may arrive before the snapshot; the snapshot replaces it only when newer.
+  assert.equal(store.applySummary({ seq: 2, summary: 'Starting 1 of 2 services…' }), true);
+  store.applySnapshot({ seq: 5, services: [service('a')], summary: 'The service is running' });
+  assert.equal(store.summary, 'The service is running');
+  assert.equal(store.applySummary({ seq: 4, summary: 'Stopped' }), false);
+  assert.equal(store.applySummary({ seq: 7, summary: 'Stopped' }), true);
+  assert.equal(store.summary, 'Stopped');
+  store.beginReload();
+  store.applySnapshot({ seq: 6, services: [service('a', 'stopped')], summary: 'older' });
+  assert.equal(store.summary, 'Stopped');
+  assert.equal(store.applySummary({ summary: 'no seq' }), false);
+});
