@@ -4,16 +4,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clara_supervisor::events::{Event, EventKind, Snapshot};
+use clara_supervisor::events::{Event, EventKind, Snapshot, StartupPhase};
 use clara_supervisor::manager::Manager;
-use clara_supervisor::output::LogLine;
+use clara_supervisor::output::{LogLine, Stream};
 use clara_supervisor::state::ServiceState;
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, mpsc, watch};
+use ts_rs::TS;
 
 use crate::views::ServiceView;
-use crate::{desktop, hints};
+use crate::{contract, desktop, hints};
 
 /// How long a burst of changes may gather before it is sent.
 const COALESCE: Duration = Duration::from_millis(30);
@@ -27,7 +28,7 @@ pub enum Follow {
 }
 
 /// `service-status-changed`: the service's full view (as in the snapshot), numbered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusChanged {
     /// The number of the last event this status includes.
@@ -38,7 +39,7 @@ pub struct StatusChanged {
 }
 
 /// `summary-changed`: the one line about all services, which the tray shows too.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SummaryChanged {
     /// The number of the last event this line includes.
@@ -48,12 +49,99 @@ pub struct SummaryChanged {
 }
 
 /// `service-log`: one line of a followed service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-struct LogEvent {
-    service: String,
-    stream: clara_supervisor::output::Stream,
-    text: String,
+pub struct ServiceLog {
+    /// The service.
+    pub service: String,
+    /// The stream the line came from.
+    pub stream: Stream,
+    /// The line, without its line ending.
+    pub text: String,
+}
+
+/// `startup-complete`: every service of the start-up runs, or failed without being critical.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartupComplete {
+    /// The event's number.
+    pub seq: u64,
+    /// Services that failed or wait (for Docker, say): the app runs without them.
+    pub degraded: Vec<String>,
+}
+
+/// `startup-failed`: a critical service could not start, with advice for the failure dialog.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartupFailed {
+    /// The event's number.
+    pub seq: u64,
+    /// The critical service that failed.
+    pub service: String,
+    /// What failed, in a sentence.
+    pub message: String,
+    /// What to do about it.
+    pub hint: String,
+}
+
+impl StartupFailed {
+    /// The payload for a failure of `service`, with advice.
+    pub fn new(seq: u64, service: &str, message: &str) -> Self {
+        StartupFailed {
+            seq,
+            service: service.to_string(),
+            message: message.to_string(),
+            hint: hints::what_to_do(message),
+        }
+    }
+}
+
+/// `pull-progress`: an image download advanced.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PullProgress {
+    /// The event's number.
+    pub seq: u64,
+    /// The service whose image it is.
+    pub service: String,
+    /// Bytes downloaded so far.
+    pub done: u64,
+    /// Bytes in all, as far as known.
+    pub total: u64,
+}
+
+/// Where the last start-up stands, as the snapshot (`list_services`) tells a window that
+/// opened late: a start-up that ended carries its event's payload.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "phase", rename_all = "kebab-case")]
+pub enum Startup {
+    /// Nothing was started yet.
+    NotStarted,
+    /// Services are coming up.
+    Starting,
+    /// It ended: the `startup-complete` payload.
+    Complete(StartupComplete),
+    /// A critical service could not start: the `startup-failed` payload.
+    Failed(StartupFailed),
+}
+
+impl From<&StartupPhase> for Startup {
+    fn from(phase: &StartupPhase) -> Self {
+        match phase {
+            StartupPhase::NotStarted => Startup::NotStarted,
+            StartupPhase::Starting => Startup::Starting,
+            StartupPhase::Complete { seq, degraded } => Startup::Complete(StartupComplete {
+                seq: *seq,
+                degraded: degraded.clone(),
+            }),
+            StartupPhase::Failed {
+                seq,
+                service,
+                message,
+                ..
+            } => Startup::Failed(StartupFailed::new(*seq, service, message)),
+        }
+    }
 }
 
 /// Runs until the manager ends: forwards events, and followed services' output. Says on
@@ -152,7 +240,7 @@ async fn flush<R: Runtime>(
                 seq: snapshot.seq,
                 view: ServiceView::new(status.clone(), definitions),
             };
-            if let Err(error) = app.emit("service-status-changed", payload) {
+            if let Err(error) = contract::emit(app, payload) {
                 log::warn!("cannot send a status to the window: {error}");
             }
         }
@@ -169,7 +257,7 @@ fn send_summary<R: Runtime>(app: &AppHandle<R>, snapshot: &Snapshot) {
         seq: snapshot.seq,
         summary,
     };
-    if let Err(error) = app.emit("summary-changed", payload) {
+    if let Err(error) = contract::emit(app, payload) {
         log::warn!("cannot send the summary to the window: {error}");
     }
 }
@@ -177,18 +265,24 @@ fn send_summary<R: Runtime>(app: &AppHandle<R>, snapshot: &Snapshot) {
 fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
     let seq = event.seq;
     let result = match &event.kind {
-        EventKind::StartupComplete { degraded } => {
-            app.emit("startup-complete", serde_json::json!({ "seq": seq, "degraded": degraded }))
-        }
+        EventKind::StartupComplete { degraded } => contract::emit(
+            app,
+            StartupComplete {
+                seq,
+                degraded: degraded.clone(),
+            },
+        ),
         EventKind::StartupFailed {
             service, message, ..
-        } => app.emit(
-            "startup-failed",
-            serde_json::json!({ "seq": seq, "service": service, "message": message, "hint": hints::what_to_do(message) }),
-        ),
-        EventKind::PullProgress { name, done, total } => app.emit(
-            "pull-progress",
-            serde_json::json!({ "seq": seq, "service": name, "done": done, "total": total }),
+        } => contract::emit(app, StartupFailed::new(seq, service, message)),
+        EventKind::PullProgress { name, done, total } => contract::emit(
+            app,
+            PullProgress {
+                seq,
+                service: name.clone(),
+                done: *done,
+                total: *total,
+            },
         ),
         EventKind::ServiceStateChanged { .. } | EventKind::HealthChanged { .. } => Ok(()),
     };
@@ -230,12 +324,12 @@ async fn forward_logs<R: Runtime>(
     loop {
         match lines.recv().await {
             Ok(line) => {
-                let payload = LogEvent {
+                let payload = ServiceLog {
                     service: service.clone(),
                     stream: line.stream,
                     text: line.text,
                 };
-                if app.emit("service-log", payload).is_err() {
+                if contract::emit(&app, payload).is_err() {
                     return;
                 }
             }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use clara_supervisor::output::LogLine;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime, State};
+use ts_rs::TS;
 
-use crate::bridge::Follow;
+use crate::bridge::{Follow, Startup};
 use crate::launch::{self, LaunchState, Launcher, Phase};
 use crate::settings::{Settings, SettingsFile};
 use crate::views::{FeatureChange, FeatureView, ServiceView, feature_change, features};
@@ -14,7 +15,7 @@ use crate::welcome::{self, Welcome};
 use crate::{AppState, desktop};
 
 /// The answer to `list_services`: every service, and the event number it reflects.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceList {
     /// Events with a number up to this one are already in `services`.
@@ -22,7 +23,7 @@ pub struct ServiceList {
     /// Every service, in start order.
     pub services: Vec<ServiceView>,
     /// How the last start-up went (with advice, when it failed).
-    pub startup: serde_json::Value,
+    pub startup: Startup,
     /// The one line about all services (as `summary-changed` sends it).
     pub summary: String,
 }
@@ -37,10 +38,7 @@ fn sentence(error: impl ToString) -> String {
 #[tauri::command]
 pub async fn list_services(state: State<'_, AppState>) -> Answer<ServiceList> {
     let (snapshot, _) = state.manager.subscribe().await.map_err(sentence)?;
-    let mut startup = serde_json::to_value(&snapshot.startup).map_err(sentence)?;
-    if let clara_supervisor::events::StartupPhase::Failed { message, .. } = &snapshot.startup {
-        startup["hint"] = crate::hints::what_to_do(message).into();
-    }
+    let startup = Startup::from(&snapshot.startup);
     Ok(ServiceList {
         seq: snapshot.seq,
         summary: crate::views::summary(&snapshot.services, &snapshot.startup),

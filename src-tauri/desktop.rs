@@ -5,10 +5,12 @@
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde::Serialize;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
 use tokio::sync::watch;
+use ts_rs::TS;
 
 use crate::settings::{SettingsFile, keeps_running};
 
@@ -17,6 +19,14 @@ pub const STATUS_ITEM: &str = "status";
 
 /// The label of the app's one window.
 pub const MAIN_WINDOW: &str = "main";
+
+/// `second-launch`: ClaraVerse was opened again, and this window was shown instead.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SecondLaunch {
+    /// The arguments of the second launch.
+    pub args: Vec<String>,
+}
 
 /// Whether the main window is shown: what runs only for people to see (the metrics) waits
 /// while it is hidden.

@@ -13,6 +13,7 @@ use clara_supervisor::manager::{ManagerConfig, ManagerError};
 use clara_supervisor::persist::StateFiles;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime};
+use ts_rs::TS;
 
 use crate::welcome::Welcome;
 
@@ -31,7 +32,7 @@ pub struct LaunchPlan {
 }
 
 /// A problem that stops the launch, for the window.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// What went wrong, in a few words.
@@ -58,7 +59,7 @@ pub enum Phase {
 }
 
 /// The launch state as the UI receives it (`launch_state`, `retry_launch`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(tag = "phase", rename_all = "camelCase")]
 pub enum LaunchState {
     /// As today: services, start-up view, dashboard.

@@ -5,11 +5,13 @@
 //! [`commands`] are what the web UI may call; [`bridge`] forwards the engine's events as
 //! Tauri events; [`metrics`] sends CPU and memory per service while the window shows;
 //! [`desktop`] is the window, the tray and notifications; [`settings`] the desktop
-//! settings; [`welcome`] the first run's feature picker. [`builder`] wires it all for any
-//! Tauri runtime, so the app and its tests share one wiring.
+//! settings; [`welcome`] the first run's feature picker. [`contract`] lists the events and
+//! commands with their types, from which the window's TypeScript view is generated.
+//! [`builder`] wires it all for any Tauri runtime, so the app and its tests share one wiring.
 
 pub mod bridge;
 pub mod commands;
+pub mod contract;
 pub mod desktop;
 pub mod hints;
 pub mod launch;
@@ -60,29 +62,7 @@ pub struct AppState {
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
         .on_window_event(desktop::on_window_event)
-        .invoke_handler(tauri::generate_handler![
-            commands::services_painted,
-            commands::launch_state,
-            commands::retry_launch,
-            commands::quit_app,
-            commands::welcome_info,
-            commands::begin,
-            commands::get_settings,
-            commands::set_setting,
-            commands::list_services,
-            commands::start_service,
-            commands::stop_service,
-            commands::restart_service,
-            commands::retry_startup,
-            commands::continue_without,
-            commands::get_features,
-            commands::preview_features,
-            commands::set_features,
-            commands::service_logs,
-            commands::follow_logs,
-            commands::unfollow_logs,
-            commands::open_service_url,
-        ])
+        .invoke_handler(contract::handler())
 }
 
 /// Starts the engine inside the app: the manager as managed state, the event bridge and

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clara_supervisor::load::LoadOptions;
 use clara_supervisor::runtime::guard;
 use claraverse_app::launch::{self, LaunchPlan, Launcher};
-use tauri::{Emitter as _, Manager as _};
+use tauri::Manager as _;
 use tauri_plugin_window_state::StateFlags;
 
 fn main() -> ExitCode {
@@ -68,7 +68,8 @@ fn main() -> ExitCode {
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             log::info!("another launch asked for the window (arguments: {args:?})");
             claraverse_app::desktop::show_window(app);
-            if let Err(error) = app.emit("second-launch", serde_json::json!({ "args": args })) {
+            let payload = claraverse_app::desktop::SecondLaunch { args };
+            if let Err(error) = claraverse_app::contract::emit(app, payload) {
                 log::warn!("cannot tell the window about the second launch: {error}");
             }
         }))

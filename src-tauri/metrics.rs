@@ -8,7 +8,8 @@ use std::time::Duration;
 use clara_supervisor::manager::Manager;
 use serde::Serialize;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Runtime};
+use ts_rs::TS;
 
 /// How often metrics are sent.
 pub const PERIOD: Duration = Duration::from_secs(2);
@@ -22,7 +23,7 @@ pub const HISTORY: usize = 30;
 const FULL_SCAN_EVERY: u32 = 5;
 
 /// One service's use of the machine.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMetrics {
     /// The service.
@@ -31,6 +32,14 @@ pub struct ServiceMetrics {
     pub cpu_percent: f32,
     /// Resident memory, in bytes.
     pub memory_bytes: u64,
+}
+
+/// `service-metrics`: the services whose use of the machine changed since last sent.
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsUpdate {
+    /// One sample per service.
+    pub services: Vec<ServiceMetrics>,
 }
 
 /// Sends `service-metrics` every [`PERIOD`] while the window is shown, until the manager
@@ -79,13 +88,7 @@ pub async fn run<R: Runtime>(app: AppHandle<R>, manager: Manager) {
         if services.is_empty() {
             continue;
         }
-        if app
-            .emit(
-                "service-metrics",
-                serde_json::json!({ "services": services }),
-            )
-            .is_err()
-        {
+        if crate::contract::emit(&app, MetricsUpdate { services }).is_err() {
             return;
         }
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clara_supervisor::persist;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The settings as saved. A setting the user never changed is absent, and takes its
 /// default then.
@@ -18,7 +19,7 @@ pub struct SavedSettings {
 }
 
 /// The settings as the UI shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// Closing the window hides it; the services keep running (only with a tray, from

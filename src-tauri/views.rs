@@ -8,13 +8,14 @@ use clara_supervisor::definitions::{Definitions, Probe, RuntimeKind, Service};
 use clara_supervisor::events::StartupPhase;
 use clara_supervisor::selection::{self, FeatureChoice};
 use clara_supervisor::state::{Health, ServiceState};
-use clara_supervisor::status::{ExitInfo, ServiceError, ServiceStatus, rfc3339};
+use clara_supervisor::status::{ExitInfo, ServiceError, ServiceStatus};
 use serde::Serialize;
+use ts_rs::TS;
 
 /// A service as the dashboard shows it: its status plus what its definition tells. The
 /// snapshot (`list_services`) and the `service-status-changed` event both carry it, so the
 /// service's name is `service` and its state is `status` in both.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceView {
     /// The service's name.
@@ -36,7 +37,8 @@ pub struct ServiceView {
     /// Its last failure.
     pub last_error: Option<ServiceError>,
     /// When it entered the current state (RFC 3339).
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(with = "rfc3339")]
+    #[ts(type = "string")]
     pub since: SystemTime,
     /// How long it has been running, in seconds, when running.
     pub uptime_seconds: Option<u64>,
@@ -99,6 +101,16 @@ impl ServiceView {
             critical,
             detail,
         }
+    }
+}
+
+/// Times as RFC 3339 with milliseconds, as the engine writes them; in the form of a module
+/// for `#[serde(with)]`, which ts-rs understands (and then asks for the type it makes).
+mod rfc3339 {
+    use std::time::SystemTime;
+
+    pub fn serialize<S: serde::Serializer>(time: &SystemTime, to: S) -> Result<S::Ok, S::Error> {
+        clara_supervisor::status::rfc3339(time, to)
     }
 }
 
@@ -241,7 +253,7 @@ fn plural(count: usize, one: &str) -> String {
 }
 
 /// A feature as the settings show it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureView {
     /// Its name.
@@ -277,7 +289,7 @@ pub fn features(definitions: &Definitions, enabled: &BTreeSet<String>) -> Vec<Fe
 }
 
 /// What turning on exactly some features starts and stops.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct FeatureChange {
     /// Services that will run and do not now.

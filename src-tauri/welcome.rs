@@ -7,11 +7,12 @@ use clara_supervisor::definitions::{Definitions, GpuMode, RuntimeKind};
 use clara_supervisor::runtime::docker::DockerEngine;
 use clara_supervisor::selection::{self, FeatureChoice};
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::views::{FeatureView, features};
 
 /// What the welcome view shows.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Welcome {
     /// Every feature, with what it needs.
@@ -21,7 +22,7 @@ pub struct Welcome {
 }
 
 /// A feature in the picker.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WelcomeFeature {
     /// The feature as Settings shows it.
@@ -32,19 +33,29 @@ pub struct WelcomeFeature {
 }
 
 /// What a feature needs of the machine.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Needs {
     /// Some of its services are containers.
     pub docker: bool,
-    /// `"required"` or `"optional"` when a container of it uses an NVIDIA GPU.
-    pub gpu: Option<&'static str>,
+    /// Whether a container of it uses an NVIDIA GPU.
+    pub gpu: Option<GpuNeed>,
     /// Roughly how much turning it on downloads, when its services say.
     pub download_bytes: Option<u64>,
 }
 
+/// How much a feature needs an NVIDIA GPU.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum GpuNeed {
+    /// It does not run without one.
+    Required,
+    /// It uses one when there is one, else the CPU.
+    Optional,
+}
+
 /// What this machine has, as far as the features care.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Machine {
     /// The Docker engine.
@@ -54,7 +65,7 @@ pub struct Machine {
 }
 
 /// Whether the machine has something, and a sentence about it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Fact {
     /// It is there.
@@ -96,8 +107,8 @@ pub fn needs(definitions: &Definitions, feature: &str) -> Needs {
         if matches!(service.runtime, RuntimeKind::Container { .. }) {
             needs.docker = true;
             needs.gpu = match (needs.gpu, service.gpu) {
-                (_, GpuMode::Required) | (Some("required"), _) => Some("required"),
-                (_, GpuMode::Auto) | (Some("optional"), _) => Some("optional"),
+                (_, GpuMode::Required) | (Some(GpuNeed::Required), _) => Some(GpuNeed::Required),
+                (_, GpuMode::Auto) | (Some(GpuNeed::Optional), _) => Some(GpuNeed::Optional),
                 (gpu, GpuMode::Off) => gpu,
             };
         }
@@ -197,7 +208,7 @@ download = "30 MB"
             needs(&definitions, "images"),
             Needs {
                 docker: true,
-                gpu: Some("optional"),
+                gpu: Some(GpuNeed::Optional),
                 download_bytes: Some(10_000_000_000),
             },
             "comfy pulls the backend in"

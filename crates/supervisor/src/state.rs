@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceState {
     /// Not running, and not asked to run (or ran to completion).
@@ -98,6 +99,7 @@ impl fmt::Display for ServiceState {
 
 /// What the health check says, reported beside the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     /// Not probed yet, or no health check.

@@ -8,6 +8,7 @@ use crate::state::{Health, ServiceState};
 
 /// How the last instance of a service ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ExitInfo {
     /// The exit code, when it exited by itself.
@@ -63,6 +64,7 @@ fn signal_name(signal: i32) -> &'static str {
 
 /// A failure, for people and for bug reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 pub struct ServiceError {
     /// One plain sentence: what failed and what to do.
     pub message: String,
@@ -85,6 +87,7 @@ impl ServiceError {
 
 /// What kind of failure a service met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub enum FailureCause {
     /// Its program, working folder or image is absent from this machine.
