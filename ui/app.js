@@ -1,3 +1,4 @@
+// @ts-check
 // ClaraVerse desktop app: the entry module. Wires the backend (Tauri commands and events) to
 // the views. Pure logic lives in lib/, DOM code in views/.
 //
@@ -46,6 +47,7 @@
 // also calls `get_settings`,
 // `set_setting { name, value }` and `welcome_info`; `second-launch` shows a toast.
 
+import { createCall } from './lib/commands.js';
 import { errorText } from './lib/errors.js';
 import {
   interpretLaunchState, launchSummary, normalizeWelcome, planLaunch, problemFromError, visibleView,
@@ -68,6 +70,27 @@ import { renderStartup } from './views/startup.js';
 import { showBanner, showToast } from './views/toasts.js';
 import { hideWelcome, showWelcome } from './views/welcome.js';
 
+/** @typedef {import('./types/contract').Events} Events */
+/** @typedef {import('./types/LaunchState').LaunchState} LaunchState */
+/** @typedef {import('./types/MetricsUpdate').MetricsUpdate} MetricsUpdate */
+/** @typedef {import('./types/Problem').Problem} Problem */
+/** @typedef {import('./types/PullProgress').PullProgress} PullProgress */
+/** @typedef {import('./types/StartupComplete').StartupComplete} StartupComplete */
+/** @typedef {import('./types/StartupFailed').StartupFailed} StartupFailed */
+/** @typedef {import('./types/StatusChanged').StatusChanged} StatusChanged */
+/** @typedef {import('./types/SummaryChanged').SummaryChanged} SummaryChanged */
+/** @typedef {import('./types/Welcome').Welcome} Welcome */
+/** @typedef {import('./lib/launch.js').LaunchPhase} LaunchPhase */
+/** @typedef {import('./lib/launch.js').View} View */
+/** @typedef {import('./lib/store.js').Applied} Applied */
+/**
+ * What the page uses of `window.__TAURI__` (the app sets `withGlobalTauri`).
+ * @typedef {{
+ *   core: { invoke: (command: string, args?: object) => Promise<unknown> },
+ *   event: { listen: (name: string, handler: (event: { payload: unknown }) => void) => Promise<unknown> },
+ * }} Tauri
+ */
+
 const UPTIME_REFRESH_MS = 5000;
 
 // What one run of the engine told us. A new engine (after a launch problem) starts afresh.
@@ -76,34 +99,34 @@ let startup = createStartup();
 let metrics = createMetricsHistory(30);
 let notices = createNotices();
 
+/** @type {Tauri | null} */
 let tauri = null;
 let skippedStartup = false;
 let loadError = '';
 let renderQueued = false;
 let metricsQueued = false;
+/** @type {ReturnType<typeof setInterval> | null} */
 let uptimeTimer = null;
+/** @type {View} */
 let shownView = 'loading';
 
 // "loading" until `launch_state` answers, then "running", "welcome" or "problem".
+/** @type {LaunchPhase} */
 let launchPhase = 'loading';
 // The welcome view: null (closed), "first-run" or "settings" (opened from Settings).
+/** @type {null | 'first-run' | 'settings'} */
 let welcomeMode = null;
+/** @type {Promise<boolean> | null} */
 let subscribed = null;
 
 /**
  * Runs a backend command. Resolves `{ ok: true, value }` or `{ ok: false, error }` where
  * `error` is a plain sentence, shown as a toast unless `quiet`.
  */
-async function call(command, args, { quiet = false } = {}) {
-  try {
-    const value = await tauri.core.invoke(command, args);
-    return { ok: true, value };
-  } catch (error) {
-    const text = errorText(error);
-    if (!quiet) showToast(text, 'error');
-    return { ok: false, error: text };
-  }
-}
+const call = createCall(
+  (command, args) => (tauri ? tauri.core.invoke(command, args) : Promise.reject(new Error('Not connected'))),
+  (sentence) => showToast(sentence, 'error'),
+);
 
 function pageHidden() {
   return typeof document !== 'undefined' && document.visibilityState === 'hidden';
@@ -137,7 +160,7 @@ function render() {
   show($('#welcome-view'), view === 'welcome');
   show($('#startup-view'), view === 'startup');
   show($('#dashboard'), view === 'dashboard');
-  const settings = $('#settings-button');
+  const settings = /** @type {HTMLButtonElement | null} */ ($('#settings-button'));
   const settingsOn = launchPhase === 'running' && welcomeMode === null;
   if (settings && settings.disabled === settingsOn) settings.disabled = !settingsOn;
 
@@ -173,7 +196,10 @@ function reportFirstPaint() {
   }));
 }
 
-/** When the view that had focus went away, focus the start of the new one. */
+/**
+ * When the view that had focus went away, focus the start of the new one.
+ * @param {View} view
+ */
 function keepFocus(view) {
   const active = document.activeElement;
   const lost = !active || active === document.body || Boolean(active.closest?.('[hidden]'));
@@ -219,6 +245,10 @@ function onVisibilityChange() {
 
 // ---------------------------------------------------------------- service changes
 
+/**
+ * @param {Applied} outcome
+ * @param {{ announce: boolean }} options
+ */
 function afterChange(outcome, { announce }) {
   const { previous, current } = outcome;
   if (!isActive(current.status)) metrics.clear(current.service);
@@ -227,6 +257,7 @@ function afterChange(outcome, { announce }) {
   if (notice && announce) showBanner(notice);
 }
 
+/** @param {StatusChanged} payload */
 function onStatusChanged(payload) {
   const outcome = store.applyEvent(payload);
   if (outcome.result !== 'applied') return;
@@ -253,21 +284,23 @@ async function loadSnapshot() {
   startup.onSnapshot(store.services());
   // A start-up that ended before this page listened is part of the snapshot.
   const phase = result.value.startup;
-  if (phase && phase.phase === 'failed') {
-    onStartupFailed({ seq: phase.seq, service: phase.service, message: phase.message, hint: phase.hint });
-  } else if (phase && phase.phase === 'complete') {
-    onStartupComplete({ seq: phase.seq, degraded: phase.degraded });
-  }
+  if (phase.phase === 'failed') onStartupFailed(phase);
+  else if (phase.phase === 'complete') onStartupComplete(phase);
   scheduleRender();
   return true;
 }
 
 // ---------------------------------------------------------------- start-up
 
+/** @param {string} name */
 function openLogsFor(name) {
   openLogs(name, { call });
 }
 
+/**
+ * @param {'retry_startup' | 'continue_without'} command
+ * @param {{ name: string }} [args]
+ */
 async function beginStartupAgain(command, args) {
   const previous = startup.restart();
   skippedStartup = false;
@@ -280,6 +313,7 @@ async function beginStartupAgain(command, args) {
   }
 }
 
+/** @type {import('./views/failure.js').FailureActions} */
 const failureActions = {
   call,
   onRetry: () => beginStartupAgain('retry_startup'),
@@ -287,12 +321,14 @@ const failureActions = {
   openLogs: openLogsFor,
 };
 
+/** @param {StartupComplete} payload */
 function onStartupComplete(payload) {
   if (!startup.onComplete(payload)) return;
   hideFailure();
   scheduleRender();
 }
 
+/** @param {StartupFailed} payload */
 function onStartupFailed(payload) {
   if (!startup.onFailed(payload)) return;
   scheduleRender();
@@ -300,14 +336,17 @@ function onStartupFailed(payload) {
   if (launchPhase === 'running') showFailure(startup.failure, failureActions);
 }
 
+/** @param {SummaryChanged} payload */
 function onSummaryChanged(payload) {
   if (store.applySummary(payload)) scheduleRender();
 }
 
+/** @param {PullProgress} payload */
 function onPullProgress(payload) {
   if (startup.onPull(payload)) scheduleRender();
 }
 
+/** @param {MetricsUpdate} payload */
 function onMetrics(payload) {
   metrics.add(payload);
   // Hidden: keep the samples, draw nothing; becoming visible draws once.
@@ -316,6 +355,7 @@ function onMetrics(payload) {
 
 // ---------------------------------------------------------------- card buttons
 
+/** @type {import('./views/dashboard.js').CardHandlers} */
 const cardActions = {
   start: (name) => call('start_service', { name }),
   stop: async (name) => {
@@ -331,7 +371,7 @@ const cardActions = {
 // ---------------------------------------------------------------- launch
 
 function closeOpenDialogs() {
-  for (const dialog of $$('dialog')) closeDialog(dialog);
+  for (const dialog of $$('dialog')) closeDialog(/** @type {HTMLDialogElement} */ (dialog));
 }
 
 /** Forgets what an earlier engine said: a new one numbers its events from the start. */
@@ -367,6 +407,7 @@ async function connect() {
 }
 
 
+/** @param {Welcome} welcome */
 function showFirstRunWelcome(welcome) {
   welcomeMode = 'first-run';
   hideProblem();
@@ -381,7 +422,10 @@ function showFirstRunWelcome(welcome) {
   });
 }
 
-/** Settings → Choose features again…: the welcome view with the current choice. */
+/**
+ * Settings → Choose features again…: the welcome view with the current choice.
+ * @param {Welcome} raw
+ */
 function showSettingsWelcome(raw) {
   welcomeMode = 'settings';
   render();
@@ -403,6 +447,7 @@ function showSettingsWelcome(raw) {
   });
 }
 
+/** @param {Problem} problem */
 function showLaunchProblem(problem) {
   welcomeMode = null;
   hideWelcome();
@@ -420,17 +465,18 @@ function showLaunchProblem(problem) {
 /**
  * Applies a launch state (from `launch_state`, `retry_launch` or `begin`): the welcome view,
  * the launch problem, or the running engine.
+ * @param {LaunchState} raw
  */
 function applyLaunchState(raw) {
   const state = interpretLaunchState(raw);
   const plan = planLaunch({ phase: launchPhase, hadSnapshot: store.hasSnapshot }, state);
   if (plan.closeDialogs) closeOpenDialogs();
   launchPhase = state.phase;
-  if (plan.showProblem) {
+  if (plan.showProblem && state.phase === 'problem') {
     showLaunchProblem(state.problem);
     return;
   }
-  if (plan.showWelcome) {
+  if (plan.showWelcome && state.phase === 'welcome') {
     showFirstRunWelcome(state.welcome);
     return;
   }
@@ -458,7 +504,10 @@ function showOutsideApp() {
 }
 
 async function subscribe() {
+  if (!tauri) throw new Error('Not connected');
   const listen = tauri.event.listen;
+  // One handler per event of the contract, each with its payload's type.
+  /** @type {{ [K in keyof Events]: (payload: Events[K]) => void }} */
   const handlers = {
     'service-status-changed': (payload) => onStatusChanged(payload),
     'startup-complete': (payload) => onStartupComplete(payload),
@@ -471,7 +520,7 @@ async function subscribe() {
   };
   await Promise.all(Object.entries(handlers).map(([name, handler]) => listen(name, (event) => {
     try {
-      handler(event?.payload);
+      /** @type {(payload: unknown) => void} */ (handler)(event?.payload);
     } catch {
       // A malformed event must not break the page; the next snapshot corrects the view.
     }
@@ -479,7 +528,7 @@ async function subscribe() {
 }
 
 async function boot() {
-  tauri = window.__TAURI__;
+  tauri = /** @type {{ __TAURI__?: Tauri }} */ (/** @type {unknown} */ (window)).__TAURI__ ?? null;
   if (!tauri?.core?.invoke || !tauri?.event?.listen) {
     showOutsideApp();
     return;

@@ -1,14 +1,23 @@
+// @ts-check
 // Which card buttons are enabled in which state. Pure: no DOM.
 
+/** @typedef {import('../types/ServiceState').ServiceState} ServiceState */
+/** @typedef {import('../types/ServiceView').ServiceView} ServiceView */
+
+/** @type {Set<ServiceState | undefined>} */
 const CAN_START = new Set(['stopped']);
+/** @type {Set<ServiceState | undefined>} */
 const CAN_STOP = new Set(['waiting', 'starting', 'running', 'unhealthy', 'restarting', 'error']);
+/** @type {Set<ServiceState | undefined>} */
 const CAN_RESTART = new Set(['starting', 'running', 'unhealthy', 'restarting', 'error']);
+/** @type {Set<ServiceState | undefined>} */
 const CAN_OPEN = new Set(['running', 'unhealthy']);
 
 /**
  * The buttons of a service card: `{ start, stop, restart, open, prominentRestart }`, each true
  * when the button should be enabled. `open` needs a URL and a live service; a service in error
  * gets a prominent Restart button.
+ * @param {Pick<ServiceView, 'status' | 'url'> | null} service
  */
 export function availableActions(service) {
   const state = service?.status;

@@ -1,3 +1,4 @@
+// @ts-check
 // What a dashboard card shows, and whether that changed since it was drawn. Pure: no DOM.
 // The dashboard draws a card only when its signature changed, its sparklines only when that
 // service's samples changed, and its uptime only when the text differs.
@@ -9,10 +10,21 @@ import {
 import { sparklinePath } from './sparkline.js';
 import { isActive, isComingUp } from './states.js';
 
+/** @typedef {import('../types/ServiceView').ServiceView} ServiceView */
+/** @typedef {import('./store.js').ServiceRecord} ServiceRecord */
+/** @typedef {import('./startup.js').Pull} Pull */
+/** @typedef {import('./metrics.js').Samples} Samples */
+/** @typedef {ReturnType<typeof cardModel>} CardModel */
+/** @typedef {{ d: string, text: string }} MetricLine */
+
 /** The size of a sparkline in SVG units. */
 export const SPARK = { width: 120, height: 28 };
 
-/** The uptime text of a service now, or "" when it is not up. */
+/**
+ * The uptime text of a service now, or "" when it is not up.
+ * @param {ServiceRecord} service
+ * @param {number} nowMs
+ */
 export function uptimeText(service, nowMs) {
   if (!isActive(service?.status) || service.status === 'stopping') return '';
   const seconds = currentUptime(service, nowMs);
@@ -22,6 +34,8 @@ export function uptimeText(service, nowMs) {
 /**
  * Everything a card shows of `service` apart from its uptime and sparklines, as plain data.
  * `pull` is the image download `{ done, total }` of the service, or null.
+ * @param {ServiceView} service
+ * @param {{ pull?: Pull | null }} [options]
  */
 export function cardModel(service, { pull = null } = {}) {
   const state = service.status;
@@ -49,7 +63,10 @@ export function cardModel(service, { pull = null } = {}) {
   };
 }
 
-/** A string that differs exactly when what `cardModel` describes differs. */
+/**
+ * A string that differs exactly when what `cardModel` describes differs.
+ * @param {CardModel} model
+ */
 export function cardSignature(model) {
   return JSON.stringify(model);
 }
@@ -57,8 +74,17 @@ export function cardSignature(model) {
 /**
  * The sparklines of a card: `{ cpu: { d, text }, memory: { d, text } }` for `samples`
  * (`{ cpu: number[], memory: number[] }`). A service that is not up shows empty lines and "—".
+ * @param {Samples | null | undefined} samples
+ * @param {boolean} live
+ * @returns {{ cpu: MetricLine, memory: MetricLine }}
  */
 export function metricsModel(samples, live) {
+  /**
+   * @param {number[] | undefined} values
+   * @param {(value: number) => string} format
+   * @param {number} floor
+   * @returns {MetricLine}
+   */
   const line = (values, format, floor) => {
     const list = live && Array.isArray(values) ? values : [];
     const last = list[list.length - 1];
@@ -73,12 +99,20 @@ export function metricsModel(samples, live) {
   };
 }
 
-/** The key that changes when a card's sparklines need drawing again. */
+/**
+ * The key that changes when a card's sparklines need drawing again.
+ * @param {number} version
+ * @param {import('../types/ServiceState').ServiceState} status
+ */
 export function metricsKey(version, status) {
   return `${version}:${isActive(status) ? 'live' : 'off'}`;
 }
 
-/** True when `next` lists the same names in the same order as `previous`. */
+/**
+ * True when `next` lists the same names in the same order as `previous`.
+ * @param {readonly string[]} previous
+ * @param {readonly string[]} next
+ */
 export function sameOrder(previous, next) {
   if (previous.length !== next.length) return false;
   return previous.every((name, index) => name === next[index]);
@@ -87,6 +121,8 @@ export function sameOrder(previous, next) {
 /**
  * The cards to drop and to make when the services go from `previous` names to `next` names:
  * `{ removed, added, reorder }` (reorder: the order on screen must change).
+ * @param {readonly string[]} previous
+ * @param {readonly string[]} next
  */
 export function keyedDiff(previous, next) {
   const before = new Set(previous);
@@ -103,16 +139,27 @@ export function keyedDiff(previous, next) {
  * every key not in `keys`.
  */
 export function createChangeTracker() {
+  /** @type {Map<string, unknown>} */
   const last = new Map();
   return {
+    /**
+     * @param {string} key
+     * @param {unknown} value
+     */
     changed(key, value) {
       if (last.has(key) && last.get(key) === value) return false;
       last.set(key, value);
       return true;
     },
+    /**
+     * @param {string} key
+     */
     forget(key) {
       last.delete(key);
     },
+    /**
+     * @param {Iterable<string>} keys
+     */
     keep(keys) {
       const wanted = new Set(keys);
       for (const key of [...last.keys()]) if (!wanted.has(key)) last.delete(key);

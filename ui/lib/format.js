@@ -1,8 +1,10 @@
+// @ts-check
 // Numbers and times in words people read at a glance. Pure: no DOM.
 
 /**
  * A duration in seconds as people say it: "45 s", "3 min", "2 h 5 min", "3 d 4 h".
  * Negative or missing values give "".
+ * @param {number | null | undefined} seconds
  */
 export function formatUptime(seconds) {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '';
@@ -25,6 +27,7 @@ const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 /**
  * A byte count with a decimal unit: "512 B", "1.5 KB", "312 MB", "1.2 GB".
  * One decimal below 10 of a unit, none above.
+ * @param {number | null | undefined} bytes
  */
 export function formatBytes(bytes) {
   if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0) return '';
@@ -39,7 +42,10 @@ export function formatBytes(bytes) {
   return `${value.toFixed(digits)} ${UNITS[unit]}`;
 }
 
-/** Megabytes with one decimal and thousands separators: 1234567890 → "1,234.6". */
+/**
+ * Megabytes with one decimal and thousands separators: 1234567890 → "1,234.6".
+ * @param {number} bytes
+ */
 export function formatMegabytes(bytes) {
   const mb = Math.max(0, Number(bytes) || 0) / 1e6;
   return mb.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -48,6 +54,8 @@ export function formatMegabytes(bytes) {
 /**
  * An image download in megabytes: "312.4 of 1,204.0 MB (26%)", or "312.4 MB downloaded" when
  * the total is not known yet.
+ * @param {number} done
+ * @param {number} total
  */
 export function formatPullProgress(done, total) {
   if (!(total > 0)) return `${formatMegabytes(done)} MB downloaded`;
@@ -55,7 +63,10 @@ export function formatPullProgress(done, total) {
   return `${formatMegabytes(done)} of ${formatMegabytes(total)} MB (${percent}%)`;
 }
 
-/** A CPU share: 0 → "0%", 3.14 → "3.1%", 142.7 → "143%". */
+/**
+ * A CPU share: 0 → "0%", 3.14 → "3.1%", 142.7 → "143%".
+ * @param {number | null | undefined} value
+ */
 export function formatPercent(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '';
   const v = Math.max(0, value);
@@ -65,6 +76,9 @@ export function formatPercent(value) {
 /**
  * The uptime of a service now: its `uptimeSeconds` when received, plus the time since it was
  * received (`receivedAt`, ms). Null when the service reports no uptime.
+ * @param {{ uptimeSeconds: number | null, receivedAt?: number } | null | undefined} service
+ * @param {number} nowMs
+ * @returns {number | null}
  */
 export function currentUptime(service, nowMs) {
   if (typeof service?.uptimeSeconds !== 'number') return null;
@@ -72,7 +86,10 @@ export function currentUptime(service, nowMs) {
   return service.uptimeSeconds + Math.max(0, (nowMs - received) / 1000);
 }
 
-/** How a process ended, in words: "exited with code 1", "was killed by signal 9". */
+/**
+ * How a process ended, in words: "exited with code 1", "was killed by signal 9".
+ * @param {import('../types/ExitInfo').ExitInfo | null | undefined} lastExit
+ */
 export function describeExit(lastExit) {
   if (!lastExit) return '';
   if (typeof lastExit.code === 'number') return `exited with code ${lastExit.code}`;
@@ -80,7 +97,11 @@ export function describeExit(lastExit) {
   return 'ended';
 }
 
-/** The health check result in words; `hasCheck` false means the service has none. */
+/**
+ * The health check result in words; `hasCheck` false means the service has none.
+ * @param {import('../types/Health').Health | undefined} health
+ * @param {boolean} [hasCheck]
+ */
 export function healthLabel(health, hasCheck = true) {
   if (!hasCheck) return 'No health check';
   switch (health) {
@@ -90,12 +111,20 @@ export function healthLabel(health, hasCheck = true) {
   }
 }
 
-/** "1 service" / "3 services" and the like. */
+/**
+ * "1 service" / "3 services" and the like.
+ * @param {number} count
+ * @param {string} one
+ * @param {string} [many]
+ */
 export function plural(count, one, many = `${one}s`) {
   return `${count} ${count === 1 ? one : many}`;
 }
 
-/** Names joined for a sentence: "a", "a and b", "a, b and c". */
+/**
+ * Names joined for a sentence: "a", "a and b", "a, b and c".
+ * @param {Iterable<string>} names
+ */
 export function joinNames(names) {
   const list = [...names];
   if (list.length <= 1) return list.join('');

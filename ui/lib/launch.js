@@ -1,27 +1,57 @@
+// @ts-check
 // What the app is doing at launch (`launch_state`, `retry_launch`) and
 // which view that shows. Pure: no DOM.
 
+/** @typedef {import('../types/LaunchState').LaunchState} LaunchState */
+/** @typedef {import('../types/Welcome').Welcome} Welcome */
+/** @typedef {import('../types/WelcomeFeature').WelcomeFeature} WelcomeFeature */
+/** @typedef {import('../types/Problem').Problem} Problem */
+/** @typedef {import('../types/Fact').Fact} Fact */
+/** @typedef {import('../types/GpuNeed').GpuNeed} GpuNeed */
+/**
+ * Where the window is: "loading" until the launch state is known, then as it says.
+ * @typedef {'loading' | LaunchState['phase']} LaunchPhase
+ */
+/** @typedef {'loading' | 'problem' | 'welcome' | 'startup' | 'dashboard'} View */
+
 const PROBLEM_TITLE = 'ClaraVerse could not start';
 
-const text = (value) => (typeof value === 'string' ? value : '');
-const strings = (value) => (Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []);
+const text = (/** @type {unknown} */ value) => (typeof value === 'string' ? value : '');
+const strings = (/** @type {unknown} */ value) => (Array.isArray(value)
+  ? value.filter(/** @returns {v is string} */ (v) => typeof v === 'string')
+  : []);
 
+/**
+ * @param {Fact | null | undefined} raw
+ * @returns {Fact}
+ */
 function fact(raw) {
   return { available: raw?.available === true, detail: text(raw?.detail).trim() };
 }
 
+/**
+ * @param {unknown} value
+ * @returns {GpuNeed | null}
+ */
 function gpuNeed(value) {
   return value === 'required' || value === 'optional' ? value : null;
 }
 
+/**
+ * @param {unknown} value
+ */
 function bytes(value) {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
-/** One feature of the welcome view with every field filled in. Null when it has no name. */
+/**
+ * One feature of the welcome view with every field filled in. Null when it has no name.
+ * @param {WelcomeFeature | null | undefined} raw
+ * @returns {WelcomeFeature | null}
+ */
 export function normalizeWelcomeFeature(raw) {
   const name = text(raw?.name);
-  if (!name) return null;
+  if (!raw || !name) return null;
   return {
     name,
     label: text(raw.label) || name,
@@ -36,11 +66,14 @@ export function normalizeWelcomeFeature(raw) {
   };
 }
 
-/** A `Welcome` (features and machine facts) with every field filled in. */
+/**
+ * A `Welcome` (features and machine facts) with every field filled in.
+ * @param {Welcome | null | undefined} raw
+ * @returns {Welcome}
+ */
 export function normalizeWelcome(raw) {
   const features = (Array.isArray(raw?.features) ? raw.features : [])
-    .map(normalizeWelcomeFeature)
-    .filter(Boolean);
+    .flatMap((feature) => normalizeWelcomeFeature(feature) ?? []);
   return {
     features,
     machine: {
@@ -50,7 +83,11 @@ export function normalizeWelcome(raw) {
   };
 }
 
-/** A `Problem` with a title, a message and its details (strings only). */
+/**
+ * A `Problem` with a title, a message and its details (strings only).
+ * @param {Partial<Problem> | null | undefined} raw
+ * @returns {Problem}
+ */
 export function normalizeProblem(raw) {
   return {
     title: text(raw?.title).trim() || PROBLEM_TITLE,
@@ -59,7 +96,10 @@ export function normalizeProblem(raw) {
   };
 }
 
-/** The problem to show when asking for the launch state itself failed with `sentence`. */
+/**
+ * The problem to show when asking for the launch state itself failed with `sentence`.
+ * @param {string} sentence
+ */
 export function problemFromError(sentence) {
   return normalizeProblem({
     title: PROBLEM_TITLE,
@@ -71,12 +111,13 @@ export function problemFromError(sentence) {
 /**
  * A launch state in one of three shapes: `{ phase: "running" }`, `{ phase: "welcome", welcome }`
  * or `{ phase: "problem", problem }`. Anything else is shown as a problem, never ignored.
+ * @param {LaunchState | null | undefined} raw
+ * @returns {LaunchState}
  */
 export function interpretLaunchState(raw) {
-  const phase = raw?.phase;
-  if (phase === 'running') return { phase: 'running' };
-  if (phase === 'welcome') return { phase: 'welcome', welcome: normalizeWelcome(raw.welcome) };
-  if (phase === 'problem') return { phase: 'problem', problem: normalizeProblem(raw.problem) };
+  if (raw?.phase === 'running') return { phase: 'running' };
+  if (raw?.phase === 'welcome') return { phase: 'welcome', welcome: normalizeWelcome(raw.welcome) };
+  if (raw?.phase === 'problem') return { phase: 'problem', problem: normalizeProblem(raw.problem) };
   let answer = '';
   try {
     answer = JSON.stringify(raw) ?? String(raw);
@@ -99,6 +140,8 @@ export function interpretLaunchState(raw) {
  * `{ enterRunning, resetEngine, showWelcome, showProblem, closeDialogs }`.
  * Entering "running" from another phase reads the services again; when an earlier engine was
  * already shown its numbering starts over, so the records of it are dropped first.
+ * @param {{ phase?: LaunchPhase, hadSnapshot?: boolean } | null | undefined} current
+ * @param {Pick<LaunchState, 'phase'> | null | undefined} next
  */
 export function planLaunch(current, next) {
   const plan = {
@@ -123,6 +166,8 @@ export function planLaunch(current, next) {
 /**
  * The view the main area shows: "loading" (before the launch state is known), "problem",
  * "welcome", "startup" or "dashboard".
+ * @param {{ phase: LaunchPhase, welcomeOpen?: boolean, startupVisible?: boolean }} where
+ * @returns {View}
  */
 export function visibleView({ phase, welcomeOpen = false, startupVisible = false }) {
   if (phase === 'problem') return 'problem';
@@ -131,7 +176,11 @@ export function visibleView({ phase, welcomeOpen = false, startupVisible = false
   return startupVisible ? 'startup' : 'dashboard';
 }
 
-/** The header line for a launch phase, or null when the services' summary applies. */
+/**
+ * The header line for a launch phase, or null when the services' summary applies.
+ * @param {LaunchPhase} phase
+ * @returns {string | null}
+ */
 export function launchSummary(phase) {
   switch (phase) {
     case 'problem': return PROBLEM_TITLE;

@@ -1,11 +1,18 @@
+// @ts-check
 // Joining the recent log lines with the lines that arrived while they were fetched. Pure.
 
+/** @typedef {import('../types/LogLine').LogLine} LogLine */
+
+/** @type {(a: LogLine | undefined, b: LogLine | undefined) => boolean} */
 const same = (a, b) => a?.stream === b?.stream && a?.text === b?.text;
 
 /**
  * The recent lines followed by the live lines that are not already at their end.
  * Following starts before the recent lines are read, so the first live lines may repeat the
  * last recent ones; the longest such overlap is dropped.
+ * @param {readonly LogLine[] | null | undefined} recent
+ * @param {readonly LogLine[] | null | undefined} live
+ * @returns {LogLine[]}
  */
 export function mergeLogTail(recent, live) {
   const head = Array.isArray(recent) ? recent : [];
@@ -21,7 +28,11 @@ export function mergeLogTail(recent, live) {
   return [...head, ...tail];
 }
 
-/** How many of `count` lines to drop from the top so at most `max` stay. */
+/**
+ * How many of `count` lines to drop from the top so at most `max` stay.
+ * @param {number} count
+ * @param {number} max
+ */
 export function overflow(count, max) {
   return Math.max(0, count - max);
 }

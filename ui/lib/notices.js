@@ -1,6 +1,13 @@
+// @ts-check
 // When to tell the user that a service failed or recovered. Pure: no DOM.
 
+/** @typedef {import('../types/ServiceState').ServiceState} ServiceState */
+/** @typedef {import('../types/ServiceView').ServiceView} ServiceView */
+/** @typedef {{ tone: 'bad' | 'warn' | 'ok', service: string, text: string }} Notice */
+
+/** @type {Set<ServiceState | null>} */
 const TROUBLE = new Set(['error', 'unhealthy', 'restarting']);
+/** @type {Set<ServiceState | null>} */
 const LIVE = new Set(['starting', 'running', 'unhealthy']);
 
 /**
@@ -9,12 +16,16 @@ const LIVE = new Set(['starting', 'running', 'unhealthy']);
  * gives an "ok" notice. Stopping or disabling by hand forgets the trouble silently.
  */
 export function createNotices() {
+  /** @type {Set<string>} */
   const troubled = new Set();
 
   return {
     /**
      * Takes the previous record (or null) and the new record of a service; returns
      * `{ tone, service, text }` or null when nothing needs saying.
+     * @param {ServiceView | null} previous
+     * @param {ServiceView | null} next
+     * @returns {Notice | null}
      */
     update(previous, next) {
       if (!next) return null;

@@ -1,8 +1,14 @@
+// @ts-check
 // The plain-text report behind "Copy details". Pure: no DOM.
+
+/** @typedef {import('../types/LogLine').LogLine} LogLine */
 
 /**
  * A report of a start-up failure for a bug report or a helper: the service, what happened,
  * what to do, the time (an ISO string, passed in), and the recent log lines, stderr marked.
+ * @param {Partial<import('./startup.js').Failure> | null | undefined} failure
+ * @param {readonly LogLine[]} [logLines]
+ * @param {{ time?: string }} [options]
  */
 export function failureReport(failure, logLines = [], { time } = {}) {
   const lines = [

@@ -1,9 +1,21 @@
+// @ts-check
 // Settings → Desktop: the two switches and what they show. Pure: no DOM.
 
-/** The names `set_setting` accepts, in the order the switches appear. */
+/** @typedef {import('../types/Settings').Settings} Settings */
+/** @typedef {'keepRunningInBackground' | 'startAtLogin'} DesktopSetting */
+/** @typedef {{ checked: boolean, disabled: boolean, note: string }} SwitchView */
+
+/**
+ * The names `set_setting` accepts, in the order the switches appear.
+ * @type {readonly DesktopSetting[]}
+ */
 export const DESKTOP_SETTINGS = ['keepRunningInBackground', 'startAtLogin'];
 
-/** A `get_settings` / `set_setting` answer with every field a boolean. */
+/**
+ * A `get_settings` / `set_setting` answer with every field a boolean.
+ * @param {Partial<Settings> | null | undefined} raw
+ * @returns {Settings}
+ */
 export function normalizeSettings(raw) {
   return {
     keepRunningInBackground: raw?.keepRunningInBackground === true,
@@ -15,6 +27,8 @@ export function normalizeSettings(raw) {
 /**
  * How each switch shows: `{ [name]: { checked, disabled, note } }`. Without a tray the window
  * cannot hide, so "keep running" is off and cannot be turned on.
+ * @param {Partial<Settings> | null | undefined} settings
+ * @returns {Record<DesktopSetting, SwitchView>}
  */
 export function settingsView(settings) {
   const s = normalizeSettings(settings);
@@ -26,7 +40,11 @@ export function settingsView(settings) {
   };
 }
 
-/** True when `name` is a setting the Desktop section may change. */
+/**
+ * True when `name` is a setting the Desktop section may change.
+ * @param {string | undefined} name
+ * @returns {name is DesktopSetting}
+ */
 export function isDesktopSetting(name) {
-  return DESKTOP_SETTINGS.includes(name);
+  return /** @type {readonly (string | undefined)[]} */ (DESKTOP_SETTINGS).includes(name);
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The services as the backend last described them: a snapshot plus numbered changes.
 // Pure: no DOM, no Tauri. The clock is passed in so tests control it.
 //
@@ -7,10 +8,27 @@
 // - An event is applied only when its seq is greater than the snapshot's seq and greater
 //   than the last seq applied for that service; older or repeated (coalesced) ones are ignored.
 
+/** @typedef {import('../types/ServiceView').ServiceView} ServiceView */
+/** @typedef {import('../types/StatusChanged').StatusChanged} StatusChanged */
+/** @typedef {import('../types/SummaryChanged').SummaryChanged} SummaryChanged */
+/**
+ * A service as the store keeps it: its view, and when that was received (ms).
+ * @typedef {ServiceView & { receivedAt: number }} ServiceRecord
+ */
+/** @typedef {{ result: 'applied', previous: ServiceRecord | null, current: ServiceRecord }} Applied */
+/** @typedef {Applied | { result: 'ignored' } | { result: 'buffered' }} Outcome */
+/**
+ * What the store needs of a `list_services` answer.
+ * @typedef {{ seq: number, services: ServiceView[], summary?: string }} Snapshot
+ */
+
 /**
  * One service record: a snapshot's service or a `service-status-changed` payload (the same
  * fields, `service` and `status` among them; the event adds its `seq`), without the seq and
  * with `receivedAt` filled in.
+ * @param {ServiceView & { seq?: number }} raw
+ * @param {number} receivedAt
+ * @returns {ServiceRecord}
  */
 export function normalizeService(raw, receivedAt) {
   const { seq: _seq, ...view } = raw;
@@ -27,14 +45,22 @@ export function createStore({ now = Date.now } = {}) {
   let loaded = false;
   let hasSnapshot = false;
   let snapshotSeq = -Infinity;
+  /** @type {string[]} */
   let order = [];
+  /** @type {Map<string, ServiceRecord>} */
   const byName = new Map();
+  /** @type {Map<string, number>} */
   const lastSeq = new Map();
+  /** @type {StatusChanged[]} */
   let buffer = [];
   // The one line about all services, as the backend made it, and the seq it reflects.
   let summary = '';
   let summarySeq = -Infinity;
 
+  /**
+   * @param {unknown} text
+   * @param {number} seq
+   */
   function takeSummary(text, seq) {
     if (typeof text !== 'string' || !Number.isFinite(seq) || seq < summarySeq) return false;
     summary = text;
@@ -42,12 +68,17 @@ export function createStore({ now = Date.now } = {}) {
     return true;
   }
 
+  /**
+   * @param {StatusChanged} event
+   * @returns {Outcome}
+   */
   function apply(event) {
     const name = event?.service;
     const seq = Number(event?.seq);
     if (typeof name !== 'string' || !Number.isFinite(seq)) return { result: 'ignored' };
     if (seq <= snapshotSeq) return { result: 'ignored' };
-    if (lastSeq.has(name) && seq <= lastSeq.get(name)) return { result: 'ignored' };
+    const last = lastSeq.get(name);
+    if (last !== undefined && seq <= last) return { result: 'ignored' };
     const previous = byName.get(name) ?? null;
     const current = normalizeService(event, now());
     byName.set(name, current);
@@ -56,11 +87,16 @@ export function createStore({ now = Date.now } = {}) {
     return { result: 'applied', previous, current };
   }
 
+  /** @returns {Applied[]} */
   function drain() {
     const pending = buffer;
     buffer = [];
     return pending.map(apply).filter((outcome) => outcome.result === 'applied');
   }
+
+  /** True when an event newer than `seq` was applied to `name`. */
+  const newerThan = (/** @type {string} */ name, /** @type {number} */ seq) => (
+    (lastSeq.get(name) ?? -Infinity) > seq);
 
   return {
     /** True once a snapshot was applied and no reload is in progress. */
@@ -76,26 +112,29 @@ export function createStore({ now = Date.now } = {}) {
      * Applies a `list_services` answer `{ seq, services, summary }`, then the events buffered
      * while waiting for it. Returns the outcomes of the buffered events that were applied.
      * A snapshot older than the one in use is ignored (its buffered events still apply).
+     * @param {Snapshot} snapshot
+     * @returns {Applied[]}
      */
     applySnapshot(snapshot) {
       const seq = Number(snapshot?.seq);
       const list = Array.isArray(snapshot?.services) ? snapshot.services : [];
       if (Number.isFinite(seq) && seq >= snapshotSeq) {
         const at = now();
+        /** @type {string[]} */
         const names = [];
         for (const raw of list) {
           const record = normalizeService(raw, at);
           if (typeof record.service !== 'string') continue;
           names.push(record.service);
           // An event newer than this snapshot was already applied: keep it.
-          if (!(lastSeq.has(record.service) && lastSeq.get(record.service) > seq)) {
+          if (!newerThan(record.service, seq)) {
             byName.set(record.service, record);
             lastSeq.delete(record.service);
           }
         }
         // Services gone from the snapshot go, unless a newer event speaks for them.
         for (const name of [...byName.keys()]) {
-          if (!names.includes(name) && !(lastSeq.has(name) && lastSeq.get(name) > seq)) {
+          if (!names.includes(name) && !newerThan(name, seq)) {
             byName.delete(name);
             lastSeq.delete(name);
           }
@@ -114,6 +153,8 @@ export function createStore({ now = Date.now } = {}) {
      * Takes a `service-status-changed` payload. Before a snapshot it is buffered
      * (`{ result: "buffered" }`); otherwise applied (`{ result: "applied", previous, current }`)
      * or ignored by the seq rules (`{ result: "ignored" }`).
+     * @param {StatusChanged} event
+     * @returns {Outcome}
      */
     applyEvent(event) {
       if (!loaded) {
@@ -126,6 +167,7 @@ export function createStore({ now = Date.now } = {}) {
     /**
      * Takes a `summary-changed` payload `{ seq, summary }`; returns true when it is newer than
      * the summary in use (from a snapshot or an earlier payload) and so replaces it.
+     * @param {SummaryChanged} payload
      */
     applySummary(payload) {
       return takeSummary(payload?.summary, Number(payload?.seq));
@@ -139,6 +181,7 @@ export function createStore({ now = Date.now } = {}) {
     /**
      * Ends a reload that failed: when an earlier snapshot exists, buffered events are applied
      * to it (and returned); otherwise they stay buffered for the next snapshot.
+     * @returns {Applied[]}
      */
     cancelReload() {
       if (!hasSnapshot) return [];
@@ -146,12 +189,18 @@ export function createStore({ now = Date.now } = {}) {
       return drain();
     },
 
-    /** Every service, in start order. */
+    /**
+     * Every service, in start order.
+     * @returns {ServiceRecord[]}
+     */
     services() {
-      return order.map((name) => byName.get(name)).filter(Boolean);
+      return order.flatMap((name) => byName.get(name) ?? []);
     },
 
-    /** One service by name, or null. */
+    /**
+     * One service by name, or null.
+     * @param {string} name
+     */
     get(name) {
       return byName.get(name) ?? null;
     },

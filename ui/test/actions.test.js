@@ -1,12 +1,20 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableActions } from '../lib/actions.js';
 import { STATES, isActive, isComingUp, stateTone } from '../lib/states.js';
 import { service } from './fixtures.js';
 
+/** @typedef {import('../types/ServiceState').ServiceState} ServiceState */
+
+/**
+ * The enabled buttons of a service in `status`, as words.
+ * @param {ServiceState} status
+ * @param {Partial<import('../types/ServiceView').ServiceView>} [overrides]
+ */
 const enabled = (status, overrides) => {
   const a = availableActions(service('x', status, overrides));
-  return ['start', 'stop', 'restart', 'open'].filter((k) => a[k]).join(' ');
+  return /** @type {const} */ (['start', 'stop', 'restart', 'open']).filter((k) => a[k]).join(' ');
 };
 
 test('which buttons are enabled in each state', () => {
@@ -23,7 +31,7 @@ test('which buttons are enabled in each state', () => {
   };
   assert.deepEqual(Object.keys(table).sort(), [...STATES].sort());
   for (const [status, expected] of Object.entries(table)) {
-    assert.equal(enabled(status), expected, status);
+    assert.equal(enabled(/** @type {ServiceState} */ (status)), expected, status);
   }
 });
 
@@ -44,12 +52,13 @@ test('an unknown state or no service enables nothing', () => {
   assert.deepEqual(availableActions(null), {
     start: false, stop: false, restart: false, open: false, prominentRestart: false,
   });
-  assert.equal(enabled('exploded'), '');
+  // A state from a newer backend, say.
+  assert.equal(enabled(/** @type {ServiceState} */ (/** @type {unknown} */ ('exploded'))), '');
 });
 
 test('state colours and groups', () => {
   assert.equal(stateTone('running'), 'ok');
-  for (const s of ['starting', 'waiting', 'restarting']) assert.equal(stateTone(s), 'busy');
+  for (const s of /** @type {const} */ (['starting', 'waiting', 'restarting'])) assert.equal(stateTone(s), 'busy');
   assert.equal(stateTone('error'), 'bad');
   assert.equal(stateTone('unhealthy'), 'warn');
   assert.equal(stateTone('stopped'), 'off');

@@ -1,3 +1,4 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -5,7 +6,7 @@ import {
   uptimeText,
 } from '../lib/cards.js';
 import { createMetricsHistory } from '../lib/metrics.js';
-import { service } from './fixtures.js';
+import { record, service } from './fixtures.js';
 
 test('the card model holds what a card shows', () => {
   const model = cardModel(service('n8n', 'running', {
@@ -31,7 +32,7 @@ test('the card model holds what a card shows', () => {
 });
 
 test('an error shows its reason; a stopped service its last exit and no health', () => {
-  const failed = cardModel(service('a', 'error', { lastError: { message: 'port 80 is taken' } }));
+  const failed = cardModel(service('a', 'error', { lastError: { message: 'port 80 is taken', detail: null, cause: 'portInUse' } }));
   assert.equal(failed.reason, 'port 80 is taken');
   assert.equal(failed.reasonIsError, true);
   assert.equal(cardModel(service('a', 'error')).reason, 'It stopped with an error.');
@@ -49,10 +50,11 @@ test('a download shows only while the service comes up', () => {
 });
 
 test('the signature changes exactly when what the card shows changes', () => {
-  const base = service('a', 'running', { uptimeSeconds: 10, receivedAt: 1000, pid: 41 });
+  const base = record('a', 'running', { uptimeSeconds: 10, pid: 41 }, 1000);
   const sig = cardSignature(cardModel(base));
   // Uptime, pid and the time of receipt are not shown on the card (uptime ticks on its own).
-  assert.equal(cardSignature(cardModel({ ...base, uptimeSeconds: 99, receivedAt: 5000, pid: 42 })), sig);
+  const later = { ...base, uptimeSeconds: 99, receivedAt: 5000, pid: 42 };
+  assert.equal(cardSignature(cardModel(later)), sig);
   assert.notEqual(cardSignature(cardModel({ ...base, health: 'healthy' })), sig);
   assert.notEqual(cardSignature(cardModel({ ...base, status: 'unhealthy' })), sig);
   assert.notEqual(cardSignature(cardModel({ ...base, restarts: 1 })), sig);
@@ -65,7 +67,7 @@ test('the signature changes exactly when what the card shows changes', () => {
 });
 
 test('uptime text only while up', () => {
-  const up = service('a', 'running', { uptimeSeconds: 50, receivedAt: 0 });
+  const up = record('a', 'running', { uptimeSeconds: 50 }, 0);
   assert.equal(uptimeText(up, 0), '50 s');
   assert.equal(uptimeText(up, 20_000), '1 min');
   assert.equal(uptimeText({ ...up, status: 'stopping' }, 0), '');
@@ -90,6 +92,7 @@ test('sparklines: paths and last values, or nothing when the service is down', (
 test('the sparkline key changes with that service\'s samples, not with others\'', () => {
   const history = createMetricsHistory();
   const tracker = createChangeTracker();
+  /** @type {(name: string, status?: import('../types/ServiceState').ServiceState) => string} */
   const key = (name, status = 'running') => metricsKey(history.version(name), status);
   assert.equal(history.version('a'), 0);
   assert.equal(tracker.changed('a', key('a')), true);
@@ -137,7 +140,7 @@ test('an idle dashboard redraws nothing: same services, same samples', () => {
   const history = createMetricsHistory();
   const drawn = createChangeTracker();
   const sparks = createChangeTracker();
-  const services = [service('a', 'running', { uptimeSeconds: 5, receivedAt: 0 }), service('b', 'stopped')];
+  const services = [record('a', 'running', { uptimeSeconds: 5 }, 0), service('b', 'stopped')];
   const pass = () => services.filter((s) => {
     const card = drawn.changed(s.service, cardSignature(cardModel(s)));
     const lines = sparks.changed(s.service, metricsKey(history.version(s.service), s.status));

@@ -1,8 +1,13 @@
+// @ts-check
 // setText without a browser: a small stand-in for an element and its text node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setText } from '../views/dom.js';
 
+/**
+ * A stand-in element holding one text node with `text`, counting the writes.
+ * @param {string} text
+ */
 function element(text) {
   const writes = { data: 0, textContent: 0 };
   const node = {
@@ -13,7 +18,9 @@ function element(text) {
   };
   const el = {
     writes,
+    /** @type {typeof node | null} */
     firstChild: node,
+    /** @type {typeof node | null} */
     lastChild: node,
     get textContent() { return this.firstChild ? this.firstChild.data : ''; },
     set textContent(value) {
@@ -26,15 +33,21 @@ function element(text) {
   return el;
 }
 
+/**
+ * The stand-in as the DOM node it plays.
+ * @param {ReturnType<typeof element>} el
+ */
+const asNode = (el) => /** @type {Node} */ (/** @type {unknown} */ (el));
+
 test('equal text is not written', () => {
   const el = element('3 min');
-  setText(el, '3 min');
+  setText(asNode(el), '3 min');
   assert.deepEqual(el.writes, { data: 0, textContent: 0 });
 });
 
 test('changed text rewrites the text node in place', () => {
   const el = element('3 min');
-  setText(el, '4 min');
+  setText(asNode(el), '4 min');
   assert.equal(el.textContent, '4 min');
   assert.deepEqual(el.writes, { data: 1, textContent: 0 });
 });
@@ -43,13 +56,13 @@ test('an empty element gets its text once; null and undefined read as ""', () =>
   const el = element('');
   el.firstChild = null;
   el.lastChild = null;
-  setText(el, '');
+  setText(asNode(el), '');
   assert.deepEqual(el.writes, { data: 0, textContent: 0 });
-  setText(el, 'running');
+  setText(asNode(el), 'running');
   assert.equal(el.writes.textContent, 1);
-  setText(el, 'running');
+  setText(asNode(el), 'running');
   assert.equal(el.writes.textContent + el.writes.data, 1);
-  setText(el, null);
+  setText(asNode(el), null);
   assert.equal(el.textContent, '');
   setText(null, 'x');
 });

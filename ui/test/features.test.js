@@ -1,8 +1,10 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   changeSummary, confirmationMessage, extraStops, featureSetWith, toggleAction,
 } from '../lib/features.js';
+import { malformed } from './fixtures.js';
 
 const features = [
   { name: 'claraCore', label: 'Clara Core', description: null, enabled: true, services: ['llamaswap'] },
@@ -30,7 +32,7 @@ test('only stops outside the feature need a confirmation', () => {
   assert.deepEqual(extraStops(rag, { starts: [], stops: ['python-backend', 'comfyui'] }), ['comfyui']);
   assert.deepEqual(extraStops(rag, { starts: [], stops: ['comfyui', 'comfyui'] }), ['comfyui']);
   assert.deepEqual(extraStops(rag, null), []);
-  assert.deepEqual(extraStops(null, { stops: ['a'] }), ['a']);
+  assert.deepEqual(extraStops(null, malformed({ stops: ['a'] })), ['a']);
 });
 
 test('the confirmation sentence', () => {

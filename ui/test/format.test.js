@@ -1,9 +1,11 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   currentUptime, describeExit, formatBytes, formatMegabytes, formatPercent, formatPullProgress,
   formatUptime, healthLabel, joinNames, plural,
 } from '../lib/format.js';
+import { malformed } from './fixtures.js';
 
 test('uptime in words', () => {
   assert.equal(formatUptime(0), '0 s');
@@ -36,7 +38,7 @@ test('download progress in megabytes', () => {
   assert.equal(formatPullProgress(312_400_000, 1_204_000_000), '312.4 of 1,204.0 MB (25%)');
   assert.equal(formatPullProgress(2_000_000, 1_000_000), '2.0 of 1.0 MB (100%)');
   assert.equal(formatPullProgress(5_000_000, 0), '5.0 MB downloaded');
-  assert.equal(formatPullProgress(0, undefined), '0.0 MB downloaded');
+  assert.equal(formatPullProgress(0, malformed(undefined)), '0.0 MB downloaded');
 });
 
 test('CPU percent', () => {

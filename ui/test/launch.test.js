@@ -1,10 +1,27 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   interpretLaunchState, launchSummary, normalizeProblem, normalizeWelcome, planLaunch,
   problemFromError, visibleView,
 } from '../lib/launch.js';
+import { malformed } from './fixtures.js';
 
+/** @typedef {import('../types/LaunchState').LaunchState} LaunchState */
+
+/** The problem of a launch state that must be one. */
+const problemOf = (/** @type {LaunchState} */ state) => {
+  assert.ok(state.phase === 'problem', JSON.stringify(state));
+  return state.problem;
+};
+
+/** The welcome of a launch state that must be one. */
+const welcomeOf = (/** @type {LaunchState} */ state) => {
+  assert.ok(state.phase === 'welcome', JSON.stringify(state));
+  return state.welcome;
+};
+
+/** @type {import('../types/Welcome').Welcome} */
 const welcome = {
   features: [
     {
@@ -26,7 +43,7 @@ test('running, welcome and problem are told apart', () => {
   assert.deepEqual(interpretLaunchState({ phase: 'running' }), { phase: 'running' });
   const w = interpretLaunchState({ phase: 'welcome', welcome });
   assert.equal(w.phase, 'welcome');
-  assert.deepEqual(w.welcome, welcome);
+  assert.deepEqual(welcomeOf(w), welcome);
   const p = interpretLaunchState({
     phase: 'problem',
     problem: { title: 'services.toml has mistakes', message: 'Fix them and try again.', details: ['services.toml:3:9: service "a": unknown field'] },
@@ -43,18 +60,19 @@ test('running, welcome and problem are told apart', () => {
 
 test('an answer that is not a launch state is shown as a problem, never ignored', () => {
   for (const raw of [null, undefined, 42, 'running', {}, { phase: 'dancing' }]) {
-    const state = interpretLaunchState(raw);
+    const state = interpretLaunchState(malformed(raw));
     assert.equal(state.phase, 'problem', JSON.stringify(raw));
-    assert.equal(state.problem.title, 'ClaraVerse could not start');
-    assert.match(state.problem.message, /Try again/);
-    assert.equal(state.problem.details.length, 1);
-    assert.match(state.problem.details[0], /^Answer: /);
+    const problem = problemOf(state);
+    assert.equal(problem.title, 'ClaraVerse could not start');
+    assert.match(problem.message, /Try again/);
+    assert.equal(problem.details.length, 1);
+    assert.match(problem.details[0], /^Answer: /);
   }
-  assert.equal(interpretLaunchState({ phase: 'dancing' }).problem.details[0], 'Answer: {"phase":"dancing"}');
+  assert.equal(problemOf(interpretLaunchState(malformed({ phase: 'dancing' }))).details[0], 'Answer: {"phase":"dancing"}');
 });
 
 test('a problem always has a title, a message and string details', () => {
-  assert.deepEqual(normalizeProblem({ title: '  ', message: null, details: ['a', 3, '', null, 'b'] }), {
+  assert.deepEqual(normalizeProblem(malformed({ title: '  ', message: null, details: ['a', 3, '', null, 'b'] })), {
     title: 'ClaraVerse could not start',
     message: 'ClaraVerse stopped before its services could start. Try again, or quit and open it again.',
     details: ['a', 'b'],
@@ -67,14 +85,14 @@ test('a problem always has a title, a message and string details', () => {
 });
 
 test('a welcome is filled in: labels, needs, machine facts', () => {
-  const normal = normalizeWelcome({
+  const normal = normalizeWelcome(malformed({
     features: [
       { name: 'rag' },
       { label: 'no name' },
       null,
       { name: 'n8n', label: 'N8N', description: '', enabled: 'yes', services: ['n8n', 7], needs: { docker: 1, gpu: 'maybe', downloadBytes: -5 } },
     ],
-  });
+  }));
   assert.deepEqual(normal.features, [
     { name: 'rag', label: 'rag', description: null, enabled: false, services: [], needs: { docker: false, gpu: null, downloadBytes: null } },
     { name: 'n8n', label: 'N8N', description: null, enabled: false, services: ['n8n'], needs: { docker: false, gpu: null, downloadBytes: null } },
@@ -84,7 +102,7 @@ test('a welcome is filled in: labels, needs, machine facts', () => {
     gpu: { available: false, detail: '' },
   });
   assert.deepEqual(normalizeWelcome(undefined).features, []);
-  assert.equal(interpretLaunchState({ phase: 'welcome' }).welcome.features.length, 0);
+  assert.equal(welcomeOf(interpretLaunchState(malformed({ phase: 'welcome' }))).features.length, 0);
 });
 
 test('what a new launch state does to the window', () => {

@@ -1,8 +1,13 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeLogTail, overflow } from '../lib/logs.js';
 
+/** @typedef {import('../types/LogLine').LogLine} LogLine */
+
+/** @type {(text: string) => LogLine} */
 const out = (text) => ({ stream: 'stdout', text });
+/** @type {(text: string) => LogLine} */
 const err = (text) => ({ stream: 'stderr', text });
 
 test('live lines follow the recent ones', () => {

@@ -1,6 +1,8 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetricsHistory } from '../lib/metrics.js';
+import { malformed } from './fixtures.js';
 
 test('samples are kept per service, the last N only', () => {
   const history = createMetricsHistory(3);
@@ -14,9 +16,9 @@ test('samples are kept per service, the last N only', () => {
 
 test('clear forgets one service; bad samples are skipped or zeroed', () => {
   const history = createMetricsHistory();
-  history.add({ services: [{ service: 'a', cpuPercent: 1, memoryBytes: 2 }, null, { cpuPercent: 3 }] });
-  history.add({ services: [{ service: 'a', cpuPercent: 'x', memoryBytes: undefined }] });
-  history.add(undefined);
+  history.add(malformed({ services: [{ service: 'a', cpuPercent: 1, memoryBytes: 2 }, null, { cpuPercent: 3 }] }));
+  history.add(malformed({ services: [{ service: 'a', cpuPercent: 'x', memoryBytes: undefined }] }));
+  history.add(malformed(undefined));
   assert.deepEqual(history.of('a'), { cpu: [1, 0], memory: [2, 0] });
   history.clear('a');
   assert.deepEqual(history.of('a'), { cpu: [], memory: [] });

@@ -1,3 +1,4 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNotices } from '../lib/notices.js';
@@ -12,10 +13,10 @@ test('a failure gives a notice with the reason', () => {
 test('a failure without a reason uses the last error, or says just that it failed', () => {
   const notices = createNotices();
   assert.equal(
-    notices.update(null, service('a', 'error', { lastError: { message: 'port 80 is taken', detail: null } })).text,
+    notices.update(null, service('a', 'error', { lastError: { message: 'port 80 is taken', detail: null, cause: 'portInUse' } }))?.text,
     'a failed: port 80 is taken',
   );
-  assert.equal(notices.update(service('b', 'starting'), service('b', 'error')).text, 'b failed.');
+  assert.equal(notices.update(service('b', 'starting'), service('b', 'error'))?.text, 'b failed.');
 });
 
 test('recovery after trouble gives an ok notice, once', () => {
@@ -31,10 +32,10 @@ test('recovery after trouble gives an ok notice, once', () => {
 test('a crash that restarts the service and an unhealthy one warn', () => {
   const notices = createNotices();
   const crash = notices.update(service('a', 'running'), service('a', 'restarting', { reason: 'it exited with code 2; restarting in 1s' }));
-  assert.equal(crash.tone, 'warn');
-  assert.equal(crash.text, 'a stopped unexpectedly: it exited with code 2; restarting in 1s');
-  assert.equal(notices.update(service('b', 'running'), service('b', 'unhealthy')).tone, 'warn');
-  assert.equal(notices.update(service('b', 'unhealthy'), service('b', 'running')).tone, 'ok');
+  assert.equal(crash?.tone, 'warn');
+  assert.equal(crash?.text, 'a stopped unexpectedly: it exited with code 2; restarting in 1s');
+  assert.equal(notices.update(service('b', 'running'), service('b', 'unhealthy'))?.tone, 'warn');
+  assert.equal(notices.update(service('b', 'unhealthy'), service('b', 'running'))?.tone, 'ok');
 });
 
 test('a normal start says nothing', () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Static checks of the page: nothing the strict CSP would block, every hook the end-to-end
 // tests rely on, and imports that resolve. Reads files only; no browser needed.
 
@@ -8,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const read = (path) => readFileSync(join(root, path), 'utf8');
+const read = (/** @type {string} */ path) => readFileSync(join(root, path), 'utf8');
 const html = read('index.html');
 
 function sources() {
@@ -48,7 +49,8 @@ test('the stylesheet loads nothing remote and keeps badge text as the state', ()
   const css = read('style.css');
   assert.doesNotMatch(css, /@import|url\(\s*['"]?(https?:)?\/\//i);
   // WebDriver reads rendered text: a transformed badge would read "Running", not "running".
-  const badge = css.match(/\.state-badge \{[^}]*\}/)[0];
+  const badge = css.match(/\.state-badge \{[^}]*\}/)?.[0];
+  assert.ok(badge, 'a .state-badge rule');
   assert.doesNotMatch(badge, /text-transform\s*:/);
 });
 

@@ -1,11 +1,13 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DESKTOP_SETTINGS, isDesktopSetting, normalizeSettings, settingsView,
 } from '../lib/settings.js';
+import { malformed } from './fixtures.js';
 
 test('settings are booleans', () => {
-  assert.deepEqual(normalizeSettings({ keepRunningInBackground: true, startAtLogin: 'yes' }), {
+  assert.deepEqual(normalizeSettings(malformed({ keepRunningInBackground: true, startAtLogin: 'yes' })), {
     keepRunningInBackground: true, startAtLogin: false, trayAvailable: false,
   });
   assert.deepEqual(normalizeSettings(null), {

@@ -1,7 +1,8 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStartup, isStartingUp } from '../lib/startup.js';
-import { service } from './fixtures.js';
+import { malformed, service } from './fixtures.js';
 
 test('the first snapshot decides whether start-up is under way', () => {
   const busy = createStartup();
@@ -58,10 +59,10 @@ test('retry shows the start-up view again, and a refused retry reverts', () => {
   assert.equal(startup.showStartupView, true);
   startup.revert(previous);
   assert.equal(startup.phase, 'failed');
-  assert.equal(startup.failure.service, 'core');
+  assert.equal(startup.failure?.service, 'core');
   // An event that came in meanwhile wins over the revert.
   startup.restart();
-  startup.onComplete({ seq: 5 });
+  startup.onComplete({ seq: 5, degraded: [] });
   startup.revert('failed');
   assert.equal(startup.phase, 'complete');
 });
@@ -74,7 +75,7 @@ test('downloads: newest progress per service', () => {
   assert.deepEqual(startup.pull('comfyui'), { done: 100, total: 1000 });
   assert.equal(startup.onPull({ seq: 6, service: 'comfyui', done: 900, total: 1000 }), true);
   assert.deepEqual(startup.pull('comfyui'), { done: 900, total: 1000 });
-  assert.equal(startup.onPull({ seq: 7 }), false);
+  assert.equal(startup.onPull(malformed({ seq: 7 })), false);
   startup.clearPull('comfyui');
   assert.equal(startup.pull('comfyui'), null);
 });

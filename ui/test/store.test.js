@@ -1,8 +1,10 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createStore, normalizeService } from '../lib/store.js';
-import { event, service } from './fixtures.js';
+import { event, malformed, service } from './fixtures.js';
 
+/** @param {ReturnType<typeof createStore>} store */
 const statuses = (store) => store.services().map((s) => `${s.service}:${s.status}`);
 
 test('a snapshot gives the services in start order', () => {
@@ -13,7 +15,7 @@ test('a snapshot gives the services in start order', () => {
   assert.equal(store.hasSnapshot, true);
   assert.equal(store.snapshotSeq, 5);
   assert.deepEqual(statuses(store), ['docker:running', 'core:starting']);
-  assert.equal(store.get('core').receivedAt, 1000);
+  assert.equal(store.get('core')?.receivedAt, 1000);
   assert.equal(store.get('nope'), null);
 });
 
@@ -30,7 +32,7 @@ test('events before the snapshot are buffered, then applied only when newer than
   // seq 3 and 4 are older than the snapshot; seq 7 is newer.
   assert.equal(applied.length, 1);
   assert.equal(applied[0].current.service, 'core');
-  assert.equal(applied[0].previous.status, 'starting');
+  assert.equal(applied[0].previous?.status, 'starting');
   assert.deepEqual(statuses(store), ['core:running', 'n8n:starting']);
 });
 
@@ -47,7 +49,7 @@ test('coalesced and out-of-order events of one service are ignored', () => {
   store.applySnapshot({ seq: 1, services: [service('core', 'stopped'), service('mcp', 'stopped')] });
   const first = store.applyEvent(event('core', 'running', 6));
   assert.equal(first.result, 'applied');
-  assert.equal(first.previous.status, 'stopped');
+  assert.equal(first.previous?.status, 'stopped');
   assert.equal(store.applyEvent(event('core', 'starting', 4)).result, 'ignored');
   assert.equal(store.applyEvent(event('core', 'starting', 6)).result, 'ignored');
   // Another service keeps its own count.
@@ -61,7 +63,8 @@ test('the event payload becomes a plain service record', () => {
   const outcome = store.applyEvent(event('comfyui', 'running', 1, { uptimeSeconds: 12, ports: ['8188'] }));
   assert.equal(outcome.result, 'applied');
   const record = store.get('comfyui');
-  assert.equal(record.seq, undefined);
+  assert.ok(record);
+  assert.equal('seq' in record, false);
   assert.equal(record.service, 'comfyui');
   assert.equal(record.uptimeSeconds, 12);
   assert.deepEqual(record.ports, ['8188']);
@@ -128,9 +131,9 @@ test('a snapshot older than the one in use is ignored', () => {
 test('events without a name or seq are ignored', () => {
   const store = createStore();
   store.applySnapshot({ seq: 1, services: [] });
-  assert.equal(store.applyEvent({ status: 'running', seq: 3 }).result, 'ignored');
-  assert.equal(store.applyEvent({ service: 'a', status: 'running' }).result, 'ignored');
-  assert.equal(store.applyEvent(null).result, 'ignored');
+  assert.equal(store.applyEvent(malformed({ status: 'running', seq: 3 })).result, 'ignored');
+  assert.equal(store.applyEvent(malformed({ service: 'a', status: 'running' })).result, 'ignored');
+  assert.equal(store.applyEvent(malformed(null)).result, 'ignored');
   assert.deepEqual(store.services(), []);
 });
 
@@ -153,5 +156,5 @@ test('the summary line comes with the snapshot, then with newer summary events',
   store.beginReload();
   store.applySnapshot({ seq: 6, services: [service('a', 'stopped')], summary: 'older' });
   assert.equal(store.summary, 'Stopped');
-  assert.equal(store.applySummary({ summary: 'no seq' }), false);
+  assert.equal(store.applySummary(malformed({ summary: 'no seq' })), false);
 });

@@ -1,3 +1,4 @@
+// @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeWelcome } from '../lib/launch.js';
@@ -5,8 +6,9 @@ import {
   carryChoice, chosenNames, downloadSize, downloadText, downloadTotal, initialChoice, machineFacts, needsOf,
   servicesText, totalText,
 } from '../lib/welcome.js';
+import { malformed } from './fixtures.js';
 
-const { features, machine } = normalizeWelcome({
+const { features, machine } = normalizeWelcome(malformed({
   features: [
     { name: 'claraCore', label: 'Clara Core', enabled: true, services: ['llamaswap'], needs: { docker: false, gpu: 'optional', downloadBytes: 1_200_000_000 } },
     { name: 'rag', label: 'RAG', enabled: true, services: ['docker', 'python-backend'], needs: { docker: true, gpu: null, downloadBytes: 3_300_000_000 } },
@@ -17,7 +19,7 @@ const { features, machine } = normalizeWelcome({
     docker: { available: true, detail: 'Docker 27.3.1' },
     gpu: { available: false, detail: 'No NVIDIA GPU was found (nvidia-smi is not installed).' },
   },
-});
+}));
 
 test('download sizes in words', () => {
   assert.equal(downloadSize(4_500_000_000), '4.5 GB');
@@ -69,16 +71,16 @@ test('what a feature needs and whether this machine has it', () => {
 });
 
 test('a machine without Docker and with a GPU', () => {
-  const other = normalizeWelcome({
+  const other = normalizeWelcome(malformed({
     machine: { docker: { available: false, detail: 'Docker is installed but not running.' }, gpu: { available: true, detail: 'NVIDIA GeForce RTX 4070' } },
-  }).machine;
+  })).machine;
   const comfy = features[2];
   assert.deepEqual(needsOf(comfy, other).slice(0, 2).map((n) => [n.have, n.tone]), [
     ['✗ Docker is installed but not running.', 'bad'],
     ['✓ NVIDIA GeForce RTX 4070', 'ok'],
   ]);
   // Without details, the sentences are still whole.
-  const bare = normalizeWelcome({}).machine;
+  const bare = normalizeWelcome(malformed({})).machine;
   assert.deepEqual(needsOf(comfy, bare).slice(0, 2).map((n) => n.have), [
     '✗ Docker is not running.',
     '✗ No NVIDIA GPU was found.',
@@ -92,7 +94,7 @@ test('services and machine facts in words', () => {
     { kind: 'docker', label: 'Docker', text: 'Docker 27.3.1', ok: true },
     { kind: 'gpu', label: 'NVIDIA GPU', text: 'No NVIDIA GPU was found (nvidia-smi is not installed).', ok: false },
   ]);
-  assert.deepEqual(machineFacts(normalizeWelcome({}).machine).map((f) => f.text), [
+  assert.deepEqual(machineFacts(normalizeWelcome(malformed({})).machine).map((f) => f.text), [
     'Docker is not running.', 'No NVIDIA GPU was found.',
   ]);
 });

@@ -1,16 +1,24 @@
+// @ts-check
 // The state badge used on cards and in the start-up list.
 
 import { stateTone } from '../lib/states.js';
 import { h, setText } from './dom.js';
 
-/** A new `.state-badge` for `state`. */
+/**
+ * A new `.state-badge` for `state`.
+ * @param {import('../types/ServiceState').ServiceState} state
+ */
 export function stateBadge(state) {
   const badge = h('span', { class: 'state-badge' });
   updateBadge(badge, state);
   return badge;
 }
 
-/** Sets a badge's text (the state itself) and colour. */
+/**
+ * Sets a badge's text (the state itself) and colour.
+ * @param {HTMLElement | null} badge
+ * @param {import('../types/ServiceState').ServiceState} state
+ */
 export function updateBadge(badge, state) {
   if (!badge) return;
   setText(badge, state);

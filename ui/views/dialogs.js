@@ -1,13 +1,17 @@
+// @ts-check
 // Opening and closing <dialog> elements with focus handling, and the confirmation dialog.
 
 import { $, on } from './dom.js';
 
+/** @type {WeakMap<HTMLDialogElement, HTMLElement | null>} */
 const returnFocus = new WeakMap();
 
 /**
  * Opens `dialog` as a modal (Escape closes it), moves focus into it (`focusTarget`, else the
  * element with `autofocus`, else the first button), and gives focus back on close to what had
  * it before. Does nothing when the dialog is missing or already open.
+ * @param {HTMLDialogElement | null} dialog
+ * @param {HTMLElement | null} [focusTarget]
  */
 export function openDialog(dialog, focusTarget) {
   if (!dialog || dialog.open) return;
@@ -18,7 +22,7 @@ export function openDialog(dialog, focusTarget) {
     on(dialog, 'close', () => {
       const target = returnFocus.get(dialog);
       returnFocus.delete(dialog);
-      if (target && target.isConnected && !target.disabled) {
+      if (target && target.isConnected && !('disabled' in target && target.disabled)) {
         // After the browser's own focus handling.
         setTimeout(() => target.focus(), 0);
       }
@@ -33,7 +37,11 @@ export function openDialog(dialog, focusTarget) {
   target?.focus?.();
 }
 
-/** Closes `dialog` when it is open. */
+/**
+ * Closes `dialog` when it is open.
+ * @param {HTMLDialogElement | null | undefined} dialog
+ * @param {string} [returnValue]
+ */
 export function closeDialog(dialog, returnValue) {
   if (dialog?.open) dialog.close(returnValue);
 }
@@ -41,9 +49,11 @@ export function closeDialog(dialog, returnValue) {
 /**
  * Asks a yes/no question in `dialog#confirm-dialog`. Resolves true for the confirm button,
  * false for Cancel, Escape or closing. Resolves false at once when the dialog is missing.
+ * @param {{ title?: string, message: string, confirmLabel?: string }} question
+ * @returns {Promise<boolean>}
  */
 export function confirmAction({ title, message, confirmLabel = 'OK' }) {
-  const dialog = $('#confirm-dialog');
+  const dialog = /** @type {HTMLDialogElement | null} */ ($('#confirm-dialog'));
   if (!dialog) return Promise.resolve(false);
   const titleElement = $('#confirm-title', dialog);
   const messageElement = $('#confirm-message', dialog);

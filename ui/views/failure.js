@@ -1,3 +1,4 @@
+// @ts-check
 // The start-up failure dialog: what failed, why, what to do, and what the user can do now.
 
 import { errorText } from '../lib/errors.js';
@@ -7,15 +8,28 @@ import { $, on, setText, show } from './dom.js';
 
 const REPORT_LOG_LINES = 50;
 
+/** @typedef {import('../lib/startup.js').Failure} Failure */
+/**
+ * What the dialog's buttons need.
+ * @typedef {{
+ *   call: import('../lib/commands.js').Call,
+ *   onRetry?: () => void,
+ *   onContinue?: (name: string) => void,
+ *   openLogs?: (name: string) => void,
+ * }} FailureActions
+ */
+
+/** @type {Pick<Failure, 'service' | 'message' | 'hint'> | null} */
 let failure = null;
+/** @type {FailureActions | null} */
 let api = null;
 let wired = false;
 
 async function copyDetails() {
-  const dialog = $('#failure-dialog');
+  const dialog = /** @type {HTMLDialogElement | null} */ ($('#failure-dialog'));
   const status = $('.copy-status', dialog);
-  const fallback = $('.copy-fallback', dialog);
-  if (!failure) return;
+  const fallback = /** @type {HTMLTextAreaElement | null} */ ($('.copy-fallback', dialog));
+  if (!failure || !api) return;
   setText(status, 'Preparing details…');
   const logs = await api.call('service_logs', { name: failure.service, lines: REPORT_LOG_LINES }, { quiet: true });
   const report = failureReport(failure, logs.ok && Array.isArray(logs.value) ? logs.value : [], {
@@ -38,19 +52,22 @@ async function copyDetails() {
   }
 }
 
+/**
+ * @param {HTMLDialogElement} dialog
+ */
 function wire(dialog) {
   wired = true;
   on($('button.retry', dialog), 'click', () => {
     closeDialog(dialog);
-    api.onRetry?.();
+    api?.onRetry?.();
   });
   on($('button.continue', dialog), 'click', () => {
     const name = failure?.service;
     closeDialog(dialog);
-    if (name) api.onContinue?.(name);
+    if (name) api?.onContinue?.(name);
   });
   on($('button.show-logs', dialog), 'click', () => {
-    if (failure?.service) api.openLogs?.(failure.service);
+    if (failure?.service) api?.openLogs?.(failure.service);
   });
   on($('button.copy-details', dialog), 'click', () => {
     copyDetails();
@@ -61,10 +78,12 @@ function wire(dialog) {
 /**
  * Shows `dialog#failure-dialog` for a `startup-failed` payload. `deps` gives `call`,
  * `onRetry()`, `onContinue(name)` and `openLogs(name)`.
+ * @param {Failure | null} payload
+ * @param {FailureActions} deps
  */
 export function showFailure(payload, deps) {
   api = deps;
-  const dialog = $('#failure-dialog');
+  const dialog = /** @type {HTMLDialogElement | null} */ ($('#failure-dialog'));
   if (!dialog || !payload) return;
   if (!wired) wire(dialog);
   failure = { service: payload.service, message: payload.message, hint: payload.hint };
@@ -80,5 +99,5 @@ export function showFailure(payload, deps) {
 
 /** Closes the failure dialog (start-up went on after all). */
 export function hideFailure() {
-  closeDialog($('#failure-dialog'));
+  closeDialog(/** @type {HTMLDialogElement | null} */ ($('#failure-dialog')));
 }

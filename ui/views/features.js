@@ -1,3 +1,4 @@
+// @ts-check
 // Settings → Features: a toggle per feature. On applies at once; off asks the backend what
 // would stop and, when that reaches beyond the feature, asks the user first.
 
@@ -7,15 +8,30 @@ import {
 import { confirmAction, openDialog } from './dialogs.js';
 import { $, $$, h, on, setText } from './dom.js';
 
+/** @typedef {import('../types/FeatureView').FeatureView} FeatureView */
+/** @typedef {import('../types/FeatureChange').FeatureChange} FeatureChange */
+/**
+ * What the features need: a way to call commands, and who to tell of a change.
+ * @typedef {{ call: import('../lib/commands.js').Call, onChanged?: (change: FeatureChange) => void }} FeaturesDeps
+ */
+
+/** @type {FeatureView[]} */
 let features = [];
 let busy = false;
+/** @type {FeaturesDeps | null} */
 let api = null;
 let wired = false;
 
+/**
+ * @param {string} name
+ */
 function slug(name) {
   return String(name).replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
+/**
+ * @param {FeatureView} feature
+ */
 function featureRow(feature) {
   const id = `feature-${slug(feature.name)}`;
   const described = [];
@@ -44,10 +60,16 @@ function renderList() {
   if (features.length === 0) list.append(h('p', { class: 'empty', text: 'There are no features to choose.' }));
 }
 
+/**
+ * @param {string} text
+ */
 function setStatus(text) {
   setText($('#features-dialog .feature-status'), text);
 }
 
+/**
+ * @param {boolean} value
+ */
 function setBusy(value) {
   busy = value;
   const list = $('#feature-list');
@@ -59,7 +81,11 @@ function setBusy(value) {
 
 let lastError = '';
 
+/**
+ * @param {string[]} next
+ */
 async function applyFeatures(next) {
+  if (!api) return false;
   const result = await api.call('set_features', { features: next });
   if (!result.ok) {
     lastError = result.error;
@@ -71,8 +97,11 @@ async function applyFeatures(next) {
   return true;
 }
 
+/**
+ * @param {HTMLInputElement} input
+ */
 async function onToggle(input) {
-  const name = input.dataset.feature;
+  const name = input.dataset.feature ?? '';
   const enabled = input.checked;
   if (busy) {
     // One change at a time: undo a flip made while the last one is applied.
@@ -82,6 +111,7 @@ async function onToggle(input) {
   const decision = toggleAction(features, name, enabled);
   if (decision.action === 'none') return;
   const feature = features.find((f) => f.name === name);
+  if (!feature || !api) return;
   const next = featureSetWith(features, name, enabled);
   setBusy(true);
   lastError = '';
@@ -119,10 +149,11 @@ async function onToggle(input) {
  * Opens `dialog#features-dialog` and loads the features. `deps.call(command, args)` runs a
  * command (resolving `{ ok, value }`, with a toast on failure); `deps.onChanged(result)` runs
  * after features were set.
+ * @param {FeaturesDeps} deps
  */
 export async function openFeatures(deps) {
   api = deps;
-  const dialog = $('#features-dialog');
+  const dialog = /** @type {HTMLDialogElement | null} */ ($('#features-dialog'));
   const list = $('#feature-list');
   if (!dialog || !list) return;
   if (!wired) {

@@ -1,3 +1,4 @@
+// @ts-check
 // The logs panel: the recent lines of one service, then its new lines as they come.
 
 import { mergeLogTail, overflow } from '../lib/logs.js';
@@ -7,8 +8,19 @@ import { $, h, on, setText, show } from './dom.js';
 const RECENT_LINES = 500;
 const MAX_LINES = 5000;
 
+/** @typedef {import('../types/LogLine').LogLine} LogLine */
+/** @typedef {import('../types/ServiceLog').ServiceLog} ServiceLog */
+/** @typedef {{ call: import('../lib/commands.js').Call }} LogsDeps */
+/**
+ * The panel open for one service: lines that came while the recent ones were read, and
+ * whether its new lines are followed.
+ * @typedef {{ name: string, id: number, live: LogLine[], ready: boolean, following: boolean }} Session
+ */
+
+/** @type {LogsDeps | null} */
 let api = null;
 let wired = false;
+/** @type {Session | null} */
 let session = null;
 let counter = 0;
 
@@ -16,10 +28,16 @@ function output() {
   return $('#logs-dialog .log-output');
 }
 
+/**
+ * @param {HTMLElement} element
+ */
 function isAtBottom(element) {
   return element.scrollHeight - element.scrollTop - element.clientHeight < 24;
 }
 
+/**
+ * @param {LogLine} line
+ */
 function lineElement(line) {
   const stream = line?.stream === 'stderr' ? 'stderr' : 'stdout';
   return h('div', {
@@ -29,6 +47,9 @@ function lineElement(line) {
   });
 }
 
+/**
+ * @param {LogLine[]} lines
+ */
 function append(lines) {
   const box = output();
   if (!box || lines.length === 0) return;
@@ -39,6 +60,9 @@ function append(lines) {
   show($('#logs-dialog .jump-latest'), !isAtBottom(box));
 }
 
+/**
+ * @param {Session | null} current
+ */
 function stopFollowing(current) {
   if (current?.following) {
     current.following = false;
@@ -46,6 +70,9 @@ function stopFollowing(current) {
   }
 }
 
+/**
+ * @param {HTMLDialogElement} dialog
+ */
 function wire(dialog) {
   wired = true;
   on(dialog, 'close', () => {
@@ -56,7 +83,9 @@ function wire(dialog) {
     on(button, 'click', () => closeDialog(dialog));
   }
   const box = output();
-  on(box, 'scroll', () => show($('.jump-latest', dialog), !isAtBottom(box)));
+  on(box, 'scroll', () => {
+    if (box) show($('.jump-latest', dialog), !isAtBottom(box));
+  });
   on($('.jump-latest', dialog), 'click', () => {
     if (box) box.scrollTop = box.scrollHeight;
     show($('.jump-latest', dialog), false);
@@ -68,16 +97,19 @@ function wire(dialog) {
  * Opens `dialog#logs-dialog` for service `name`: starts following, reads the last 500 lines,
  * then shows new lines as `service-log` events arrive. Closing the dialog stops following.
  * `deps.call(command, args, options)` runs a command, resolving `{ ok, value, error }`.
+ * @param {string} name
+ * @param {LogsDeps} deps
  */
 export async function openLogs(name, deps) {
   api = deps;
-  const dialog = $('#logs-dialog');
+  const dialog = /** @type {HTMLDialogElement | null} */ ($('#logs-dialog'));
   const box = output();
   if (!dialog || !box || !name) return;
   if (!wired) wire(dialog);
   if (session?.name === name && dialog.open) return;
   stopFollowing(session);
 
+  /** @type {Session} */
   const current = { name, id: (counter += 1), live: [], ready: false, following: false };
   session = current;
   setText($('#logs-title', dialog), `Logs: ${name}`);
@@ -107,7 +139,10 @@ export async function openLogs(name, deps) {
   setText($('.logs-state', dialog), state);
 }
 
-/** Takes a `service-log` payload `{ service, stream, text }`; shows it when its panel is open. */
+/**
+ * Takes a `service-log` payload `{ service, stream, text }`; shows it when its panel is open.
+ * @param {ServiceLog} payload
+ */
 export function onLogEvent(payload) {
   const current = session;
   if (!current || payload?.service !== current.name) return;

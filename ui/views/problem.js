@@ -1,8 +1,17 @@
+// @ts-check
 // The launch problem view: ClaraVerse could not start its engine. What went wrong, every
 // detail (selectable, to copy into a report), and Try again or Quit.
 
 import { $, h, on, setText, show } from './dom.js';
 
+/** @typedef {import('../types/Problem').Problem} Problem */
+/** @typedef {{ ok: boolean, error?: string }} Tried */
+/**
+ * What the view's buttons do: each resolves whether it worked, or the sentence why not.
+ * @typedef {{ onTryAgain: () => Promise<Tried>, onQuit: () => Promise<Tried> }} ProblemActions
+ */
+
+/** @type {ProblemActions | null} */
 let api = null;
 let wired = false;
 
@@ -10,14 +19,21 @@ function view() {
   return $('#launch-problem');
 }
 
+/**
+ * @param {string} text
+ */
 function setStatus(text) {
   setText($('.launch-problem-status', view()), text);
 }
 
+/**
+ * @param {boolean} busy
+ * @param {'again' | 'quit'} [label]
+ */
 function setBusy(busy, label) {
   const root = view();
-  const again = $('button.try-again', root);
-  const quit = $('button.quit', root);
+  const again = /** @type {HTMLButtonElement | null} */ ($('button.try-again', root));
+  const quit = /** @type {HTMLButtonElement | null} */ ($('button.quit', root));
   if (again) {
     again.disabled = busy;
     setText(again, busy && label === 'again' ? 'Trying again…' : 'Try again');
@@ -29,6 +45,9 @@ function setBusy(busy, label) {
   root?.setAttribute('aria-busy', busy ? 'true' : 'false');
 }
 
+/**
+ * @param {'again' | 'quit'} kind
+ */
 async function run(kind) {
   if (!api) return;
   setStatus('');
@@ -45,6 +64,9 @@ async function run(kind) {
   if (!document.activeElement || document.activeElement === document.body) button?.focus();
 }
 
+/**
+ * @param {HTMLElement} root
+ */
 function wire(root) {
   wired = true;
   on($('button.try-again', root), 'click', () => run('again'));
@@ -54,6 +76,8 @@ function wire(root) {
 /**
  * Shows `#launch-problem` for `problem` (`{ title, message, details }`). `deps.onTryAgain()`
  * and `deps.onQuit()` resolve `{ ok, error }`; on failure the sentence shows in the view.
+ * @param {Problem} problem
+ * @param {ProblemActions} deps
  */
 export function showProblem(problem, deps) {
   api = deps;

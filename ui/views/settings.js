@@ -1,3 +1,4 @@
+// @ts-check
 // The Settings dialog (dialog#features-dialog): the features (views/features.js), the Desktop
 // switches, and "Choose features again…", which opens the welcome view.
 
@@ -7,26 +8,48 @@ import { closeDialog } from './dialogs.js';
 import { openFeatures } from './features.js';
 import { $, on, setText, show } from './dom.js';
 
+/** @typedef {import('../types/Settings').Settings} Settings */
+/** @typedef {import('../types/Welcome').Welcome} Welcome */
+/** @typedef {import('../lib/settings.js').DesktopSetting} DesktopSetting */
+/**
+ * What Settings needs: the features' needs, and who opens the welcome view.
+ * @typedef {import('./features.js').FeaturesDeps & { onShowWelcome?: (welcome: Welcome) => void }} SettingsDeps
+ */
+
+/** @type {SettingsDeps | null} */
 let api = null;
 let wired = false;
+/** @type {Settings | null} */
 let current = null;
+/** @type {Set<DesktopSetting>} */
 const pending = new Set();
 
 function dialog() {
-  return $('#features-dialog');
+  return /** @type {HTMLDialogElement | null} */ ($('#features-dialog'));
 }
 
+/**
+ * @param {DesktopSetting} name
+ * @returns {HTMLInputElement | null}
+ */
 function input(name) {
-  return $(`input[data-setting="${name}"]`, dialog());
+  return /** @type {HTMLInputElement | null} */ ($(`input[data-setting="${name}"]`, dialog()));
 }
 
+/**
+ * @param {string} text
+ * @param {'plain' | 'bad'} [tone]
+ */
 function setStatus(text, tone = 'plain') {
   const status = $('.settings-status', dialog());
   setText(status, text);
   if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
 }
 
-/** Shows `settings` on the switches (a switch being changed keeps its own state). */
+/**
+ * Shows `settings` on the switches (a switch being changed keeps its own state).
+ * @param {Settings} settings
+ */
 function apply(settings) {
   current = normalizeSettings(settings);
   const shown = settingsView(current);
@@ -41,6 +64,9 @@ function apply(settings) {
   }
 }
 
+/**
+ * @param {HTMLInputElement} element
+ */
 async function onSwitch(element) {
   const name = element.dataset.setting;
   if (!isDesktopSetting(name) || pending.has(name) || !api) return;
@@ -61,12 +87,13 @@ async function onSwitch(element) {
   }
 }
 
-async function loadDesktop() {
+/** @param {SettingsDeps} deps */
+async function loadDesktop(deps) {
   for (const name of DESKTOP_SETTINGS) {
     const element = input(name);
     if (element) element.disabled = true;
   }
-  const result = await api.call('get_settings', undefined, { quiet: true });
+  const result = await deps.call('get_settings', undefined, { quiet: true });
   if (!result.ok) {
     setStatus(`Could not read the desktop settings: ${result.error}`, 'bad');
     return;
@@ -74,6 +101,9 @@ async function loadDesktop() {
   apply(result.value);
 }
 
+/**
+ * @param {HTMLButtonElement} button
+ */
 async function onShowWelcome(button) {
   if (!api || button.disabled) return;
   button.disabled = true;
@@ -93,20 +123,26 @@ async function onShowWelcome(button) {
   }
 }
 
+/**
+ * @param {HTMLDialogElement} root
+ */
 function wire(root) {
   wired = true;
   on($('.desktop-settings', root), 'change', (event) => {
     const element = event.target;
     if (element instanceof HTMLInputElement && element.dataset.setting) onSwitch(element);
   });
-  const button = $('button.show-welcome', root);
-  on(button, 'click', () => onShowWelcome(button));
+  const button = /** @type {HTMLButtonElement | null} */ ($('button.show-welcome', root));
+  on(button, 'click', () => {
+    if (button) onShowWelcome(button);
+  });
 }
 
 /**
  * Opens Settings: the features (as `openFeatures`) and the Desktop switches.
  * `deps.call(command, args, options)` runs a command; `deps.onChanged(result)` runs after
  * features were set; `deps.onShowWelcome(welcome)` gets the `welcome_info` answer.
+ * @param {SettingsDeps} deps
  */
 export function openSettings(deps) {
   api = deps;
@@ -114,6 +150,6 @@ export function openSettings(deps) {
   if (!root) return;
   if (!wired) wire(root);
   setStatus('');
-  loadDesktop();
+  loadDesktop(deps);
   openFeatures(deps);
 }

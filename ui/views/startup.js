@@ -1,3 +1,4 @@
+// @ts-check
 // The start-up view: every service in start order, its state advancing, and image downloads.
 
 import { formatPullProgress } from '../lib/format.js';
@@ -5,12 +6,21 @@ import { isComingUp } from '../lib/states.js';
 import { pullProgress, stateBadge, updateBadge } from './badge.js';
 import { $, $$, h, setText, show } from './dom.js';
 
-/** Updates a `.pull` block from a download `{ done, total }` (or hides it). */
+/** @typedef {import('../lib/startup.js').Pull} Pull */
+/** @typedef {import('../lib/startup.js').Startup} Startup */
+/** @typedef {import('../lib/store.js').ServiceRecord} ServiceRecord */
+
+/**
+ * Updates a `.pull` block from a download `{ done, total }` (or hides it).
+ * @param {HTMLElement | null} block
+ * @param {Pull | null} pull
+ * @param {boolean} visible
+ */
 export function updatePull(block, pull, visible) {
   if (!block) return;
   show(block, Boolean(pull) && visible);
   if (!pull || !visible) return;
-  const bar = $('progress', block);
+  const bar = /** @type {HTMLProgressElement | null} */ ($('progress', block));
   if (bar) {
     if (pull.total > 0) {
       bar.max = pull.total;
@@ -22,6 +32,9 @@ export function updatePull(block, pull, visible) {
   setText($('.pull-text', block), `Downloading image: ${formatPullProgress(pull.done, pull.total)}`);
 }
 
+/**
+ * @param {string} name
+ */
 function createItem(name) {
   return h('li', { class: 'startup-item', dataset: { service: name } },
     h('div', { class: 'startup-row' },
@@ -34,12 +47,16 @@ function createItem(name) {
 /**
  * Renders the start-up list for `services` (in start order) with the downloads known to
  * `startup`. Items are kept and updated, so the list does not flicker.
+ * @param {readonly ServiceRecord[]} services
+ * @param {Startup} startup
  */
 export function renderStartup(services, startup) {
   const list = $('#startup-list');
   if (!list) return;
   const wanted = services.filter((s) => s.status !== 'disabled');
+  /** @type {Set<string | undefined>} */
   const names = new Set(wanted.map((s) => s.service));
+  /** @type {Map<string | undefined, HTMLElement>} */
   const items = new Map();
   for (const item of $$('.startup-item', list)) {
     if (names.has(item.dataset.service)) items.set(item.dataset.service, item);

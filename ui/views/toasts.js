@@ -1,3 +1,4 @@
+// @ts-check
 // Toasts (short messages, errors mostly) and the banner (a service failed or recovered).
 
 import { $, h, on } from './dom.js';
@@ -7,6 +8,9 @@ const TOAST_MS = 7000;
 // A modal <dialog> sits in the top layer, above everything else. Where the browser has the
 // popover API the toast region is a manual popover, raised each time a toast shows, so
 // errors stay visible over an open dialog.
+/**
+ * @param {HTMLElement} region
+ */
 function raise(region) {
   if (typeof region.showPopover !== 'function') return;
   try {
@@ -18,6 +22,9 @@ function raise(region) {
   }
 }
 
+/**
+ * @param {HTMLElement} region
+ */
 function lower(region) {
   if (region.childElementCount > 0 || typeof region.hidePopover !== 'function') return;
   try {
@@ -30,6 +37,8 @@ function lower(region) {
 /**
  * Shows a toast. `tone` is "error" (announced at once), "info" or "ok". It goes away after a
  * few seconds or with its close button.
+ * @param {string} text
+ * @param {'error' | 'info' | 'ok'} [tone]
  */
 export function showToast(text, tone = 'error') {
   const region = $('#toasts');
@@ -52,7 +61,10 @@ export function showToast(text, tone = 'error') {
 
 let bannerWired = false;
 
-/** Shows the banner with a notice `{ tone, text }` ("bad", "warn" or "ok"). */
+/**
+ * Shows the banner with a notice `{ tone, text }` ("bad", "warn" or "ok").
+ * @param {Pick<import('../lib/notices.js').Notice, 'tone' | 'text'> | null} notice
+ */
 export function showBanner(notice) {
   const banner = $('#banner');
   if (!banner || !notice) return;

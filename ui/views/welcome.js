@@ -1,3 +1,4 @@
+// @ts-check
 // The welcome view: on first run (nothing runs or downloads yet) and from Settings → "Choose
 // features again…". One row per feature with what it needs and whether this machine has it,
 // the download the choice costs, and Start.
@@ -7,9 +8,28 @@ import {
 } from '../lib/welcome.js';
 import { $, h, on, setText, show } from './dom.js';
 
+/** @typedef {import('../types/Welcome').Welcome} Welcome */
+/** @typedef {import('../types/WelcomeFeature').WelcomeFeature} WelcomeFeature */
+/** @typedef {import('../types/Machine').Machine} Machine */
+/** @typedef {import('../lib/welcome.js').Need} Need */
+/**
+ * How the view was opened, and what its buttons do: `begin(names)` runs the choice.
+ * @typedef {{
+ *   mode: 'first-run' | 'settings',
+ *   begin: (names: string[]) => Promise<{ ok: boolean, error?: string }>,
+ *   onStarted?: (names: string[]) => void,
+ *   onCancel?: () => void,
+ * }} WelcomeDeps
+ */
+/** @typedef {{ welcome: Welcome, deps: WelcomeDeps, busy: boolean, chosen: Set<string> }} Session */
+
+/** @type {Session | null} */
 let session = null;
 let wired = false;
 
+/**
+ * @param {string} name
+ */
 function slug(name) {
   return String(name).replace(/[^A-Za-z0-9_-]/g, '_');
 }
@@ -18,12 +38,20 @@ function view() {
   return $('#welcome-view');
 }
 
+/**
+ * @param {Need} need
+ */
 function needItem(need) {
   return h('li', { class: 'need', dataset: { need: need.kind, tone: need.tone } },
     h('span', { class: 'need-text', text: need.need }),
     need.have ? h('span', { class: 'need-have', text: need.have }) : null);
 }
 
+/**
+ * @param {WelcomeFeature} feature
+ * @param {Machine} machine
+ * @param {boolean} checked
+ */
 function featureRow(feature, machine, checked) {
   const id = `welcome-feature-${slug(feature.name)}`;
   const needs = needsOf(feature, machine);
@@ -50,6 +78,9 @@ function featureRow(feature, machine, checked) {
     services ? h('p', { class: 'feature-services', id: `${id}-services`, text: services }) : null);
 }
 
+/**
+ * @param {Machine} machine
+ */
 function machineRows(machine) {
   return machineFacts(machine).map((fact) => h('div', { class: 'machine-fact', dataset: { fact: fact.kind, ok: fact.ok ? 'yes' : 'no' } },
     h('dt', { text: fact.label }),
@@ -61,26 +92,34 @@ function updateTotal() {
   setText($('#welcome-total'), totalText(session.welcome.features, session.chosen));
 }
 
+/**
+ * @param {string} text
+ */
 function setError(text) {
   const box = $('#welcome-error');
   show(box, Boolean(text));
   setText(box, text);
 }
 
+/**
+ * @param {boolean} busy
+ */
 function setBusy(busy) {
   const root = view();
   if (!root || !session) return;
   session.busy = busy;
-  const start = $('#welcome-start');
+  const start = /** @type {HTMLButtonElement | null} */ ($('#welcome-start'));
   if (start) {
     start.disabled = busy;
     setText(start, busy ? 'Starting…' : 'Start');
   }
-  const cancel = $('button.welcome-cancel', root);
+  const cancel = /** @type {HTMLButtonElement | null} */ ($('button.welcome-cancel', root));
   if (cancel) cancel.disabled = busy;
   const list = $('#welcome-features');
   list?.setAttribute('aria-busy', busy ? 'true' : 'false');
-  for (const input of list?.querySelectorAll('input[type=checkbox]') ?? []) input.disabled = busy;
+  for (const input of list?.querySelectorAll('input[type=checkbox]') ?? []) {
+    /** @type {HTMLInputElement} */ (input).disabled = busy;
+  }
 }
 
 async function onStart() {
@@ -93,7 +132,7 @@ async function onStart() {
   if (session !== current) return;
   if (!result.ok) {
     setBusy(false);
-    setError(result.error);
+    setError(result.error ?? '');
     const start = $('#welcome-start');
     if (!document.activeElement || document.activeElement === document.body) start?.focus();
     return;
@@ -102,6 +141,9 @@ async function onStart() {
   current.deps.onStarted?.(names);
 }
 
+/**
+ * @param {HTMLElement} root
+ */
 function wire(root) {
   wired = true;
   on($('#welcome-features'), 'change', (event) => {
@@ -118,7 +160,7 @@ function wire(root) {
   on($('button.welcome-cancel', root), 'click', cancel);
   // Escape leaves the view opened from Settings, as it would close a dialog.
   on(root, 'keydown', (event) => {
-    if (event.key === 'Escape') cancel();
+    if (event instanceof KeyboardEvent && event.key === 'Escape') cancel();
   });
 }
 
@@ -126,23 +168,27 @@ function wire(root) {
  * Shows `#welcome-view` for `welcome` (as `normalizeWelcome` gives it). `deps.mode` is
  * "first-run" or "settings" (with a Cancel button); `deps.begin(names)` runs the choice and
  * resolves `{ ok, error }`; `deps.onStarted(names)` and `deps.onCancel()` say what came of it.
+ * @param {Welcome} welcome
+ * @param {WelcomeDeps} deps
  */
 export function showWelcome(welcome, deps) {
   const root = view();
   if (!root) return;
   if (!wired) wire(root);
   const settingsMode = deps.mode === 'settings';
-  const wasShown = !root.hidden && session !== null;
+  const previous = root.hidden ? null : session;
+  const wasShown = previous !== null;
   // While Start runs, its answer decides what comes next; a redraw now would lose it.
-  if (wasShown && session.busy && session.deps.mode === deps.mode) return;
+  if (previous && previous.busy && previous.deps.mode === deps.mode) return;
   const hadFocus = root.contains(document.activeElement);
   const focused = hadFocus && document.activeElement instanceof HTMLInputElement
     ? document.activeElement.dataset.feature : null;
   // Drawn again while shown (the machine changed, say): the user's choice so far stays.
-  const choice = wasShown && session.deps.mode === deps.mode
-    ? carryChoice(session.welcome.features, session.chosen, welcome.features)
+  const choice = previous && previous.deps.mode === deps.mode
+    ? carryChoice(previous.welcome.features, previous.chosen, welcome.features)
     : initialChoice(welcome.features);
-  session = { welcome, deps, busy: false, chosen: new Set(choice) };
+  const current = { welcome, deps, busy: false, chosen: new Set(choice) };
+  session = current;
   setText($('#welcome-title', root), settingsMode ? 'Choose what ClaraVerse runs' : 'Welcome to ClaraVerse');
   setText($('.welcome-note', root), settingsMode
     ? 'Turn features on or off for this machine. Your choice applies when you press Start.'
@@ -150,7 +196,7 @@ export function showWelcome(welcome, deps) {
   $('#welcome-machine')?.replaceChildren(...machineRows(welcome.machine));
   const list = $('#welcome-features');
   if (list) {
-    list.replaceChildren(...welcome.features.map((f) => featureRow(f, welcome.machine, session.chosen.has(f.name))));
+    list.replaceChildren(...welcome.features.map((f) => featureRow(f, welcome.machine, current.chosen.has(f.name))));
     if (welcome.features.length === 0) {
       list.append(h('li', { class: 'empty', text: 'There are no features to choose.' }));
     }
