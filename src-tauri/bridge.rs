@@ -8,6 +8,7 @@ use clara_supervisor::events::{Event, EventKind, Snapshot, StartupPhase};
 use clara_supervisor::manager::Manager;
 use clara_supervisor::output::{LogLine, Stream};
 use clara_supervisor::state::ServiceState;
+use clara_supervisor::status::FailureCause;
 use serde::Serialize;
 use tauri::{AppHandle, Runtime};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -80,18 +81,21 @@ pub struct StartupFailed {
     pub service: String,
     /// What failed, in a sentence.
     pub message: String,
-    /// What to do about it.
+    /// What kind of failure it was.
+    pub cause: FailureCause,
+    /// What to do about it, chosen by its kind.
     pub hint: String,
 }
 
 impl StartupFailed {
-    /// The payload for a failure of `service`, with advice.
-    pub fn new(seq: u64, service: &str, message: &str) -> Self {
+    /// The payload for a failure of `service`, with advice for its kind.
+    pub fn new(seq: u64, service: &str, message: &str, cause: FailureCause) -> Self {
         StartupFailed {
             seq,
             service: service.to_string(),
             message: message.to_string(),
-            hint: hints::what_to_do(message),
+            cause,
+            hint: hints::what_to_do(cause),
         }
     }
 }
@@ -138,8 +142,8 @@ impl From<&StartupPhase> for Startup {
                 seq,
                 service,
                 message,
-                ..
-            } => Startup::Failed(StartupFailed::new(*seq, service, message)),
+                cause,
+            } => Startup::Failed(StartupFailed::new(*seq, service, message, *cause)),
         }
     }
 }
@@ -273,8 +277,10 @@ fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
             },
         ),
         EventKind::StartupFailed {
-            service, message, ..
-        } => contract::emit(app, StartupFailed::new(seq, service, message)),
+            service,
+            message,
+            cause,
+        } => contract::emit(app, StartupFailed::new(seq, service, message, *cause)),
         EventKind::PullProgress { name, done, total } => contract::emit(
             app,
             PullProgress {

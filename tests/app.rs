@@ -42,6 +42,11 @@ struct TestApp {
 
 impl TestApp {
     fn start() -> TestApp {
+        TestApp::with(SERVICES)
+    }
+
+    /// The app over the definitions `services`, every service asked to start.
+    fn with(services: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let options = LoadOptions {
             platform: Platform::current(),
@@ -54,7 +59,7 @@ impl TestApp {
             ),
             features: FeatureChoice::Defaults,
         };
-        let definitions = load::load(&SourceFile::new("app-test.toml", SERVICES), &options)
+        let definitions = load::load(&SourceFile::new("app-test.toml", services), &options)
             .expect("valid definitions")
             .definitions;
         let app = claraverse_app::builder::<MockRuntime>()
@@ -296,4 +301,32 @@ fn logs_are_read_and_followed() {
     });
     assert_eq!(line["text"], "db is up");
     assert_eq!(line["stream"], "stdout");
+}
+
+#[test]
+fn a_critical_failure_says_its_cause_and_the_advice_for_it() {
+    let app = TestApp::with(
+        r#"
+[services.core]
+critical = true
+command = ["sh", "-c", "exit 1"]
+health = { log = "listening" }
+restart = "never"
+"#,
+    );
+    let failed = app.wait_for("startup-failed", |name, _| name == "startup-failed");
+    assert_eq!(failed["service"], "core");
+    assert_eq!(failed["cause"], "exited");
+    assert_eq!(
+        failed["hint"],
+        "Look at its logs for the cause, then choose Retry — or Continue without it."
+    );
+    // A window that opens later reads the same from the snapshot.
+    let list = app
+        .run(commands::list_services(app.state()))
+        .expect("lists");
+    let startup = serde_json::to_value(&list.startup).expect("serializes");
+    assert_eq!(startup["phase"], "failed");
+    assert_eq!(startup["cause"], failed["cause"]);
+    assert_eq!(startup["hint"], failed["hint"]);
 }

@@ -30,7 +30,7 @@ test('isStartingUp looks for waiting or starting services', () => {
 test('complete and failed end the start-up view; stale events are ignored', () => {
   const startup = createStartup();
   startup.onSnapshot([service('a', 'starting')]);
-  assert.equal(startup.onFailed({ seq: 9, service: 'core', message: 'm', hint: 'h' }), true);
+  assert.equal(startup.onFailed({ seq: 9, service: 'core', message: 'm', cause: 'exited', hint: 'h' }), true);
   assert.equal(startup.phase, 'failed');
   assert.deepEqual(startup.failure, { service: 'core', message: 'm', hint: 'h', seq: 9 });
   assert.equal(startup.showStartupView, false);
@@ -52,7 +52,7 @@ test('events before the first snapshot still count', () => {
 
 test('retry shows the start-up view again, and a refused retry reverts', () => {
   const startup = createStartup();
-  startup.onFailed({ seq: 4, service: 'core', message: 'm', hint: 'h' });
+  startup.onFailed({ seq: 4, service: 'core', message: 'm', cause: 'exited', hint: 'h' });
   const previous = startup.restart();
   assert.equal(previous, 'failed');
   assert.equal(startup.phase, 'starting');
