@@ -5,113 +5,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use serde_json::Value;
-use support::{PATIENCE, alive, eventually, read_pid, supervisor_binary};
-
-/// A running `clara-supervisor up --json`, killed at the end of the test whatever happens.
-struct Up {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl Up {
-    fn start(dir: &Path, definitions: &str) -> Up {
-        let file = dir.join("services.toml");
-        std::fs::write(
-            &file,
-            definitions.replace("${DIR}", &dir.display().to_string()),
-        )
-        .expect("writes");
-        let mut child = Command::new(supervisor_binary())
-            .arg("up")
-            .arg(&file)
-            .arg("--json")
-            .arg("--state-dir")
-            .arg(dir.join("state"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the supervisor starts");
-        let stdout = child.stdout.take().expect("piped");
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || read_json_lines(stdout, sender));
-        Up {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from_raw(self.child.id() as i32)
-    }
-
-    /// Waits for the first event matching `wanted`.
-    fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            match self.lines.recv_timeout(PATIENCE) {
-                Ok(value) => {
-                    self.seen.push(value.clone());
-                    if wanted(&value) {
-                        return value;
-                    }
-                }
-                Err(_) => panic!("no {what}; seen: {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn wait_event(&mut self, event: &str) -> Value {
-        self.wait_for(event, |value| value["event"] == event)
-    }
-
-    /// Waits for the process to exit and returns its code and the remaining events.
-    fn finish(&mut self) -> Option<i32> {
-        let status = wait_timeout(&mut self.child, PATIENCE).expect("the supervisor exits in time");
-        while let Ok(value) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(value);
-        }
-        status
-    }
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_json_lines(stdout: ChildStdout, sender: mpsc::Sender<Value>) {
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { return };
-        let value: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("not one JSON object per line: {line:?}: {error}"));
-        if sender.send(value).is_err() {
-            return;
-        }
-    }
-}
-
-fn wait_timeout(child: &mut Child, limit: Duration) -> Option<Option<i32>> {
-    let deadline = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status.code());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
+use support::up::{Up, guard_of, wait_timeout};
+use support::{PATIENCE, alive, eventually, read_pid};
 
 const FAMILY: &str = r#"
 [services.parent]
@@ -274,18 +174,6 @@ async fn the_next_start_cleans_up_after_a_crash_that_took_the_guard_too() {
     );
 }
 
-impl Up {
-    /// Everything the supervisor wrote on stderr (call once it has exited).
-    fn stderr(&mut self) -> String {
-        let mut text = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            use std::io::Read;
-            pipe.read_to_string(&mut text).expect("readable");
-        }
-        text
-    }
-}
-
 /// The pids of FAMILY's processes once it has started, all alive.
 async fn family_pids(dir: &Path) -> Vec<u32> {
     let mut pids = vec![
@@ -368,27 +256,4 @@ async fn the_state_directory_is_free_again_after_a_sigkill() {
     again.wait_event("startup-complete");
     kill(again.pid(), Signal::SIGTERM).expect("signals");
     assert_eq!(again.finish(), Some(0));
-}
-
-/// The guard process started by the supervisor `pid`.
-fn guard_of(pid: u32) -> Option<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut all: Vec<u32> = children
-        .split_whitespace()
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    for task in tasks.filter_map(|t| t.ok()) {
-        let path = task.path().join("children");
-        if let Ok(text) = std::fs::read_to_string(path) {
-            all.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
-        }
-    }
-    all.into_iter().find(|child| {
-        std::fs::read_to_string(format!("/proc/{child}/cmdline"))
-            .is_ok_and(|cmdline| cmdline.contains("__clara-guard"))
-    })
 }
