@@ -4,9 +4,11 @@
 //! - `choices.json`: what the user chose — the features and the services stopped by hand —
 //!   restored at the next start.
 //! - `processes.json`: the native processes running now (pid, start time, process group),
-//!   so the next start can clean up what a crashed run left, after checking each identity.
+//!   so that where processes carry no readable mark (macOS) the next start can clean up
+//!   what a crashed run left, after checking each identity.
 //!
-//! The directory's `lock` file, held while a supervisor runs, is [`crate::lock`]'s.
+//! The directory's `lock` file, held while a supervisor runs, is [`crate::lock`]'s; its
+//! `mark` file, the token in every mark of its runs, is `runtime::mark`'s.
 
 use std::collections::BTreeSet;
 use std::io::{self, Write};

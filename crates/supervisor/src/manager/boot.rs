@@ -20,8 +20,18 @@ use crate::persist::{Choices, ProcessRecord, StateFiles};
 use crate::plan::Plan;
 use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
 use crate::runtime::guard::Guard;
+use crate::runtime::mark::RunMark;
 use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
 use crate::selection::{self, FeatureChoice};
+
+/// The marks of this run's processes, and the token every run on the state directory puts
+/// in them (see [`crate::runtime::mark`]).
+pub struct Marks {
+    /// The state directory's token: what a crashed run left carries it.
+    pub state_token: String,
+    /// This run's marks.
+    pub run: Arc<RunMark>,
+}
 
 /// Prepares the actor: restores the user's choices and cleans up after a crashed run.
 /// `requested` features replace the saved choice (and are saved).
@@ -30,6 +40,7 @@ pub fn boot(
     requested: Option<BTreeSet<String>>,
     config: ManagerConfig,
     guard: Guard,
+    marks: Marks,
     lock: StateLock,
 ) -> Result<(Actor, StartNotes), ManagerError> {
     let files = StateFiles::new(&config.state_dir);
@@ -40,10 +51,11 @@ pub fn boot(
             .push(format!("{problem}; starting with the default choices"));
         Choices::default()
     });
-    match files.read_processes() {
-        Ok(records) => notes.cleaned_up = leftovers::clean_up(&records),
-        Err(problem) => notes.warnings.push(problem),
-    }
+    let records = files.read_processes().unwrap_or_else(|problem| {
+        notes.warnings.push(problem);
+        Vec::new()
+    });
+    notes.cleaned_up = leftovers::clean_up(&marks.state_token, &records);
     let choice = match (requested, &choices.features) {
         (Some(features), _) => {
             choices.features = Some(features.clone());
@@ -76,7 +88,7 @@ pub fn boot(
         .collect();
     let docker = DockerEngine::new(config.docker_host.clone(), containers);
     let runtimes = Arc::new(Runtimes {
-        process: ProcessRuntime::new(guard),
+        process: ProcessRuntime::new(guard, marks.run),
         external: ExternalRuntime,
         container: ContainerRuntime::new(docker.clone()),
         engine: EngineRuntime::new(docker.clone()),

@@ -39,6 +39,7 @@ mod unit;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -49,6 +50,7 @@ use crate::events::{Event, Snapshot};
 use crate::lock::{LockError, StateLock};
 use crate::output::LogLine;
 use crate::runtime::guard::{self, Guard};
+use crate::runtime::mark::{self, RunMark};
 use crate::selection::Selection;
 use crate::status::ServiceStatus;
 use crate::suggest;
@@ -192,8 +194,16 @@ impl Manager {
     ) -> Result<(Manager, StartNotes), ManagerError> {
         let lock =
             StateLock::acquire(&config.state_dir, &config.holder).map_err(ManagerError::Lock)?;
+        let state_token = mark::state_token(&config.state_dir).unwrap_or_else(|error| {
+            tracing::warn!(
+                "cannot keep the state directory's mark in {}: {error}; the leftovers of an earlier crash may not be found",
+                config.state_dir.display()
+            );
+            mark::new_state_token()
+        });
+        let run_mark = Arc::new(RunMark::new(&state_token));
         let guard = match &config.guard_program {
-            Some(program) => Guard::start(program).unwrap_or_else(|error| {
+            Some(program) => Guard::start(program, run_mark.prefix()).unwrap_or_else(|error| {
                 tracing::error!(
                     "cannot start the orphan guard {}: {error}",
                     program.display()
@@ -202,7 +212,11 @@ impl Manager {
             }),
             None => Guard::none(),
         };
-        let (actor, notes) = boot::boot(definitions, features, config, guard, lock)?;
+        let marks = boot::Marks {
+            state_token,
+            run: run_mark,
+        };
+        let (actor, notes) = boot::boot(definitions, features, config, guard, marks, lock)?;
         let (commands, receiver) = mpsc::channel(64);
         tokio::spawn(actor.run(receiver));
         Ok((Manager { commands }, notes))

@@ -8,6 +8,10 @@
 //! this does not depend on which thread spawned what, and works the same on macOS.
 //! If the guard itself dies, it is started again and told the groups again.
 //!
+//! On Linux the guard is also given the run's mark (see [`super::mark`]) and then kills
+//! every process that carries it: those that left their group (`setsid`), and those of a
+//! service whose group it had not been told yet because the supervisor died as it started.
+//!
 //! On Windows each service runs in a Job Object that kills its processes when its last
 //! handle closes, which the supervisor's death does; no guard process is needed there.
 
@@ -44,21 +48,25 @@ impl Message {
 }
 
 impl Guard {
-    /// Starts the guard process from `program` (Unix); a no-op guard elsewhere.
-    /// Must be called inside a tokio runtime.
-    pub fn start(program: &Path) -> std::io::Result<Guard> {
+    /// Starts the guard process from `program` for the run whose marks start with
+    /// `run_prefix` (Unix); a no-op guard elsewhere. Must be called inside a tokio runtime.
+    pub fn start(program: &Path, run_prefix: &str) -> std::io::Result<Guard> {
         #[cfg(unix)]
         {
             let (sender, receiver) = mpsc::unbounded_channel();
-            let child = unix::spawn_guard(program)?;
-            tokio::spawn(unix::keep_guard(program.to_path_buf(), child, receiver));
+            let program = unix::GuardProgram {
+                path: program.to_path_buf(),
+                run_prefix: run_prefix.to_string(),
+            };
+            let child = program.spawn()?;
+            tokio::spawn(unix::keep_guard(program, child, receiver));
             Ok(Guard {
                 messages: Some(sender),
             })
         }
         #[cfg(not(unix))]
         {
-            let _ = program;
+            let _ = (program, run_prefix);
             Ok(Guard::none())
         }
     }
@@ -104,11 +112,12 @@ pub fn run_if_requested() -> Option<ExitCode> {
 }
 
 /// The guard's main loop: read `watch N` / `forget N` lines until end-of-file, then kill
-/// every group still watched. Returns the process exit code.
+/// every group still watched and (Linux) every process that carries the run's mark, given
+/// as the argument after [`GUARD_ARGUMENT`]. Returns the process exit code.
 pub fn run() -> i32 {
     #[cfg(unix)]
     {
-        unix::run_guard()
+        unix::run_guard(std::env::args().nth(2))
     }
     #[cfg(not(unix))]
     {
@@ -120,7 +129,7 @@ pub fn run() -> i32 {
 mod unix {
     use std::collections::BTreeSet;
     use std::io::BufRead;
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::process::Stdio;
 
     use nix::sys::signal::{SigHandler, Signal, killpg, signal};
@@ -131,16 +140,25 @@ mod unix {
 
     use super::{GUARD_ARGUMENT, Message};
 
-    pub fn spawn_guard(program: &Path) -> std::io::Result<Child> {
-        Command::new(program)
-            .arg(GUARD_ARGUMENT)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            // Its own group: a Ctrl-C meant for the supervisor does not reach it.
-            .process_group(0)
-            .kill_on_drop(false)
-            .spawn()
+    /// How to start the guard: the program, and the run whose marks it kills.
+    pub struct GuardProgram {
+        pub path: PathBuf,
+        pub run_prefix: String,
+    }
+
+    impl GuardProgram {
+        pub fn spawn(&self) -> std::io::Result<Child> {
+            Command::new(&self.path)
+                .arg(GUARD_ARGUMENT)
+                .arg(&self.run_prefix)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                // Its own group: a Ctrl-C meant for the supervisor does not reach it.
+                .process_group(0)
+                .kill_on_drop(false)
+                .spawn()
+        }
     }
 
     /// A running guard: the process, and the write end of its standard input, kept apart
@@ -166,7 +184,7 @@ mod unix {
 
     /// Owns the guard process: forwards messages, restarts it if it dies.
     pub async fn keep_guard(
-        program: PathBuf,
+        program: GuardProgram,
         child: Child,
         mut messages: mpsc::UnboundedReceiver<Message>,
     ) {
@@ -201,10 +219,10 @@ mod unix {
         let _ = guard.child.wait().await;
     }
 
-    async fn restart(program: &Path, watched: &BTreeSet<i32>) -> Option<Running> {
+    async fn restart(program: &GuardProgram, watched: &BTreeSet<i32>) -> Option<Running> {
         // Whatever killed the guard may still be at work: do not spin.
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let mut guard = match spawn_guard(program) {
+        let mut guard = match program.spawn() {
             Ok(child) => Running::new(child),
             Err(error) => {
                 tracing::error!(
@@ -223,7 +241,7 @@ mod unix {
         Some(guard)
     }
 
-    pub fn run_guard() -> i32 {
+    pub fn run_guard(run_prefix: Option<String>) -> i32 {
         // Only end-of-file on stdin ends the guard: stray signals (a `pkill` by name, a
         // hang-up) must not leave the services unguarded.
         for stray in [
@@ -258,6 +276,15 @@ mod unix {
             // A group that is gone already is what we want.
             let _ = killpg(Pid::from_raw(group), Signal::SIGKILL);
         }
+        #[cfg(target_os = "linux")]
+        match run_prefix {
+            Some(prefix) if crate::runtime::mark::is_run_prefix(&prefix) => {
+                crate::runtime::leftovers::kill_marked(&prefix);
+            }
+            _ => eprintln!("clara guard: no run mark given; only the watched groups were ended"),
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = run_prefix;
         0
     }
 }

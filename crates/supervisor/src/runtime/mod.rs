@@ -6,6 +6,7 @@ pub mod docker;
 mod external;
 pub mod guard;
 pub mod leftovers;
+pub mod mark;
 mod ports;
 mod process;
 #[cfg(target_os = "linux")]

@@ -5,12 +5,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
 use super::guard::Guard;
+use super::mark::{self, InstanceMark, RunMark};
 use super::{
     BoxFuture, ExitReport, Instance, Runtime, StartError, StartRequest, StopRequest, leftovers,
     ports,
@@ -22,26 +24,28 @@ use crate::status::{ExitInfo, FailureCause};
 /// How long to wait for a killed group to be confirmed empty.
 const CONFIRM_EMPTY_WITHIN: Duration = Duration::from_secs(2);
 
-/// Starts native processes, each watched by the orphan guard.
+/// Starts native processes, each watched by the orphan guard and marked as this run's.
 pub struct ProcessRuntime {
     guard: Guard,
+    mark: Arc<RunMark>,
 }
 
 impl ProcessRuntime {
-    /// A runtime whose processes `guard` watches.
-    pub fn new(guard: Guard) -> Self {
-        ProcessRuntime { guard }
+    /// A runtime whose processes `guard` watches and that carry marks of `mark`.
+    pub fn new(guard: Guard, mark: Arc<RunMark>) -> Self {
+        ProcessRuntime { guard, mark }
     }
 }
 
 impl Runtime for ProcessRuntime {
     fn start(&self, request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
         let guard = self.guard.clone();
-        Box::pin(async move { start(guard, request) })
+        let mark = self.mark.instance(&request.service.name);
+        Box::pin(async move { start(guard, mark, request) })
     }
 }
 
-fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
+fn start(guard: Guard, mark: InstanceMark, request: StartRequest) -> Result<Instance, StartError> {
     let StartRequest {
         service, output, ..
     } = request;
@@ -69,8 +73,8 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
         .split_first()
         .ok_or_else(|| StartError::new("cannot start: its command is empty"))?;
     let program = resolve_program(program, service.cwd.as_deref());
-    let mut child =
-        spawn(&program, args, &service).map_err(|error| describe_spawn_error(&program, &error))?;
+    let mut child = spawn(&program, args, &service, &mark)
+        .map_err(|error| describe_spawn_error(&program, &error))?;
     let pid = child.id();
     let process_group = match watch_group(&guard, &child) {
         Ok(group) => group,
@@ -93,6 +97,7 @@ fn start(guard: Guard, request: StartRequest) -> Result<Instance, StartError> {
         child,
         process_group,
         guard,
+        mark,
         stop_requested,
         report,
     ));
@@ -115,11 +120,17 @@ fn resolve_program(program: &str, cwd: Option<&Path>) -> PathBuf {
     }
 }
 
-fn spawn(program: &Path, args: &[String], service: &Service) -> std::io::Result<Child> {
+fn spawn(
+    program: &Path,
+    args: &[String],
+    service: &Service,
+    mark: &InstanceMark,
+) -> std::io::Result<Child> {
     let mut command = Command::new(program);
     command
         .args(args)
         .envs(&service.env)
+        .env(mark::VARIABLE, &mark.value)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -178,11 +189,14 @@ fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
 }
 
 /// Supervises one instance until it ends, by itself or on request; then makes sure nothing
-/// of its group is left and reports how it ended.
+/// of its group is left, nor (Linux) anything else that carries its mark, and reports how
+/// it ended. A stop is reported once all is gone; an exit by itself at once (a restart
+/// need not wait), the marked processes being ended right after.
 async fn supervise(
     mut child: Child,
     group: Option<ProcessGroup>,
     guard: Guard,
+    mark: InstanceMark,
     mut stop_requested: oneshot::Receiver<StopRequest>,
     report: oneshot::Sender<ExitReport>,
 ) {
@@ -215,6 +229,12 @@ async fn supervise(
         }
         guard.forget(group.id());
     }
+    let mark = if requested {
+        end_marked(mark).await;
+        None
+    } else {
+        Some(mark)
+    };
     let ending = match status {
         Ok(status) => ending_of(status),
         Err(error) => {
@@ -228,6 +248,26 @@ async fn supervise(
         requested,
         killed,
     });
+    if let Some(mark) = mark {
+        end_marked(mark).await;
+    }
+}
+
+/// Ends what carries the instance's mark and outlived its group (Linux; elsewhere a process
+/// that leaves its group is not found: README's "What each platform guarantees").
+async fn end_marked(mark: InstanceMark) {
+    #[cfg(target_os = "linux")]
+    {
+        let ended =
+            tokio::task::spawn_blocking(move || super::leftovers::kill_marked(&mark.prefix));
+        if let Ok(ended) = ended.await {
+            for (service, count) in ended {
+                tracing::info!("ended {count} process(es) of {service} that had left its group");
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = mark;
 }
 
 fn ending_of(status: std::process::ExitStatus) -> ExitInfo {
