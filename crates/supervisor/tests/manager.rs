@@ -666,6 +666,38 @@ stop_timeout = "300ms"
 }
 
 #[tokio::test]
+async fn a_suspended_service_stops_on_its_signal_without_waiting_for_the_timeout() {
+    let mut h = Harness::up(
+        r#"
+[services.paused]
+command = ["sh", "-c", "trap 'exit 0' TERM; echo $$$$ > ${DIR}/paused.pid; while true; do sleep 1; done"]
+stop_timeout = "1h"
+"#,
+    )
+    .await;
+    h.wait_startup().await;
+    let group = read_pid(&h.path("paused.pid")).await;
+    // A stopped process that handles its stop signal keeps it pending until continued.
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(group as i32),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .expect("suspends it");
+    // Without a SIGCONT after the SIGTERM, this would wait for the hour.
+    tokio::time::timeout(PATIENCE, h.manager.stop_all())
+        .await
+        .expect("stops long before its stop timeout")
+        .expect("stops");
+    let status = h.manager.status().await.expect("status").remove(0);
+    assert_eq!(
+        status.last_exit.and_then(|e| e.code),
+        Some(0),
+        "ended by its own handler of the stop signal, not killed"
+    );
+    h.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_external_service_is_only_probed() {
     let port = free_port();
     let server = std::process::Command::new("python3")

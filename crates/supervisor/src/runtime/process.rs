@@ -205,6 +205,8 @@ async fn supervise(
         Ok(request) = &mut stop_requested => {
             if let Some(group) = &group {
                 group.signal(request.signal);
+                // A stopped (SIGSTOP) process acts on its stop signal only once continued.
+                group.resume();
             }
             match tokio::time::timeout(request.timeout, child.wait()).await {
                 Ok(status) => (status, true, false),
@@ -341,6 +343,11 @@ mod unix {
             let _ = killpg(Pid::from_raw(self.0), Signal::SIGKILL);
         }
 
+        /// Continues members stopped by SIGSTOP, as systemd does after a stop signal.
+        pub fn resume(&self) {
+            let _ = killpg(Pid::from_raw(self.0), Signal::SIGCONT);
+        }
+
         /// Kills whatever is left in the group and waits until the group is empty. Killed
         /// members that wait to be reaped by init (zombies) no longer count.
         pub async fn kill_and_confirm_empty(&self, within: Duration) -> bool {
@@ -443,6 +450,9 @@ mod windows {
         pub fn signal(&self, _signal: StopSignal) {
             self.kill();
         }
+
+        /// Nothing to continue: the job was ended.
+        pub fn resume(&self) {}
 
         pub fn kill(&self) {
             // SAFETY: the handle is ours and open until drop.
