@@ -95,12 +95,13 @@ impl RestartTracker {
         self.consecutive = 0;
     }
 
-    /// The delay before restart number `attempt` (from 0), with jitter.
+    /// The delay before restart number `attempt` (from 0), with jitter; never more than
+    /// `max_backoff`, whatever the numbers.
     fn delay(&self, attempt: u32) -> Duration {
+        let max = self.policy.max_backoff;
         let base = self.policy.backoff.as_secs_f64() * 2f64.powi(attempt.min(30) as i32);
-        let capped = base.min(self.policy.max_backoff.as_secs_f64());
-        let jittered = capped * (0.8 + 0.4 * fastrand::f64());
-        Duration::from_secs_f64(jittered.min(self.policy.max_backoff.as_secs_f64()))
+        let jittered = base.min(max.as_secs_f64()) * (0.8 + 0.4 * fastrand::f64());
+        Duration::try_from_secs_f64(jittered).map_or(max, |delay| delay.min(max))
     }
 }
 
@@ -145,6 +146,23 @@ mod tests {
             always.decide(true, now),
             Decision::RestartAfter(_)
         ));
+    }
+
+    #[test]
+    fn the_longest_delays_never_overflow() {
+        let policy = RestartPolicy {
+            backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            ..RestartPolicy::default()
+        };
+        let mut tracker = RestartTracker::new(policy);
+        let start = Instant::now();
+        for attempt in 0..40 {
+            assert!(matches!(
+                tracker.decide(false, start + Duration::from_secs(attempt)),
+                Decision::RestartAfter(_) | Decision::CrashLoop { .. }
+            ));
+        }
     }
 
     #[test]

@@ -217,6 +217,22 @@ ports = ["8080"]
 }
 
 #[test]
+fn durations_are_bounded() {
+    let text = r#"
+[services.a]
+command = ["sh", "-c", "exit 1"]
+restart = { policy = "always", backoff = "18446744073709551615s", max_backoff = "31 days" }
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            r#"test.toml:4:42: service "a": restart.backoff: "18446744073709551615s" is too long (at most 30 days)"#,
+            r#"test.toml:4:81: service "a": restart.max_backoff: "31 days" is too long (at most 30 days)"#,
+        ]
+    );
+}
+
+#[test]
 fn bad_durations() {
     let text = r#"
 [services.a]

@@ -8,11 +8,24 @@ use std::time::Duration;
 
 use super::model::{PortMapping, Protocol, Volume, VolumeSource};
 
-/// Parses `"250ms"`, `"5s"`, `"2m"`, `"1h 30m"`.
+/// The longest duration a definition may give: 30 days. Every wait and delay the
+/// supervisor computes from definitions stays far from the limits of time arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Parses `"250ms"`, `"5s"`, `"2m"`, `"1h 30m"`, up to [`MAX_DURATION`].
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|_| {
-        format!("\"{text}\" is not a duration (write a number and a unit, like \"250ms\", \"5s\" or \"2m\")")
-    })
+    let duration = humantime::parse_duration(text.trim()).map_err(|error| match error {
+        humantime::DurationError::NumberOverflow => too_long(text),
+        _ => format!("\"{text}\" is not a duration (write a number and a unit, like \"250ms\", \"5s\" or \"2m\")"),
+    })?;
+    if duration > MAX_DURATION {
+        return Err(too_long(text));
+    }
+    Ok(duration)
+}
+
+fn too_long(text: &str) -> String {
+    format!("\"{text}\" is too long (at most 30 days)")
 }
 
 /// Parses a size in bytes: `"4.5 GB"`, `"800MB"`, `"1.2 GiB"`, `"512 B"`. A number
@@ -175,6 +188,23 @@ pub fn parse_volume(text: &str) -> Result<Volume, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_at_most_thirty_days() {
+        assert_eq!(parse_duration("30 days"), Ok(MAX_DURATION));
+        assert_eq!(
+            parse_duration("31 days"),
+            Err("\"31 days\" is too long (at most 30 days)".to_string())
+        );
+        assert_eq!(
+            parse_duration("18446744073709551615s"),
+            Err("\"18446744073709551615s\" is too long (at most 30 days)".to_string())
+        );
+        assert_eq!(
+            parse_duration("99999999999999999999999s"),
+            Err("\"99999999999999999999999s\" is too long (at most 30 days)".to_string())
+        );
+    }
 
     #[test]
     fn durations_in_the_usual_units() {
