@@ -292,8 +292,13 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
                 while let Ok(event) = events.try_recv() {
                     show(&event, json, began)?;
                 }
-                if let Ok(Err(error)) = done {
-                    eprintln!("warning: {error}");
+                match done {
+                    Ok(Err(error @ ManagerError::Failed(_))) => {
+                        eprintln!("error: {error}");
+                        failed = true;
+                    }
+                    Ok(Err(error)) => eprintln!("warning: {error}"),
+                    _ => {}
                 }
                 break;
             }

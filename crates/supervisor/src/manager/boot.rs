@@ -19,28 +19,18 @@ use crate::lock::StateLock;
 use crate::persist::{Choices, ProcessRecord, StateFiles};
 use crate::plan::Plan;
 use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
-use crate::runtime::guard::Guard;
-use crate::runtime::mark::RunMark;
 use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
 use crate::selection::{self, FeatureChoice};
 
-/// The marks of this run's processes, and the token every run on the state directory puts
-/// in them (see [`crate::runtime::mark`]).
-pub struct Marks {
-    /// The state directory's token: what a crashed run left carries it.
-    pub state_token: String,
-    /// This run's marks.
-    pub run: Arc<RunMark>,
-}
-
-/// Prepares the actor: restores the user's choices and cleans up after a crashed run.
+/// Prepares the actor: restores the user's choices and cleans up after a crashed run (what
+/// carries `state_token`, the state directory's, in its mark: see [`crate::runtime::mark`]).
 /// `requested` features replace the saved choice (and are saved).
 pub fn boot(
     definitions: Definitions,
     requested: Option<BTreeSet<String>>,
     config: ManagerConfig,
-    guard: Guard,
-    marks: Marks,
+    process: ProcessRuntime,
+    state_token: &str,
     lock: StateLock,
 ) -> Result<(Actor, StartNotes), ManagerError> {
     let files = StateFiles::new(&config.state_dir);
@@ -55,7 +45,7 @@ pub fn boot(
         notes.warnings.push(problem);
         Vec::new()
     });
-    notes.cleaned_up = leftovers::clean_up(&marks.state_token, &records);
+    notes.cleaned_up = leftovers::clean_up(state_token, &records);
     let choice = match (requested, &choices.features) {
         (Some(features), _) => {
             choices.features = Some(features.clone());
@@ -88,7 +78,7 @@ pub fn boot(
         .collect();
     let docker = DockerEngine::new(config.docker_host.clone(), containers);
     let runtimes = Arc::new(Runtimes {
-        process: ProcessRuntime::new(guard, marks.run),
+        process,
         external: ExternalRuntime,
         container: ContainerRuntime::new(docker.clone()),
         engine: EngineRuntime::new(docker.clone()),

@@ -31,6 +31,7 @@ mod advance;
 mod boot;
 mod core;
 mod effects;
+mod failure;
 mod lifecycle;
 mod startup;
 #[cfg(test)]
@@ -42,18 +43,20 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::definitions::Definitions;
 use crate::diagnostics::Diagnostic;
 use crate::events::{Event, Snapshot};
 use crate::lock::{LockError, StateLock};
 use crate::output::LogLine;
+use crate::runtime::ProcessRuntime;
 use crate::runtime::guard::{self, Guard};
 use crate::runtime::mark::{self, RunMark};
 use crate::selection::Selection;
 use crate::status::ServiceStatus;
 use crate::suggest;
+use failure::Ended;
 
 /// How the manager runs.
 #[derive(Debug, Clone)]
@@ -126,6 +129,9 @@ pub enum ManagerError {
     /// The manager has shut down.
     #[error("the supervisor has shut down")]
     ShutDown,
+    /// The manager failed on an internal error (a bug); its services were stopped.
+    #[error("{0}")]
+    Failed(String),
     /// The state directory is held by another supervisor, or cannot be used: nothing was
     /// started, read or killed.
     #[error("{0}")]
@@ -167,6 +173,8 @@ enum Command {
 #[derive(Debug, Clone)]
 pub struct Manager {
     commands: mpsc::Sender<Command>,
+    /// How the actor ended, once it has.
+    ended: watch::Receiver<Option<Ended>>,
 }
 
 /// What the manager found and did when it started, worth telling the user.
@@ -212,23 +220,38 @@ impl Manager {
             }),
             None => Guard::none(),
         };
-        let marks = boot::Marks {
-            state_token,
-            run: run_mark,
-        };
-        let (actor, notes) = boot::boot(definitions, features, config, guard, marks, lock)?;
+        let (process, instances) = ProcessRuntime::new(guard, run_mark);
+        let (actor, notes) =
+            boot::boot(definitions, features, config, process, &state_token, lock)?;
         let (commands, receiver) = mpsc::channel(64);
-        tokio::spawn(actor.run(receiver));
-        Ok((Manager { commands }, notes))
+        let (ended_in, ended) = watch::channel(None);
+        tokio::spawn(failure::watch_actor(
+            tokio::spawn(actor.run(receiver)),
+            instances,
+            ended_in,
+        ));
+        Ok((Manager { commands, ended }, notes))
     }
 
     async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, ManagerError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(command(reply))
-            .await
-            .map_err(|_| ManagerError::ShutDown)?;
-        answer.await.map_err(|_| ManagerError::ShutDown)
+        if self.commands.send(command(reply)).await.is_err() {
+            return Err(self.why_gone().await);
+        }
+        match answer.await {
+            Ok(answer) => Ok(answer),
+            Err(_) => Err(self.why_gone().await),
+        }
+    }
+
+    /// Why the actor no longer answers: it shut down, or it failed (once its services have
+    /// been stopped).
+    async fn why_gone(&self) -> ManagerError {
+        let mut ended = self.ended.clone();
+        match ended.wait_for(Option::is_some).await.as_deref() {
+            Ok(Some(Ended::Failed(sentence))) => ManagerError::Failed(sentence.clone()),
+            _ => ManagerError::ShutDown,
+        }
     }
 
     /// Starts every selected service that the user has not stopped, each as soon as its

@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 pub use external::ExternalRuntime;
-pub use process::{ProcessRuntime, helper_command};
+pub use process::{AllEnded, ProcessRuntime, helper_command};
 
 use crate::definitions::{Service, StopSignal};
 use crate::output::OutputSink;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::guard::Guard;
 use super::mark::{self, InstanceMark, RunMark};
@@ -28,24 +28,52 @@ const CONFIRM_EMPTY_WITHIN: Duration = Duration::from_secs(2);
 pub struct ProcessRuntime {
     guard: Guard,
     mark: Arc<RunMark>,
+    alive: mpsc::Sender<()>,
+}
+
+/// Resolves once a process runtime and every instance it started are gone: what a manager
+/// that failed waits for before it says its services were stopped.
+#[derive(Debug)]
+pub struct AllEnded(mpsc::Receiver<()>);
+
+impl AllEnded {
+    /// Waits until the runtime is dropped and each of its instances has ended.
+    pub async fn wait(mut self) {
+        while self.0.recv().await.is_some() {}
+    }
 }
 
 impl ProcessRuntime {
-    /// A runtime whose processes `guard` watches and that carry marks of `mark`.
-    pub fn new(guard: Guard, mark: Arc<RunMark>) -> Self {
-        ProcessRuntime { guard, mark }
+    /// A runtime whose processes `guard` watches and that carry marks of `mark`, and what
+    /// tells when it and all its instances are gone.
+    pub fn new(guard: Guard, mark: Arc<RunMark>) -> (Self, AllEnded) {
+        // Nothing is ever sent: each instance's task holds a sender until it ends.
+        let (alive, ended) = mpsc::channel(1);
+        (ProcessRuntime { guard, mark, alive }, AllEnded(ended))
     }
 }
 
 impl Runtime for ProcessRuntime {
     fn start(&self, request: StartRequest) -> BoxFuture<'_, Result<Instance, StartError>> {
-        let guard = self.guard.clone();
-        let mark = self.mark.instance(&request.service.name);
-        Box::pin(async move { start(guard, mark, request) })
+        let watch = Watch {
+            guard: self.guard.clone(),
+            mark: self.mark.instance(&request.service.name),
+            alive: self.alive.clone(),
+        };
+        Box::pin(async move { start(watch, request) })
     }
 }
 
-fn start(guard: Guard, mark: InstanceMark, request: StartRequest) -> Result<Instance, StartError> {
+/// What keeps an eye on one instance: the guard, its mark, and the runtime's count of live
+/// instances.
+struct Watch {
+    guard: Guard,
+    mark: InstanceMark,
+    alive: mpsc::Sender<()>,
+}
+
+fn start(watch: Watch, request: StartRequest) -> Result<Instance, StartError> {
+    let Watch { guard, mark, alive } = watch;
     let StartRequest {
         service, output, ..
     } = request;
@@ -93,12 +121,18 @@ fn start(guard: Guard, mark: InstanceMark, request: StartRequest) -> Result<Inst
     ));
     let (stop, stop_requested) = oneshot::channel();
     let (report, exited) = oneshot::channel();
+    let when_orphaned = StopRequest {
+        signal: service.stop_signal,
+        timeout: service.stop_timeout,
+    };
     tokio::spawn(supervise(
         child,
         process_group,
-        guard,
-        mark,
-        stop_requested,
+        Watch { guard, mark, alive },
+        Stopping {
+            requested: stop_requested,
+            when_orphaned,
+        },
         report,
     ));
     Ok(Instance {
@@ -188,21 +222,38 @@ fn describe_spawn_error(program: &Path, error: &std::io::Error) -> StartError {
     }
 }
 
+/// How an instance is asked to stop: by its manager, or, when the manager is gone without
+/// asking (it failed), as its definition says.
+struct Stopping {
+    requested: oneshot::Receiver<StopRequest>,
+    when_orphaned: StopRequest,
+}
+
 /// Supervises one instance until it ends, by itself or on request; then makes sure nothing
 /// of its group is left, nor (Linux) anything else that carries its mark, and reports how
 /// it ended. A stop is reported once all is gone; an exit by itself at once (a restart
-/// need not wait), the marked processes being ended right after.
+/// need not wait), the marked processes being ended right after. An instance whose
+/// manager is gone is stopped: nothing runs unsupervised.
 async fn supervise(
     mut child: Child,
     group: Option<ProcessGroup>,
-    guard: Guard,
-    mark: InstanceMark,
-    mut stop_requested: oneshot::Receiver<StopRequest>,
+    watch: Watch,
+    stopping: Stopping,
     report: oneshot::Sender<ExitReport>,
 ) {
+    let Watch {
+        guard,
+        mark,
+        alive: _alive,
+    } = watch;
+    let Stopping {
+        requested: mut stop_requested,
+        when_orphaned,
+    } = stopping;
     let (status, requested, killed) = tokio::select! {
         status = child.wait() => (status, false, false),
-        Ok(request) = &mut stop_requested => {
+        request = &mut stop_requested => {
+            let request = request.unwrap_or(when_orphaned);
             if let Some(group) = &group {
                 group.signal(request.signal);
                 // A stopped (SIGSTOP) process acts on its stop signal only once continued.
@@ -497,6 +548,59 @@ mod tests {
             PathBuf::from("/usr/bin/env")
         );
         assert_eq!(resolve_program("./x", None), PathBuf::from("./x"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn an_instance_whose_manager_is_gone_stops_as_its_definition_says() {
+        use crate::definitions::Variables;
+        use crate::diagnostics::SourceFile;
+        use crate::output::{LogBuffer, OutputSink};
+        use crate::platform::Platform;
+
+        let source = SourceFile::new(
+            "test.toml",
+            r#"
+[services.s]
+command = ["sh", "-c", "trap 'exit 7' TERM; echo ready; while true; do sleep 0.1; done"]
+stop_timeout = "1h"
+"#,
+        );
+        let checked = definitions::check(&source, Platform::current(), &Variables::new([], "/tmp"));
+        let service = checked
+            .definitions
+            .and_then(|mut definitions| definitions.services.remove("s"))
+            .expect("the definition is valid");
+        let (runtime, all_ended) = ProcessRuntime::new(
+            Guard::none(),
+            Arc::new(RunMark::new(&mark::new_state_token())),
+        );
+        let (ready, trap_set) = oneshot::channel();
+        let instance = runtime
+            .start(StartRequest {
+                service: Arc::new(service),
+                output: OutputSink {
+                    buffer: Arc::new(LogBuffer::new(10)),
+                    file: None,
+                    ready_when: Some((regex::Regex::new("^ready$").expect("a pattern"), ready)),
+                },
+                progress: mpsc::unbounded_channel().0,
+            })
+            .await
+            .expect("starts");
+        drop(runtime);
+        trap_set.await.expect("its trap is set");
+        let Instance { stop, exited, .. } = instance;
+        // The manager is gone without asking: its end of the stop handle is dropped.
+        drop(stop);
+        let report = tokio::time::timeout(Duration::from_secs(30), exited)
+            .await
+            .expect("stops long before its hour of stop timeout")
+            .expect("reports");
+        assert_eq!(report.exit, ExitInfo::code(7), "by its own stop signal");
+        tokio::time::timeout(Duration::from_secs(30), all_ended.wait())
+            .await
+            .expect("and the runtime knows all its instances ended");
     }
 
     #[test]
