@@ -26,7 +26,14 @@ pub enum VariableError {
     /// `${}` or a name with characters other than letters, digits and `_`.
     #[error("has a bad variable name \"${{{0}}}\"")]
     BadName(String),
+    /// Defaults inside defaults, deeper than [`MAX_NESTING`].
+    #[error("nests \"${{…}}\" more than {MAX_NESTING} deep")]
+    TooDeep,
 }
+
+/// How deep `${A:-${B:-…}}` may nest: far more than any real default needs, and low
+/// enough that expansion stays linear in the text's length and its stack small.
+pub const MAX_NESTING: usize = 16;
 
 impl VariableError {
     /// What to do about it.
@@ -41,6 +48,7 @@ impl VariableError {
             VariableError::BadName(_) => {
                 "names use letters, digits and \"_\", and do not start with a digit".into()
             }
+            VariableError::TooDeep => "give the innermost default directly".into(),
         }
     }
 }
@@ -79,6 +87,14 @@ impl Variables {
 
     /// `text` with every variable replaced, for the service named `service`.
     pub fn expand(&self, text: &str, service: &str) -> Result<String, VariableError> {
+        if nesting(text) > MAX_NESTING {
+            return Err(VariableError::TooDeep);
+        }
+        self.expand_nested(text, service)
+    }
+
+    /// `expand`, once the nesting is known to be shallow.
+    fn expand_nested(&self, text: &str, service: &str) -> Result<String, VariableError> {
         let mut output = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(dollar) = rest.find('$') {
@@ -121,10 +137,31 @@ impl Variables {
         };
         match (value, default) {
             (Some(value), _) if !value.is_empty() || default.is_none() => Ok(value),
-            (_, Some(default)) => self.expand(default, service),
+            (_, Some(default)) => self.expand_nested(default, service),
             (_, None) => Err(VariableError::Undefined(name.to_string())),
         }
     }
+}
+
+/// How deep `${` nests in `text` at most, in one pass (`$$` is a literal `$`).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('$', Some('$')) => {
+                chars.next();
+            }
+            ('$', Some('{')) => {
+                chars.next();
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ('}', _) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The index of the `}` that closes a `${` whose body starts `text`, skipping nested `${…}`.
@@ -193,6 +230,19 @@ mod tests {
             v.expand("${NOPE:-${ALSO_NOPE}}", "s").unwrap_err(),
             VariableError::Undefined("ALSO_NOPE".into())
         );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let v = variables();
+        let nested = |depth: usize| format!("{}x{}", "${A:-".repeat(depth), "}".repeat(depth));
+        assert_eq!(v.expand(&nested(MAX_NESTING), "s"), Ok("x".to_string()));
+        let error = v.expand(&nested(MAX_NESTING + 1), "s").unwrap_err();
+        assert_eq!(error.to_string(), "nests \"${…}\" more than 16 deep");
+        assert_eq!(error.hint(), "give the innermost default directly");
+        // Deep enough to overflow the stack, and to take seconds, before the bound.
+        assert_eq!(v.expand(&nested(50_000), "s"), Err(VariableError::TooDeep));
+        assert_eq!(nesting("$${A:-${B}}"), 1, "$$ is a literal dollar");
     }
 
     #[test]
