@@ -41,6 +41,27 @@ pub struct ProcessRecord {
     pub start_time: u64,
 }
 
+/// A state file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateFileError {
+    /// It is there, but is not what was written (cut short, edited, or another format).
+    #[error("{} is damaged ({why})", .path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// It cannot be read.
+    #[error("cannot read {}: {why}", .path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        why: String,
+    },
+}
+
 /// The files of one state directory.
 #[derive(Debug, Clone)]
 pub struct StateFiles {
@@ -67,9 +88,24 @@ impl StateFiles {
     }
 
     /// The user's choices; defaults when there is no file yet. A damaged file is an error
-    /// naming it, so the caller can say so and go on with defaults.
-    pub fn read_choices(&self) -> Result<Choices, String> {
+    /// naming it, so the caller can say so, keep it aside and go on with defaults.
+    pub fn read_choices(&self) -> Result<Choices, StateFileError> {
         read_json(&self.choices_path()).map(Option::unwrap_or_default)
+    }
+
+    /// Moves a damaged state file aside, to `NAME.damaged-TIME` beside it, so that writing
+    /// a new one loses nothing; returns where it went.
+    pub fn keep_damaged(&self, path: &Path) -> io::Result<PathBuf> {
+        let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            .to_string()
+            .replace(':', "-");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kept = path.with_file_name(format!("{name}.damaged-{time}"));
+        std::fs::rename(path, &kept)?;
+        Ok(kept)
     }
 
     /// Saves the user's choices.
@@ -78,7 +114,7 @@ impl StateFiles {
     }
 
     /// The processes a previous run left recorded.
-    pub fn read_processes(&self) -> Result<Vec<ProcessRecord>, String> {
+    pub fn read_processes(&self) -> Result<Vec<ProcessRecord>, StateFileError> {
         read_json(&self.processes_path()).map(Option::unwrap_or_default)
     }
 
@@ -88,13 +124,21 @@ impl StateFiles {
     }
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, String> {
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, StateFileError> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|error| format!("{} is damaged ({error})", path.display())),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|error| StateFileError::Damaged {
+                    path: path.to_path_buf(),
+                    why: error.to_string(),
+                })
+        }
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+        Err(error) => Err(StateFileError::Unreadable {
+            path: path.to_path_buf(),
+            why: error.to_string(),
+        }),
     }
 }
 
@@ -161,7 +205,8 @@ mod tests {
         std::fs::write(dir.path().join("choices.json"), "{ not json").expect("writes");
         let error = StateFiles::new(dir.path())
             .read_choices()
-            .expect_err("damaged");
+            .expect_err("damaged")
+            .to_string();
         assert!(
             error.starts_with(&format!(
                 "{} is damaged (",

@@ -257,3 +257,39 @@ async fn the_state_directory_is_free_again_after_a_sigkill() {
     kill(again.pid(), Signal::SIGTERM).expect("signals");
     assert_eq!(again.finish(), Some(0));
 }
+
+#[tokio::test]
+async fn a_damaged_choices_file_is_kept_aside_and_said_so() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).expect("makes the state folder");
+    std::fs::write(state.join("choices.json"), "{ not json").expect("writes");
+    let mut up = Up::start(dir.path(), FAMILY);
+    up.wait_event("startup-complete");
+    kill(up.pid(), Signal::SIGTERM).expect("signals");
+    assert_eq!(up.finish(), Some(0));
+
+    let kept: Vec<_> = std::fs::read_dir(&state)
+        .expect("readable")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("choices.json.damaged-"))
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read_to_string(&kept[0]).expect("readable"),
+        "{ not json",
+        "kept as it was"
+    );
+    let stderr = up.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "note: {} is damaged (key must be a string at line 1 column 3) (kept as {}); starting with the default choices\n",
+            state.join("choices.json").display(),
+            kept[0].display()
+        )),
+        "{stderr}"
+    );
+}

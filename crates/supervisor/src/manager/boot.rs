@@ -16,7 +16,7 @@ use crate::diagnostics::{Diagnostic, Subject};
 use crate::events::EventBus;
 use crate::health::Prober;
 use crate::lock::StateLock;
-use crate::persist::{Choices, ProcessRecord, StateFiles};
+use crate::persist::{Choices, ProcessRecord, StateFileError, StateFiles};
 use crate::plan::Plan;
 use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
 use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
@@ -36,13 +36,20 @@ pub fn boot(
     let files = StateFiles::new(&config.state_dir);
     let mut notes = StartNotes::default();
     let mut choices = files.read_choices().unwrap_or_else(|problem| {
-        notes
-            .warnings
-            .push(format!("{problem}; starting with the default choices"));
+        let kept = match &problem {
+            StateFileError::Damaged { path, .. } => match files.keep_damaged(path) {
+                Ok(kept) => format!(" (kept as {})", kept.display()),
+                Err(error) => format!(" (it could not be kept aside: {error})"),
+            },
+            StateFileError::Unreadable { .. } => String::new(),
+        };
+        notes.warnings.push(format!(
+            "{problem}{kept}; starting with the default choices"
+        ));
         Choices::default()
     });
     let records = files.read_processes().unwrap_or_else(|problem| {
-        notes.warnings.push(problem);
+        notes.warnings.push(problem.to_string());
         Vec::new()
     });
     notes.cleaned_up = leftovers::clean_up(state_token, &records);
