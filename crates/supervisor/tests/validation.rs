@@ -233,6 +233,44 @@ restart = { policy = "always", backoff = "18446744073709551615s", max_backoff = 
 }
 
 #[test]
+fn typos_that_used_to_pass() {
+    let text = r#"
+[services.a]
+command = ["", "--flag"]
+
+[services.b]
+command = ["b"]
+health = { http = "http://[::1" }
+
+[services.c]
+url = "http://a:99999/"
+
+[services.d]
+url = "http:// "
+
+[services.e]
+command = ["e"]
+ports = ["+80", "00080"]
+
+[services.f]
+command = ["f"]
+health = { tcp = "127.0.0.1:80", interval = "0s" }
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            r#"test.toml:3:12: service "a": command names no program: its first element is empty (give the program first, like ["./bin/server", "--port", "8080"])"#,
+            r#"test.toml:7:19: service "b": health.http "http://[::1" is not an http:// or https:// address (invalid IPv6 address)"#,
+            r#"test.toml:10:7: service "c": url "http://a:99999/" is not an http:// or https:// address (invalid port number)"#,
+            r#"test.toml:13:7: service "d": url "http:// " is not an http:// or https:// address (empty host)"#,
+            r#"test.toml:17:10: service "e": port "+80" is not a port mapping: "+80" is not a port number from 1 to 65535 (write "5001:5000", "127.0.0.1:5001:5000" or "8091")"#,
+            r#"test.toml:17:17: service "e": port "00080" is not a port mapping: "00080" is not a port number from 1 to 65535 (write "5001:5000", "127.0.0.1:5001:5000" or "8091")"#,
+            r#"test.toml:21:45: service "f": health.interval "0s" is too short (at least 100ms: probes would run without a pause)"#,
+        ]
+    );
+}
+
+#[test]
 fn bad_durations() {
     let text = r#"
 [services.a]

@@ -106,7 +106,22 @@ impl<'a> ServiceBuilder<'a> {
             .iter()
             .map(|arg| self.expand(key, arg))
             .collect();
-        expanded.into_iter().collect()
+        let expanded: Vec<String> = expanded.into_iter().collect::<Option<_>>()?;
+        if expanded
+            .first()
+            .is_some_and(|program| program.trim().is_empty())
+        {
+            let first = &argv.get_ref()[0];
+            self.error(
+                first.span(),
+                format!("{key} names no program: its first element is empty"),
+                Some(
+                    "give the program first, like [\"./bin/server\", \"--port\", \"8080\"]".into(),
+                ),
+            );
+            return None;
+        }
+        Some(expanded)
     }
 
     /// Expands an environment table (`env`, `cpu_env`).
@@ -369,12 +384,8 @@ impl<'a> ServiceBuilder<'a> {
         }
         if let Some(url) = &raw.url {
             let text = self.expand("url", url)?;
-            if !is_http_url(&text) {
-                self.error(
-                    url.span(),
-                    format!("url \"{text}\" is not an http:// or https:// address"),
-                    None,
-                );
+            if let Err(why) = check_http_url("url", &text) {
+                self.error(url.span(), why, None);
                 return None;
             }
             return Some(RuntimeKind::External { url: text });
@@ -463,12 +474,8 @@ impl<'a> ServiceBuilder<'a> {
         }
         let probe = if let Some(url) = &raw.http {
             let text = self.expand("health.http", url)?;
-            if !is_http_url(&text) {
-                self.error(
-                    url.span(),
-                    format!("health.http \"{text}\" is not an http:// or https:// address"),
-                    None,
-                );
+            if let Err(why) = check_http_url("health.http", &text) {
+                self.error(url.span(), why, None);
                 return None;
             }
             if let Some(status) = &raw.status
@@ -538,6 +545,18 @@ impl<'a> ServiceBuilder<'a> {
             raw.interval.as_ref(),
             HealthCheck::DEFAULT_INTERVAL,
         );
+        if let Some(written) = &raw.interval
+            && interval < HealthCheck::MIN_INTERVAL
+        {
+            self.error(
+                written.span(),
+                format!(
+                    "health.interval \"{}\" is too short (at least 100ms: probes would run without a pause)",
+                    written.get_ref()
+                ),
+                None,
+            );
+        }
         let timeout = self.duration(
             "health.timeout",
             raw.timeout.as_ref(),
@@ -637,11 +656,21 @@ fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-fn is_http_url(text: &str) -> bool {
-    ["http://", "https://"].iter().any(|scheme| {
-        text.strip_prefix(scheme)
-            .is_some_and(|rest| !rest.is_empty())
-    })
+/// Checks an http:// or https:// address with a host; the error says what is wrong.
+fn check_http_url(key: &str, text: &str) -> Result<(), String> {
+    let not_http =
+        |why: &str| format!("{key} \"{text}\" is not an http:// or https:// address{why}");
+    if !["http://", "https://"]
+        .iter()
+        .any(|scheme| text.starts_with(scheme))
+    {
+        return Err(not_http(""));
+    }
+    match url::Url::parse(text) {
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => Err(not_http(" (it has no host)")),
+        Ok(_) => Ok(()),
+        Err(error) => Err(not_http(&format!(" ({error})"))),
+    }
 }
 
 /// Accepts `TERM` as well as `SIGTERM`.

@@ -253,6 +253,8 @@ pub struct HealthCheck {
 impl HealthCheck {
     /// [`interval`](Self::interval) when the definitions do not give one.
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+    /// The shortest [`interval`](Self::interval) a definition may give.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
     /// [`timeout`](Self::timeout) when the definitions do not give one.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
     /// [`retries`](Self::retries) when the definitions do not give them.

@@ -89,11 +89,16 @@ pub fn parse_port(text: &str) -> Result<PortMapping, String> {
         None => (text, Protocol::Tcp),
     };
     let (host_ip, ports) = split_host_ip(address).map_err(|why| bad(&why))?;
+    // Digits only, without a sign or a leading zero: "+80" and "00080" are typos.
     let number = |part: &str| match part.parse::<u16>() {
-        Ok(0) | Err(_) => Err(bad(&format!(
+        Ok(port)
+            if port > 0 && part.bytes().all(|b| b.is_ascii_digit()) && !part.starts_with('0') =>
+        {
+            Ok(port)
+        }
+        _ => Err(bad(&format!(
             "\"{part}\" is not a port number from 1 to 65535"
         ))),
-        Ok(port) => Ok(port),
     };
     let (host_port, container_port) = match ports.split_once(':') {
         Some((host, container)) => (number(host)?, number(container)?),
