@@ -12,8 +12,13 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::sync::{broadcast, oneshot};
 
-/// The longest line kept; the rest of a longer line is dropped (the log file keeps it whole).
+/// The longest line kept, in bytes of text; the rest of a longer line is dropped (the log
+/// file keeps it whole).
 pub const MAX_LINE: usize = 16 * 1024;
+
+/// The most text one service's ring keeps, in bytes, whatever its line count: bytes that
+/// are not UTF-8 come out three times larger as U+FFFD, so lines alone do not bound memory.
+pub const MAX_RING_BYTES: usize = 1024 * 1024;
 
 /// Which output stream a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,24 +46,31 @@ pub struct LogLine {
 /// the first one comes: most services are never followed, and a channel costs memory.
 #[derive(Debug)]
 pub struct LogBuffer {
-    lines: Mutex<VecDeque<LogLine>>,
+    lines: Mutex<Ring>,
     capacity: usize,
     total_bytes: AtomicU64,
     follow: OnceLock<broadcast::Sender<LogLine>>,
 }
 
+/// The lines themselves, and how many bytes of text they hold.
+#[derive(Debug, Default)]
+struct Ring {
+    lines: VecDeque<LogLine>,
+    bytes: usize,
+}
+
 impl LogBuffer {
-    /// A buffer keeping the last `capacity` lines.
+    /// A buffer keeping the last `capacity` lines, and at most [`MAX_RING_BYTES`] of text.
     pub fn new(capacity: usize) -> Self {
         LogBuffer {
-            lines: Mutex::new(VecDeque::new()),
+            lines: Mutex::new(Ring::default()),
             capacity,
             total_bytes: AtomicU64::new(0),
             follow: OnceLock::new(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, VecDeque<LogLine>> {
+    fn lock(&self) -> MutexGuard<'_, Ring> {
         // A panic while holding the lock leaves whole lines behind: the data is still good.
         self.lines
             .lock()
@@ -71,16 +83,21 @@ impl LogBuffer {
             // Nobody following any more is the normal case, not an error.
             let _ = follow.send(line.clone());
         }
-        let mut lines = self.lock();
-        if lines.len() == self.capacity {
-            lines.pop_front();
+        let mut ring = self.lock();
+        ring.bytes += line.text.len();
+        ring.lines.push_back(line);
+        while ring.lines.len() > self.capacity || ring.bytes > MAX_RING_BYTES {
+            let Some(oldest) = ring.lines.pop_front() else {
+                break;
+            };
+            ring.bytes -= oldest.text.len();
         }
-        lines.push_back(line);
     }
 
     /// The last `count` lines, oldest first.
     pub fn recent(&self, count: usize) -> Vec<LogLine> {
-        let lines = self.lock();
+        let ring = self.lock();
+        let lines = &ring.lines;
         lines
             .iter()
             .skip(lines.len().saturating_sub(count))
@@ -313,7 +330,15 @@ async fn read_from<R: AsyncRead + Unpin>(
 }
 
 fn record(sink: &mut OutputSink, stream: Stream, line: &[u8]) {
-    let text = String::from_utf8_lossy(line).into_owned();
+    let mut text = String::from_utf8_lossy(line).into_owned();
+    if text.len() > MAX_LINE {
+        // Bytes that are not UTF-8 grew as U+FFFD: cut back, at a character's edge.
+        let mut end = MAX_LINE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
     let matched = sink
         .ready_when
         .as_ref()
@@ -367,6 +392,30 @@ mod tests {
         let texts: Vec<String> = buffer.recent(10).into_iter().map(|l| l.text).collect();
         assert_eq!(texts, ["2", "3", "4"]);
         assert_eq!(buffer.recent(1)[0].text, "4");
+    }
+
+    #[test]
+    fn bytes_that_are_not_text_take_bounded_memory() {
+        let buffer = Arc::new(LogBuffer::new(100_000));
+        let mut drainer = Drainer::new(OutputSink {
+            buffer: buffer.clone(),
+            file: None,
+            ready_when: None,
+        });
+        // Lines of 0xFF: each byte becomes U+FFFD, three bytes of text.
+        let mut chunk = vec![0xFF; MAX_LINE];
+        chunk.push(b'\n');
+        for _ in 0..500 {
+            drainer.feed(Stream::Stdout, &chunk);
+        }
+        let lines = buffer.recent(usize::MAX);
+        assert!(lines.iter().all(|line| line.text.len() <= MAX_LINE));
+        let held: usize = lines.iter().map(|line| line.text.len()).sum();
+        assert!(held <= MAX_RING_BYTES, "{held} bytes held");
+        assert!(
+            held > MAX_RING_BYTES - MAX_LINE,
+            "and the ring is used: {held}"
+        );
     }
 
     #[test]
