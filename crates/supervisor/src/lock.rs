@@ -72,12 +72,16 @@ impl StateLock {
             reason: error.to_string(),
         };
         create_private_dir(state_dir).map_err(unusable)?;
+        check_owner(state_dir).map_err(|reason| LockError::Unusable {
+            dir: state_dir.to_path_buf(),
+            reason,
+        })?;
         let path = state_dir.join(Self::FILE_NAME);
         let mut options = OpenOptions::new();
         // Not truncated on open: the holder's name must survive until the lock is ours.
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        crate::persist::private_and_not_through_links(&mut options);
         let mut file = options.open(&path).map_err(unusable)?;
         match file.try_lock() {
             Ok(()) => {}
@@ -107,6 +111,26 @@ impl Drop for StateLock {
         // and an error here leaves nothing to do.
         let _ = self.file.unlock();
     }
+}
+
+/// Refuses a state directory that belongs to another user (Unix): its files would be
+/// theirs to change under us.
+fn check_owner(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(dir)
+            .map_err(|error| error.to_string())?
+            .uid();
+        if owner != nix::unistd::geteuid().as_raw() {
+            return Err(format!(
+                "it belongs to another user (uid {owner}); give this one a state directory of its own"
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Creates `dir` and its parents; a new directory is readable by the user only (Unix).

@@ -131,11 +131,17 @@ pub struct LogFile {
 impl LogFile {
     /// Opens (appending) the log at `path`, rotating when it outgrows `max_size`, keeping
     /// `keep` old files.
+    /// Its folder is made private to the user, and a symbolic link at `path` is refused,
+    /// never written through.
     pub fn open(path: &Path, max_size: u64, keep: usize) -> io::Result<Self> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+            let mut folder = std::fs::DirBuilder::new();
+            folder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+            folder.create(parent)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = open_for_append(path)?;
         let size = file.metadata()?.len();
         Ok(LogFile {
             path: path.to_path_buf(),
@@ -175,10 +181,7 @@ impl LogFile {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let file = open_for_append(&self.path)?;
         self.writer = BufWriter::new(file);
         self.size = 0;
         Ok(())
@@ -278,6 +281,14 @@ impl Drainer {
         };
         splitter.finish(|line| record(sink, stream, line));
     }
+}
+
+/// Opens a log to append to, private to the user, refusing a symbolic link.
+fn open_for_append(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    crate::persist::private_and_not_through_links(&mut options);
+    options.open(path)
 }
 
 /// How much of a stream one read takes (the pipe holds 64 KiB; more reads drain it).

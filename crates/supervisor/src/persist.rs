@@ -157,15 +157,32 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Made new: whatever is at that name (a file left by a crash, a planted link) is
+    // removed, never written through.
+    match std::fs::remove_file(&temporary) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.write(true).create_new(true);
+    private_and_not_through_links(&mut options);
     let mut file = options.open(&temporary)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
     std::fs::rename(&temporary, path)
+}
+
+/// Makes `options` create files readable by the user only and refuse to open a symbolic
+/// link (Unix): a link planted in the state directory is never followed.
+pub fn private_and_not_through_links(options: &mut std::fs::OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(nix::libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    let _ = options;
 }
 
 #[cfg(test)]
