@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use futures_util::FutureExt;
 use serde_json::json;
 
 use clara_supervisor::catalog;
@@ -232,6 +233,9 @@ const ALREADY_RUNNING: u8 = 2;
 
 /// `clara-supervisor up`: start everything, print every change, stop cleanly on a signal.
 async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitCode, String> {
+    // Listening first: a stop asked for at any moment, even while a crashed run's leftovers
+    // are cleaned up, ends in a clean stop.
+    let mut signals = Signals::new()?;
     let (source, options) = read(input)?;
     let loaded = match load::load(&source, &options) {
         Ok(loaded) => loaded,
@@ -256,30 +260,32 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
         eprintln!("note: {note}");
     }
     let (_, mut events) = manager.subscribe().await.map_err(|e| e.to_string())?;
-    manager.start_all().await.map_err(|e| e.to_string())?;
+    let stop_asked_already = signals.next().now_or_never().is_some();
     let began = Instant::now();
-    let mut signals = Signals::new()?;
     let mut failed = false;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Ok(event) => {
-                    show(&event, json, began)?;
-                    if matches!(event.kind, EventKind::StartupFailed { .. }) {
-                        failed = true;
-                        break;
+    if !stop_asked_already {
+        manager.start_all().await.map_err(|e| e.to_string())?;
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => {
+                        show(&event, json, began)?;
+                        if matches!(event.kind, EventKind::StartupFailed { .. }) {
+                            failed = true;
+                            break;
+                        }
                     }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
+                        eprintln!("warning: {skipped} events were skipped (output too slow)");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                },
+                () = signals.next() => {
+                    if !json {
+                        eprintln!("stopping every service (press Ctrl-C again to quit at once)");
+                    }
+                    break;
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(skipped)) => {
-                    eprintln!("warning: {skipped} events were skipped (output too slow)");
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            },
-            () = signals.next() => {
-                if !json {
-                    eprintln!("stopping every service (press Ctrl-C again to quit at once)");
-                }
-                break;
             }
         }
     }

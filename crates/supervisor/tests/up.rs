@@ -293,3 +293,39 @@ async fn a_damaged_choices_file_is_kept_aside_and_said_so() {
         "{stderr}"
     );
 }
+
+/// SIGTERM at moments spread over the start, from the clean-up of a crashed run that
+/// recorded a thousand processes (long gone) to the first services: always a clean stop.
+#[tokio::test]
+async fn a_sigterm_at_any_moment_of_the_start_is_a_clean_stop() {
+    // Pids above the largest pid_max: none can be running.
+    let records: Vec<String> = (0..1000)
+        .map(|i| {
+            let pid = 4_194_305 + i;
+            format!(r#"{{"service":"parent","pid":{pid},"processGroup":{pid},"startTime":{pid}}}"#)
+        })
+        .collect();
+    for trial in 0..12u64 {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&state).expect("makes the state folder");
+        std::fs::write(
+            state.join("processes.json"),
+            format!("[{}]", records.join(",")),
+        )
+        .expect("writes the records");
+        let mut up = Up::start(dir.path(), FAMILY);
+        // The state directory's mark is made just before the clean-up.
+        assert!(eventually(PATIENCE, || state.join("mark").exists()).await);
+        std::thread::sleep(Duration::from_micros(trial * 500));
+        kill(up.pid(), Signal::SIGTERM).expect("signals");
+        assert_eq!(up.finish(), Some(0), "trial {trial}: {}", up.stderr());
+        let parent = std::fs::read_to_string(dir.path().join("parent.pid"))
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        assert!(
+            parent.is_none_or(|pid| !alive(pid)),
+            "trial {trial}: the parent service is stopped"
+        );
+    }
+}
