@@ -329,3 +329,51 @@ async fn a_sigterm_at_any_moment_of_the_start_is_a_clean_stop() {
         );
     }
 }
+
+/// A critical service without a health check that dies at once: before, it counted as
+/// running the moment it started, and the start-up completed with nothing degraded.
+#[test]
+fn a_critical_service_that_dies_at_once_fails_the_start_up() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut up = Up::start(
+        dir.path(),
+        r#"
+[services.db]
+command = ["sh", "-c", "exit 3"]
+critical = true
+restart = "never"
+
+[services.api]
+command = ["sleep", "600"]
+depends_on = ["db"]
+
+[services.logger]
+command = ["sleep", "600"]
+depends_on = { db = "started" }
+"#,
+    );
+    let failed = up.wait_for("the outcome", |value| {
+        value["event"] == "startup-failed" || value["event"] == "startup-complete"
+    });
+    assert_eq!(failed["event"], "startup-failed", "{:#?}", up.seen);
+    assert_eq!(
+        failed["message"],
+        "db could not start: exited with code 3 — see its logs"
+    );
+    assert_eq!(up.finish(), Some(1));
+    let started = |name: &str| {
+        up.seen.iter().any(|value| {
+            value["event"] == "service-state-changed"
+                && value["name"] == name
+                && value["currentState"] == "starting"
+        })
+    };
+    assert!(
+        started("logger"),
+        "a dependent that waits for a start starts"
+    );
+    assert!(
+        !started("api"),
+        "a dependent that waits for it to run does not"
+    );
+}

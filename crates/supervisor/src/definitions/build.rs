@@ -20,6 +20,9 @@ use crate::suggest;
 /// `stop_timeout` when the file does not give one.
 const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// `min_uptime` when the file does not give one.
+const DEFAULT_MIN_UPTIME: Duration = Duration::from_secs(1);
+
 /// The one engine the supervisor knows how to talk to.
 const ENGINES: [&str; 1] = ["docker"];
 
@@ -290,6 +293,7 @@ impl<'a> ServiceBuilder<'a> {
             raw.stop_timeout.as_ref(),
             DEFAULT_STOP_TIMEOUT,
         );
+        let min_uptime = self.duration("min_uptime", raw.min_uptime.as_ref(), DEFAULT_MIN_UPTIME);
         let download_bytes = raw.download.as_ref().and_then(|download| {
             parse_size(download.get_ref())
                 .map_err(|why| self.error(download.span(), format!("download {why}"), None))
@@ -325,6 +329,7 @@ impl<'a> ServiceBuilder<'a> {
             restart,
             stop_signal,
             stop_timeout,
+            min_uptime,
             download_bytes,
             location: Some(self.source.location(self.span.clone())),
         }

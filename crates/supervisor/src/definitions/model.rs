@@ -71,6 +71,10 @@ pub struct Service {
     /// How long it may take to stop before it is killed.
     #[serde(with = "duration_text")]
     pub stop_timeout: Duration,
+    /// Without a health check: how long it must stay up to count as running; an exit
+    /// before that is a failed start. Not part of its identity: it changes no container.
+    #[serde(skip)]
+    pub min_uptime: Duration,
     /// Roughly how much its first start downloads (an image, programs), in bytes, from
     /// `download = "4.5 GB"`: for people choosing features. Not part of its identity, so a
     /// new estimate replaces no container.

@@ -42,6 +42,7 @@ pub struct RawService {
     pub restart: Option<Spanned<TextOrTable<RawRestart>>>,
     pub stop_signal: Option<Spanned<String>>,
     pub stop_timeout: Option<Spanned<String>>,
+    pub min_uptime: Option<Spanned<String>>,
     pub download: Option<Spanned<String>>,
     pub platform: Option<BTreeMap<String, Spanned<RawService>>>,
 }
@@ -75,6 +76,7 @@ impl RawService {
             restart: over.restart.or(self.restart),
             stop_signal: over.stop_signal.or(self.stop_signal),
             stop_timeout: over.stop_timeout.or(self.stop_timeout),
+            min_uptime: over.min_uptime.or(self.min_uptime),
             download: over.download.or(self.download),
             platform: self.platform,
         }

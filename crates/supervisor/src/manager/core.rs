@@ -406,9 +406,14 @@ impl Core {
 
     /// Schedules a start of `name` after `delay`.
     pub(super) fn schedule(&mut self, name: &str, delay: Duration) {
+        self.set_timer(name, Next::Timer, delay);
+    }
+
+    /// Sets the timer of `name` for `delay`, with `next` saying what its firing means.
+    pub(super) fn set_timer(&mut self, name: &str, next: Next, delay: Duration) {
         let unit = self.unit_mut(name);
         unit.timer_token += 1;
-        unit.next = Next::Timer;
+        unit.next = next;
         let token = unit.timer_token;
         self.act(Action::Schedule {
             name: name.to_string(),

@@ -66,18 +66,28 @@ impl Core {
         }
     }
 
-    /// The timer of `name` with `token` fired: a restart or retry is due.
+    /// The timer of `name` with `token` fired: a restart or retry is due, or a service
+    /// without a health check has stayed up for its `min_uptime`.
     pub fn timer(&mut self, name: &str, token: u64, now: Instant) {
         let Some(unit) = self.units.get_mut(name) else {
             return;
         };
-        if unit.timer_token != token || unit.next != Next::Timer {
+        if unit.timer_token != token {
             return;
         }
-        if unit.state() == ServiceState::Error {
-            unit.tracker.reset();
+        match unit.next {
+            Next::Timer => {
+                if unit.state() == ServiceState::Error {
+                    unit.tracker.reset();
+                }
+                unit.next = Next::Start;
+            }
+            Next::UpWhenTimer => {
+                unit.next = Next::Nothing;
+                self.on_ready(name, now);
+            }
+            _ => return,
         }
-        unit.next = Next::Start;
         self.advance(now);
     }
 
@@ -121,7 +131,16 @@ impl Core {
                     target,
                 });
             }
-            None => self.on_ready(name, now),
+            None => {
+                // Without a health check, staying up for a moment is what proves a start:
+                // an exit before that is a failed start, not a service that ran.
+                let min_uptime = self.unit(name).service.min_uptime;
+                if min_uptime.is_zero() {
+                    self.on_ready(name, now);
+                } else {
+                    self.set_timer(name, Next::UpWhenTimer, min_uptime);
+                }
+            }
         }
     }
 

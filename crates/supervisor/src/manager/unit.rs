@@ -2,8 +2,8 @@
 //!
 //! The reasons a service is where it is are enums, not flags: [`Goal`] says whether it
 //! should run and, if not, who decided; [`Next`] says what is planned for it (a timer, a
-//! start, a restart once stopped, a failure to record once stopped, or nothing until a
-//! failed dependency recovers). A combination that makes no sense cannot be written down.
+//! start, counting as running once it stayed up, a restart once stopped, a failure to
+//! record once stopped, or nothing until a failed dependency recovers). A combination that makes no sense cannot be written down.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,6 +33,9 @@ pub enum Next {
     Nothing,
     /// A start (a restart or a retry) when the timer with the unit's current token fires.
     Timer,
+    /// Started without a health check: it counts as running once it has stayed up until the
+    /// timer with the unit's current token fires (its `min_uptime`).
+    UpWhenTimer,
     /// A start is due: as soon as its dependencies allow.
     Start,
     /// In error because this dependency failed: it starts once the dependency recovers.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::action::Action;
 use super::core::{Core, Timings};
 use super::lifecycle::Started;
+use super::unit::Next;
 use crate::definitions::{Condition, Variables};
 use crate::diagnostics::SourceFile;
 use crate::events::EventKind;
@@ -185,8 +186,20 @@ impl Sim {
 
     // ---- facts -------------------------------------------------------------------
 
-    /// The runtime started the pending instance of `name`.
+    /// The runtime started the pending instance of `name`, and, when it has no health
+    /// check, it stays up for its `min_uptime` (time moves on by it): the actions of both
+    /// count as this fact's.
     pub fn started(&mut self, name: &str) {
+        self.launched(name);
+        if self.core.unit(name).next == Next::UpWhenTimer {
+            let launched = std::mem::take(&mut self.last);
+            self.fire(name);
+            self.last.splice(0..0, launched);
+        }
+    }
+
+    /// The runtime started the pending instance of `name`; nothing more has happened yet.
+    pub fn launched(&mut self, name: &str) {
         let instance = self.take_starting(name);
         self.alive.insert(name.to_string(), instance);
         let started = Started {

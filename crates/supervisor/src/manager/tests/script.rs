@@ -19,7 +19,10 @@ pub enum Step {
     Restart(&'static str),
     Features(&'static [&'static str]),
     // facts
+    /// Started, and (without a health check) stayed up for its `min_uptime`.
     Started(&'static str),
+    /// Started; nothing more yet.
+    Launched(&'static str),
     StartFails(&'static str, FailureCause),
     Ready(&'static str),
     NotReady(&'static str),
@@ -77,6 +80,7 @@ pub fn play(case: &Case) {
                 sim.absorb();
             }
             Started(name) => sim.started(name),
+            Launched(name) => sim.launched(name),
             StartFails(name, cause) => sim.start_fails(name, cause),
             Ready(name) => sim.probe(name, ProbeReport::Ready),
             NotReady(name) => sim.probe(name, ProbeReport::NotReadyInTime("refused".into())),

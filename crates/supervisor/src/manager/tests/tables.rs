@@ -20,7 +20,90 @@ command = ["d"]
 depends_on = ["b", "c"]
 "#;
 
+/// A critical service without a health check, a dependent that waits for it to run and
+/// one that only waits for it to have started.
+const NO_HEALTH_CHECK: &str = r#"
+[services.db]
+command = ["db"]
+critical = true
+restart = "never"
+[services.api]
+command = ["api"]
+depends_on = ["db"]
+[services.logger]
+command = ["logger"]
+depends_on = { db = "started" }
+"#;
+
 const CASES: &[Case] = &[
+    Case {
+        name: "without a health check, a service runs once it stayed up for min_uptime",
+        toml: NO_HEALTH_CHECK,
+        script: &[
+            StartAll,
+            Starts(&["db"]),
+            Launched("db"),
+            Starts(&["logger"]),
+            States(&[("db", Starting), ("api", Waiting)]),
+            Timer("db", 1),
+            Fire("db"),
+            States(&[("db", Running)]),
+            Starts(&["api"]),
+        ],
+    },
+    Case {
+        name: "without a health check, an exit before min_uptime fails a critical start",
+        toml: NO_HEALTH_CHECK,
+        script: &[
+            StartAll,
+            Starts(&["db"]),
+            Launched("db"),
+            Exits("db", 3),
+            Failed(
+                "db",
+                "db could not start: exited with code 3 — see its logs",
+            ),
+            Starts(&[]),
+        ],
+    },
+    Case {
+        name: "without a health check, an exit before min_uptime is an error, and said so",
+        toml: r#"
+[services.db]
+command = ["db"]
+restart = "never"
+[services.api]
+command = ["api"]
+depends_on = ["db"]
+"#,
+        script: &[
+            StartAll,
+            Launched("db"),
+            Exits("db", 3),
+            States(&[("db", Error), ("api", Error)]),
+            Reason("db", "exited with code 3 — see its logs"),
+            Reason("api", "dependency db failed"),
+            Starts(&[]),
+            // Its timer, set for when it would have stayed up, means nothing now.
+            Fire("db"),
+            States(&[("db", Error)]),
+            Starts(&[]),
+        ],
+    },
+    Case {
+        name: "min_uptime = 0s: running as soon as started",
+        toml: r#"
+[services.quick]
+command = ["quick"]
+min_uptime = "0s"
+"#,
+        script: &[
+            StartAll,
+            Launched("quick"),
+            States(&[("quick", Running)]),
+            Complete(&[]),
+        ],
+    },
     Case {
         name: "each service starts the moment its dependencies are ready",
         toml: DIAMOND,
