@@ -71,6 +71,16 @@ impl Up {
         }
     }
 
+    /// Reads the events that arrive until none has for `quiet`; returns how many came.
+    pub fn read_until_quiet(&mut self, quiet: Duration) -> usize {
+        let mut count = 0;
+        while let Ok(value) = self.lines.recv_timeout(quiet) {
+            self.seen.push(value);
+            count += 1;
+        }
+        count
+    }
+
     /// Waits for the first event named `event`.
     pub fn wait_event(&mut self, event: &str) -> Value {
         self.wait_for(event, |value| value["event"] == event)
