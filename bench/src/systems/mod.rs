@@ -119,14 +119,17 @@ pub trait Running {
 
 /// The script every system runs for `service`. `root` is where the run folder appears to
 /// the service (itself, or a mount inside a container); `ready` is the system's readiness
-/// signal, one shell command.
+/// signal, one shell command. A service announces `ready` before it gives that signal:
+/// the other way round, a supervisor that reacts at once could start a dependent whose
+/// `start` reached the pipe before its dependency's `ready`, and be counted as starting
+/// it too early.
 pub fn script(service: &Service, root: &Path, ready: &str) -> String {
     let pipe = root.join("announce");
     let pipe = pipe.display();
     let name = &service.name;
     match service.behaviour {
         Behaviour::ReadyAfter(delay) => format!(
-            "echo \"start {name} $$\" > {pipe}\nsleep {}\n{ready}\necho \"ready {name} $$\" > {pipe}\nexec sleep 3600\n",
+            "echo \"start {name} $$\" > {pipe}\nsleep {}\necho \"ready {name} $$\" > {pipe}\n{ready}\nexec sleep 3600\n",
             delay.as_secs_f64()
         ),
         Behaviour::Announce => {
@@ -261,8 +264,8 @@ mod tests {
                 root,
                 "echo ready"
             ),
-            "echo \"start web $$\" > /bench/announce\nsleep 0.2\necho ready\n\
-             echo \"ready web $$\" > /bench/announce\nexec sleep 3600\n"
+            "echo \"start web $$\" > /bench/announce\nsleep 0.2\n\
+             echo \"ready web $$\" > /bench/announce\necho ready\nexec sleep 3600\n"
         );
         assert_eq!(
             script(&service(Behaviour::Announce), root, ":"),
