@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -118,14 +118,19 @@ impl LogBuffer {
     }
 }
 
-/// A log file that rotates: `NAME.log`, then `NAME.log.1` … `NAME.log.N`.
+/// A log file that rotates: `NAME.log`, then `NAME.log.1` … `NAME.log.N`. A write that
+/// fails (a full disk) loses only its own bytes: the next write tries again, and
+/// [`LogFile::failing`] says whether the last one failed.
 #[derive(Debug)]
 pub struct LogFile {
     path: PathBuf,
-    writer: BufWriter<File>,
+    /// The open file; `None` when reopening it after a rotation failed (tried again at the
+    /// next write).
+    file: Option<File>,
     size: u64,
     max_size: u64,
     keep: usize,
+    failing: bool,
 }
 
 impl LogFile {
@@ -145,30 +150,42 @@ impl LogFile {
         let size = file.metadata()?.len();
         Ok(LogFile {
             path: path.to_path_buf(),
-            writer: BufWriter::new(file),
+            file: Some(file),
             size,
             max_size,
             keep,
+            failing: false,
         })
     }
 
-    /// Appends bytes, rotating first when they would not fit.
+    /// Appends bytes (unbuffered: the drain writes whole chunks), rotating first when they
+    /// would not fit.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let written = self.try_write(bytes);
+        self.failing = written.is_err();
+        written
+    }
+
+    /// Whether the last write failed.
+    pub fn failing(&self) -> bool {
+        self.failing
+    }
+
+    fn try_write(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.size > 0 && self.size + bytes.len() as u64 > self.max_size {
             self.rotate()?;
         }
-        self.writer.write_all(bytes)?;
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(open_for_append(&self.path)?),
+        };
+        file.write_all(bytes)?;
         self.size += bytes.len() as u64;
         Ok(())
     }
 
-    /// Pushes buffered bytes to the file.
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
-    }
-
     fn rotate(&mut self) -> io::Result<()> {
-        self.writer.flush()?;
+        self.file = None;
         let numbered = |n: usize| PathBuf::from(format!("{}.{n}", self.path.display()));
         for n in (1..self.keep).rev() {
             let from = numbered(n);
@@ -181,8 +198,7 @@ impl LogFile {
         } else {
             std::fs::remove_file(&self.path)?;
         }
-        let file = open_for_append(&self.path)?;
-        self.writer = BufWriter::new(file);
+        self.file = Some(open_for_append(&self.path)?);
         self.size = 0;
         Ok(())
     }
@@ -259,10 +275,23 @@ impl Drainer {
             .total_bytes
             .fetch_add(chunk.len() as u64, Ordering::Relaxed);
         if let Some(file) = &mut sink.file {
-            let written = file.write(chunk).and_then(|()| file.flush());
-            if let Err(error) = written {
-                tracing::warn!("cannot write a service log, it goes on without: {error}");
-                sink.file = None;
+            let was_failing = file.failing();
+            // Said once when writing fails and once when it works again, in the service's
+            // own log (what the dashboard shows) and the supervisor's.
+            let change = match file.write(chunk) {
+                Err(error) if !was_failing => Some(format!(
+                    "cannot write logs: {}; the latest lines are kept in memory",
+                    why_not_written(&error)
+                )),
+                Ok(()) if was_failing => Some("writing logs again".to_string()),
+                _ => None,
+            };
+            if let Some(change) = change {
+                tracing::warn!("{}: {change}", file.path.display());
+                sink.buffer.push(LogLine {
+                    stream: Stream::Stderr,
+                    text: format!("[ClaraVerse] {change}"),
+                });
             }
         }
         let splitter = match stream {
@@ -280,6 +309,15 @@ impl Drainer {
             Stream::Stderr => &mut self.err,
         };
         splitter.finish(|line| record(sink, stream, line));
+    }
+}
+
+/// Why a log write failed, in words.
+fn why_not_written(error: &io::Error) -> String {
+    if error.kind() == io::ErrorKind::StorageFull {
+        "disk full".to_string()
+    } else {
+        error.to_string()
     }
 }
 
@@ -429,6 +467,31 @@ mod tests {
         );
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_log_that_cannot_be_written_is_said_once() {
+        // /dev/full answers every write with ENOSPC: a real full disk.
+        let buffer = Arc::new(LogBuffer::new(100));
+        let mut drainer = Drainer::new(OutputSink {
+            buffer: buffer.clone(),
+            file: Some(LogFile::open(Path::new("/dev/full"), 1 << 20, 1).expect("opens")),
+            ready_when: None,
+        });
+        for _ in 0..3 {
+            drainer.feed(Stream::Stdout, b"hello\n");
+        }
+        let texts: Vec<String> = buffer.recent(10).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "[ClaraVerse] cannot write logs: disk full; the latest lines are kept in memory",
+                "hello",
+                "hello",
+                "hello"
+            ]
+        );
+    }
+
     #[test]
     fn log_files_rotate_and_keep_a_few() {
         let dir = tempfile::tempdir().expect("temporary folder");
@@ -437,7 +500,6 @@ mod tests {
         for chunk in [b"0123456789", b"abcdefghij", b"ABCDEFGHIJ", b"klmnopqrst"] {
             log.write(chunk).expect("writes");
         }
-        log.flush().expect("flushes");
         let read = |p: &Path| std::fs::read_to_string(p).expect("readable");
         assert_eq!(read(&path), "klmnopqrst");
         assert_eq!(read(&dir.path().join("svc.log.1")), "ABCDEFGHIJ");

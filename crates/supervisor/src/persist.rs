@@ -5,7 +5,7 @@
 //!   restored at the next start.
 //! - `processes.json`: the native processes running now (pid, start time, process group),
 //!   so that where processes carry no readable mark (macOS) the next start can clean up
-//!   what a crashed run left, after checking each identity.
+//!   what a crashed run left, after checking each identity. No file when none runs.
 //!
 //! The directory's `lock` file, held while a supervisor runs, is [`crate::lock`]'s; its
 //! `mark` file, the token in every mark of its runs, is `runtime::mark`'s.
@@ -118,8 +118,15 @@ impl StateFiles {
         read_json(&self.processes_path()).map(Option::unwrap_or_default)
     }
 
-    /// Records the processes running now.
+    /// Records the processes running now. None running is no file: removing one works
+    /// even on a full disk, so a clean stop never leaves a stale record.
     pub fn write_processes(&self, records: &[ProcessRecord]) -> io::Result<()> {
+        if records.is_empty() {
+            return match std::fs::remove_file(self.processes_path()) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            };
+        }
         write_json(&self.processes_path(), &records)
     }
 }
@@ -167,10 +174,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     options.write(true).create_new(true);
     private_and_not_through_links(&mut options);
     let mut file = options.open(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, path)
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temporary, path)
+        });
+    if written.is_err() {
+        // A full disk: leave nothing half written behind.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// Makes `options` create files readable by the user only and refuse to open a symbolic
@@ -208,12 +223,35 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("temporary folder");
         let files = StateFiles::new(dir.path());
-        files.write_processes(&[]).expect("writes");
+        files.write_processes(&[record()]).expect("writes");
         let mode = std::fs::metadata(dir.path().join("processes.json"))
             .expect("exists")
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    fn record() -> ProcessRecord {
+        ProcessRecord {
+            service: "a".into(),
+            pid: 42,
+            process_group: Some(42),
+            start_time: 7,
+        }
+    }
+
+    #[test]
+    fn no_process_running_is_no_record() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let files = StateFiles::new(dir.path());
+        files.write_processes(&[record()]).expect("writes");
+        assert_eq!(files.read_processes(), Ok(vec![record()]));
+        files.write_processes(&[]).expect("removes");
+        assert!(!dir.path().join("processes.json").exists());
+        assert_eq!(files.read_processes(), Ok(vec![]));
+        files
+            .write_processes(&[])
+            .expect("nothing to remove is fine");
     }
 
     #[test]

@@ -130,20 +130,48 @@ pub fn boot(
     Ok((actor, notes))
 }
 
-/// Writes the running-process records whenever they change, off the actor's path.
+/// Writes the running-process records whenever they change, off the actor's path. A
+/// write that fails (a full disk) is tried again every second until it works or newer
+/// records replace it; once the actor has gone (the last records are none, which is a
+/// removal and works on a full disk), a few more tries at most.
 async fn write_process_records(
     files: StateFiles,
     mut updates: watch::Receiver<Vec<ProcessRecord>>,
 ) {
+    const RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+    const TRIES_AFTER_THE_END: u32 = 5;
+    let mut open = true;
+    let mut tries_left = TRIES_AFTER_THE_END;
     loop {
-        let changed = updates.changed().await;
-        let records = updates.borrow_and_update().clone();
-        let files = files.clone();
-        let written = tokio::task::spawn_blocking(move || files.write_processes(&records)).await;
-        if let Ok(Err(error)) = written {
-            tracing::warn!("cannot record the running processes: {error}");
+        if open {
+            open = updates.changed().await.is_ok();
         }
-        if changed.is_err() {
+        let mut records = updates.borrow_and_update().clone();
+        let mut warned = false;
+        loop {
+            let writer = files.clone();
+            let written =
+                tokio::task::spawn_blocking(move || writer.write_processes(&records)).await;
+            match written {
+                Ok(Err(error)) if tries_left > 0 => {
+                    if !std::mem::replace(&mut warned, true) {
+                        tracing::warn!(
+                            "cannot record the running processes ({error}); trying again every second"
+                        );
+                    }
+                }
+                _ => break,
+            }
+            if !open {
+                tries_left -= 1;
+            }
+            tokio::select! {
+                changed = updates.changed(), if open => open = changed.is_ok(),
+                () = tokio::time::sleep(RETRY) => {}
+            }
+            records = updates.borrow_and_update().clone();
+        }
+        if !open {
             return;
         }
     }
