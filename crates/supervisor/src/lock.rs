@@ -71,7 +71,7 @@ impl StateLock {
             dir: state_dir.to_path_buf(),
             reason: error.to_string(),
         };
-        create_private_dir(state_dir).map_err(unusable)?;
+        crate::persist::create_private_dir(state_dir).map_err(unusable)?;
         check_owner(state_dir).map_err(|reason| LockError::Unusable {
             dir: state_dir.to_path_buf(),
             reason,
@@ -131,15 +131,6 @@ fn check_owner(dir: &Path) -> Result<(), String> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
-}
-
-/// Creates `dir` and its parents; a new directory is readable by the user only (Unix).
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// Replaces the file's contents with two lines: the pid, then the holder's name.

@@ -140,11 +140,7 @@ impl LogFile {
     /// never written through.
     pub fn open(path: &Path, max_size: u64, keep: usize) -> io::Result<Self> {
         if let Some(parent) = path.parent() {
-            let mut folder = std::fs::DirBuilder::new();
-            folder.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
-            folder.create(parent)?;
+            crate::persist::create_private_dir(parent)?;
         }
         let file = open_for_append(path)?;
         let size = file.metadata()?.len();

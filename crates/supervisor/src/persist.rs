@@ -188,6 +188,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
+/// Creates `dir` and its parents; a new directory is readable by the user only (Unix).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Makes `options` create files readable by the user only and refuse to open a symbolic
 /// link (Unix): a link planted in the state directory is never followed.
 pub fn private_and_not_through_links(options: &mut std::fs::OpenOptions) {
