@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::up::Up;
-use support::{PATIENCE, eventually};
+use support::{PATIENCE, eventually, tagged};
 
 /// Four services, each a shell with two children, restarted at once whatever happens.
 fn definitions(tag: &str) -> String {
@@ -32,28 +32,10 @@ min_uptime = "0s"
         .collect()
 }
 
-/// The live processes that carry `tag`, each with its supervisor mark.
-fn tagged(tag: &str) -> Vec<(u32, String)> {
-    let wanted = format!("CLARA_TEST_TAG={tag}");
-    std::fs::read_dir("/proc")
-        .expect("/proc is readable")
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let environment = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-            let mut entries = environment.split(|&byte| byte == 0);
-            if !entries.clone().any(|entry| entry == wanted.as_bytes()) {
-                return None;
-            }
-            let mark = entries.find_map(|entry| entry.strip_prefix(b"CLARA_SUPERVISOR_MARK="))?;
-            Some((pid, String::from_utf8_lossy(mark).into_owned()))
-        })
-        .collect()
-}
-
 /// The instances alive per service, from the marks (`STATE.RUN.N.SERVICE`).
 fn live_instances(tag: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, mark) in tagged(tag) {
+    for mark in tagged(tag).into_iter().filter_map(|(_, mark)| mark) {
         let mut parts = mark.splitn(4, '.');
         let (_, _, number, service) = (parts.next(), parts.next(), parts.next(), parts.next());
         if let (Some(number), Some(service)) = (number, service) {

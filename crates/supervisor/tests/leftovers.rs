@@ -14,7 +14,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::up::{Up, guard_of, wait_timeout};
-use support::{PATIENCE, alive, eventually, read_pid};
+use support::{PATIENCE, alive, eventually, read_pid, tagged};
 
 /// A service whose child leaves the service's process group (`setsid`) and writes its pid
 /// to `escaped.pid`; every process carries `CLARA_TEST_TAG=TAG`.
@@ -39,22 +39,6 @@ env = { CLARA_TEST_TAG = "${TAG}" }
 /// A tag no other test uses, for `tagged`.
 fn new_tag(dir: &Path) -> String {
     format!("clara-test-{}", dir.display())
-}
-
-/// The live processes whose environment has `CLARA_TEST_TAG=tag`.
-fn tagged(tag: &str) -> Vec<u32> {
-    let wanted = format!("CLARA_TEST_TAG={tag}");
-    std::fs::read_dir("/proc")
-        .expect("/proc is readable")
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environment| {
-                environment
-                    .split(|&byte| byte == 0)
-                    .any(|entry| entry == wanted.as_bytes())
-            })
-        })
-        .collect()
 }
 
 /// Whether no process carries `tag`, now and a moment later (a process in the middle of

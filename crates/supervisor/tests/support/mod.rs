@@ -231,3 +231,25 @@ pub async fn read_pid(path: &Path) -> u32 {
     assert!(found, "{} never held a pid", path.display());
     pid.unwrap_or_default()
 }
+
+/// The live processes whose environment has `CLARA_TEST_TAG=tag`, each with its supervisor
+/// mark (`CLARA_SUPERVISOR_MARK`) when it has one.
+#[cfg(target_os = "linux")]
+pub fn tagged(tag: &str) -> Vec<(u32, Option<String>)> {
+    let wanted = format!("CLARA_TEST_TAG={tag}");
+    std::fs::read_dir("/proc")
+        .expect("/proc is readable")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let environment = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+            let mut entries = environment.split(|&byte| byte == 0);
+            if !entries.clone().any(|entry| entry == wanted.as_bytes()) {
+                return None;
+            }
+            let mark = entries
+                .find_map(|entry| entry.strip_prefix(b"CLARA_SUPERVISOR_MARK="))
+                .map(|mark| String::from_utf8_lossy(mark).into_owned());
+            Some((pid, mark))
+        })
+        .collect()
+}
