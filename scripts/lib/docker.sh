@@ -18,6 +18,22 @@ ensure_docker() {
     return 1
 }
 
+# Stops the Docker engine (systemd's, or a dockerd started as above) and waits until it is
+# gone: for the test that stops Docker under running containers.
+stop_docker() {
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker 2>/dev/null; then
+        as_root systemctl stop docker.socket docker
+    else
+        as_root pkill -TERM -x dockerd || true
+    fi
+    for _ in $(seq 1 90); do
+        if ! pgrep -x dockerd >/dev/null && ! docker_answers; then return 0; fi
+        sleep 1
+    done
+    echo "the Docker engine did not stop within 90 s" >&2
+    return 1
+}
+
 docker_answers() {
     docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }

@@ -92,8 +92,12 @@ impl Core {
                 {
                     return false;
                 }
-                // A retry that is due waits in error until its dependencies are back.
-                if state == ServiceState::Error && !unit.blocked() {
+                // A retry that is due waits in error until its dependencies are back; but a
+                // missing engine is no failure of the service's own: it waits, saying so.
+                if state == ServiceState::Error
+                    && !unit.blocked()
+                    && unit.cause() != Some(FailureCause::EngineUnavailable)
+                {
                     return false;
                 }
                 self.unit_mut(name).next = Next::Nothing;

@@ -145,19 +145,31 @@ impl Core {
     }
 
     fn on_start_failed(&mut self, name: &str, error: StartError) {
-        let retry = if error.cause == FailureCause::EngineUnavailable {
+        self.retry_later(
+            name,
+            ServiceError {
+                message: error.message,
+                detail: error.detail,
+                cause: error.cause,
+            },
+        );
+    }
+
+    /// In error until a later try: soon when the engine is what is missing, which is not
+    /// the service's fault and counts no restart; after a while otherwise.
+    fn retry_later(&mut self, name: &str, failure: ServiceError) {
+        let retry = if failure.cause == FailureCause::EngineUnavailable {
             self.timings.engine_recheck
         } else {
             self.timings.retry_after_giving_up
         };
-        let reason = format!("{}; trying again in {}", error.message, short(retry));
-        self.unit_mut(name).status.last_error = Some(ServiceError {
-            message: error.message,
-            detail: error.detail,
-            cause: error.cause,
-        });
+        let reason = format!("{}; trying again in {}", failure.message, short(retry));
+        self.unit_mut(name).status.last_error = Some(failure);
         self.set_state(name, ServiceState::Error, Some(reason));
         self.schedule(name, retry);
+        if self.unit(name).service.runtime == RuntimeKind::Engine {
+            self.release_what_waits_for_the_engine();
+        }
     }
 
     fn on_ready(&mut self, name: &str, now: Instant) {
@@ -175,6 +187,34 @@ impl Core {
         self.set_state(name, ServiceState::Running, None);
         if std::mem::take(&mut self.unit_mut(name).dependents_follow) {
             self.restart_followers(name);
+        }
+        if self.unit(name).service.runtime == RuntimeKind::Engine {
+            self.release_what_waits_for_the_engine();
+        }
+    }
+
+    /// The engine service came or went: what was to try again later because the engine was
+    /// missing follows it now, not at its next try. It waits while the engine is down (and
+    /// says so), and starts the moment the engine answers.
+    fn release_what_waits_for_the_engine(&mut self) {
+        let waiting: Vec<String> = self
+            .units
+            .iter()
+            .filter(|(_, unit)| {
+                unit.service.runtime != RuntimeKind::Engine
+                    && unit.next == Next::Timer
+                    && unit.state() == ServiceState::Error
+                    && unit
+                        .status
+                        .last_error
+                        .as_ref()
+                        .is_some_and(|error| error.cause == FailureCause::EngineUnavailable)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in waiting {
+            self.cancel_timer(&name);
+            self.unit_mut(&name).next = Next::Start;
         }
     }
 
@@ -225,14 +265,19 @@ impl Core {
                     self.set_state(name, ServiceState::Unhealthy, Some(why.clone()));
                 }
                 if self.unit(name).service.restart.policy != RestartMode::Never {
-                    let message = "stopped passing its health check";
-                    self.fail_instance(
-                        name,
+                    // The engine's check is whether it answers: failing it is the engine gone.
+                    let failure = if self.unit(name).service.runtime == RuntimeKind::Engine {
+                        ServiceError::new(FailureCause::EngineUnavailable, why)
+                    } else {
                         ServiceError {
                             detail: Some(why),
-                            ..ServiceError::new(FailureCause::Unhealthy, message)
-                        },
-                    );
+                            ..ServiceError::new(
+                                FailureCause::Unhealthy,
+                                "stopped passing its health check",
+                            )
+                        }
+                    };
+                    self.fail_instance(name, failure);
                 }
             }
             ProbeReport::Healthy => {
@@ -284,6 +329,14 @@ impl Core {
             }
             return;
         }
+        if report.engine_lost {
+            let failure = ServiceError::new(
+                FailureCause::EngineUnavailable,
+                "Docker stopped, and its container with it",
+            );
+            self.after_failure(name, false, failure, now);
+            return;
+        }
         let clean = report.exit.is_success();
         unit.completed = clean;
         let info = report.exit.describe();
@@ -298,6 +351,10 @@ impl Core {
 
     /// Restart, give up, or stay down after an instance failed or exited.
     fn after_failure(&mut self, name: &str, clean: bool, failure: ServiceError, now: Instant) {
+        if failure.cause == FailureCause::EngineUnavailable && self.unit(name).wants_up() {
+            self.retry_later(name, failure);
+            return;
+        }
         let retry = self.timings.retry_after_giving_up;
         let unit = self.unit_mut(name);
         let decision = if unit.wants_up() {

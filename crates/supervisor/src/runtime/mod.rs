@@ -84,6 +84,7 @@ impl Instance {
                 exit: ExitInfo::code(0),
                 requested: true,
                 killed: false,
+                engine_lost: false,
             });
         });
         Instance {
@@ -115,6 +116,9 @@ pub struct ExitReport {
     pub requested: bool,
     /// It had to be killed after the stop timeout.
     pub killed: bool,
+    /// Its engine stopped, or stopped answering, and the instance ended with it: not the
+    /// service's fault, so no restart is counted.
+    pub engine_lost: bool,
 }
 
 /// Why an instance could not start: a sentence for people, and the technical detail.

@@ -300,6 +300,7 @@ async fn supervise(
         exit: ending,
         requested,
         killed,
+        engine_lost: false,
     });
     if let Some(mark) = mark {
         end_marked(mark).await;

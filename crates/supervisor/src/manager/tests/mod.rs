@@ -233,8 +233,8 @@ impl Sim {
         self.absorb();
     }
 
-    /// The alive instance of `name` ends: by itself with `code`, or as asked.
-    fn end(&mut self, name: &str, exit: ExitInfo, requested: bool) {
+    /// The alive instance of `name` ends: by itself with `code`, as asked, or with its engine.
+    fn end(&mut self, name: &str, exit: ExitInfo, requested: bool, engine_lost: bool) {
         let instance = self
             .alive
             .remove(name)
@@ -245,6 +245,7 @@ impl Sim {
             exit,
             requested,
             killed: false,
+            engine_lost,
         };
         self.core.exited(name, instance, report, self.now);
         self.absorb();
@@ -252,7 +253,12 @@ impl Sim {
 
     /// The instance of `name` exits by itself with `code`.
     pub fn exits(&mut self, name: &str, code: i32) {
-        self.end(name, ExitInfo::code(code), false);
+        self.end(name, ExitInfo::code(code), false, false);
+    }
+
+    /// The instance of `name` ends because its engine stopped.
+    pub fn engine_lost(&mut self, name: &str) {
+        self.end(name, ExitInfo::code(143), false, true);
     }
 
     /// The instance of `name`, asked to stop, has stopped.
@@ -261,7 +267,7 @@ impl Sim {
             self.stop_asked.contains(name),
             "{name} was not asked to stop"
         );
-        self.end(name, ExitInfo::signal(15), true);
+        self.end(name, ExitInfo::signal(15), true, false);
     }
 
     /// The pending timer of `name` fires (time moves on by its delay).

@@ -28,6 +28,8 @@ pub enum Step {
     NotReady(&'static str),
     ProbeFails(&'static str),
     Exits(&'static str, i32),
+    /// Ends because its engine stopped.
+    EngineLost(&'static str),
     StopDone(&'static str),
     Fire(&'static str),
     Settle,
@@ -39,6 +41,8 @@ pub enum Step {
     /// The reason starts with this (what follows is a delay with jitter).
     ReasonStarts(&'static str, &'static str),
     Timer(&'static str, u64),
+    /// How many restarts the service's status counts.
+    Restarts(&'static str, u32),
     /// The pending timer's delay is within these milliseconds (backoff with jitter).
     Backoff(&'static str, u128, u128),
     Complete(&'static [&'static str]),
@@ -86,6 +90,7 @@ pub fn play(case: &Case) {
             NotReady(name) => sim.probe(name, ProbeReport::NotReadyInTime("refused".into())),
             ProbeFails(name) => sim.probe(name, ProbeReport::Unhealthy("refused".into())),
             Exits(name, code) => sim.exits(name, code),
+            EngineLost(name) => sim.engine_lost(name),
             StopDone(name) => sim.stopped(name),
             Fire(name) => sim.fire(name),
             Settle => sim.settle(),
@@ -118,6 +123,11 @@ pub fn play(case: &Case) {
                     "{at}: {delay:?}"
                 );
             }
+            Restarts(name, count) => assert_eq!(
+                sim.core.unit(name).status.restarts,
+                count,
+                "{at}: the restarts of {name}"
+            ),
             Timer(name, seconds) => assert_eq!(
                 sim.timers.get(name).map(|(_, after)| after.as_secs()),
                 Some(seconds),

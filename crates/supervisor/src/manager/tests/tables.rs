@@ -313,6 +313,54 @@ command = ["fine"]
         ],
     },
     Case {
+        name: "the engine stops under running containers: both wait for it, counting no restart",
+        toml: r#"
+[services.docker]
+engine = "docker"
+[services.web]
+image = "web:1"
+restart = { policy = "on-failure", max_restarts = 1, window = "1m" }
+"#,
+        script: &[
+            StartAll,
+            Starts(&["docker"]),
+            Started("docker"),
+            Ready("docker"),
+            Starts(&["web"]),
+            Started("web"),
+            EngineLost("web"),
+            States(&[("web", Error)]),
+            Reason(
+                "web",
+                "Docker stopped, and its container with it; trying again in 3.0s",
+            ),
+            Timer("web", 3),
+            Restarts("web", 0),
+            ProbeFails("docker"),
+            Stops(&["docker"]),
+            StopDone("docker"),
+            States(&[("docker", Error), ("web", Waiting)]),
+            Reason("docker", "refused; trying again in 3.0s"),
+            Reason("web", "waiting for Docker: refused"),
+            Restarts("docker", 0),
+            // Once Docker answers, what waited for it starts at once, not at its next try.
+            Fire("docker"),
+            Starts(&["docker"]),
+            Started("docker"),
+            Ready("docker"),
+            Starts(&["web"]),
+            // As often as Docker may be restarted: never a crash loop.
+            Started("web"),
+            EngineLost("web"),
+            Fire("web"),
+            Starts(&["web"]),
+            Started("web"),
+            EngineLost("web"),
+            States(&[("web", Error)]),
+            Restarts("web", 0),
+        ],
+    },
+    Case {
         name: "crashes restart with growing delays, then a crash loop gives up for a while",
         toml: r#"
 [services.flaky]

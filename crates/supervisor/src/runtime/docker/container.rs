@@ -24,6 +24,10 @@ use crate::runtime::{
 };
 use crate::status::{ExitInfo, FailureCause};
 
+/// How long the engine has to answer after a container died before the death counts as the
+/// engine's (it answers in milliseconds while it runs).
+const ENGINE_LOST_PING: Duration = Duration::from_secs(1);
+
 /// Runs services as Docker containers.
 pub struct ContainerRuntime {
     engine: DockerEngine,
@@ -142,7 +146,10 @@ async fn start(engine: DockerEngine, request: StartRequest) -> Result<Instance, 
     })
 }
 
-/// Waits for the container's end, stopping it first if asked to.
+/// Waits for the container's end, stopping it first if asked to. An end that comes with
+/// the engine going away is reported as `engine_lost`: Docker closes its API before it stops
+/// its containers at shutdown, so a death while the engine does not answer is the engine's;
+/// a broken event stream means the engine went away and the container is gone to us.
 async fn watch(
     client: &Docker,
     name: &str,
@@ -151,21 +158,27 @@ async fn watch(
          ),
     mut stop_requested: oneshot::Receiver<StopRequest>,
 ) -> ExitReport {
-    let died = |event: Option<Result<bollard::models::EventMessage, DockerError>>| match event {
+    let died = |event: &Option<Result<bollard::models::EventMessage, DockerError>>| match event {
         Some(Ok(event)) => event
             .actor
-            .and_then(|actor| actor.attributes)
+            .as_ref()
+            .and_then(|actor| actor.attributes.as_ref())
             .and_then(|attributes| {
                 attributes
                     .get("exitCode")
                     .and_then(|code| code.parse().ok())
             })
             .map_or(ExitInfo::code(-1), ExitInfo::code),
-        // The engine went away: the container is as good as gone to us.
         _ => ExitInfo::code(-1),
     };
     tokio::select! {
-        event = deaths.next() => ExitReport { exit: died(event), requested: false, killed: false },
+        event = deaths.next() => {
+            let engine_lost = match &event {
+                Some(Ok(_)) => !super::pings(client, ENGINE_LOST_PING).await,
+                _ => true,
+            };
+            ExitReport { exit: died(&event), requested: false, killed: false, engine_lost }
+        }
         Ok(request) = &mut stop_requested => {
             let seconds = i32::try_from(request.timeout.as_secs().max(1)).unwrap_or(i32::MAX);
             let began = Instant::now();
@@ -176,10 +189,15 @@ async fn watch(
                 tracing::warn!("cannot stop the container {name}: {error}");
             }
             let ending = match tokio::time::timeout(Duration::from_secs(5), deaths.next()).await {
-                Ok(event) => died(event),
+                Ok(event) => died(&event),
                 Err(_) => ExitInfo::code(0),
             };
-            ExitReport { exit: ending, requested: true, killed: began.elapsed() >= request.timeout }
+            ExitReport {
+                exit: ending,
+                requested: true,
+                killed: began.elapsed() >= request.timeout,
+                engine_lost: false,
+            }
         }
     }
 }

@@ -82,10 +82,7 @@ impl DockerEngine {
     pub async fn connect(&self) -> Result<Connection, EngineError> {
         let mut cached = self.connection.lock().await;
         if let Some(connection) = cached.as_ref() {
-            if tokio::time::timeout(CONNECT_TIMEOUT, connection.client.ping())
-                .await
-                .is_ok_and(|r| r.is_ok())
-            {
+            if pings(&connection.client, CONNECT_TIMEOUT).await {
                 return Ok(connection.clone());
             }
             *cached = None;
@@ -148,6 +145,13 @@ impl DockerEngine {
         };
         Err(EngineError { message, detail })
     }
+}
+
+/// Whether the engine behind `client` answers a ping within `within`.
+async fn pings(client: &Docker, within: Duration) -> bool {
+    tokio::time::timeout(within, client.ping())
+        .await
+        .is_ok_and(|answer| answer.is_ok())
 }
 
 /// "Docker is not running", in the words that fit this OS.
