@@ -62,6 +62,9 @@ pub enum StateFileError {
     },
 }
 
+/// The files a state directory holds that are written with [`write_atomically`].
+const STATE_FILE_NAMES: [&str; 3] = ["choices.json", "processes.json", "mark"];
+
 /// The files of one state directory.
 #[derive(Debug, Clone)]
 pub struct StateFiles {
@@ -77,6 +80,29 @@ impl StateFiles {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Removes the temporary files a crashed run left (`.choices.json.PID.tmp` and the
+    /// like, see [`write_atomically`]). Only with the state directory's lock held: then no
+    /// other writer can be using one.
+    pub fn remove_stale_temporaries(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|name| {
+                STATE_FILE_NAMES.iter().find_map(|file| {
+                    name.strip_prefix(&format!(".{file}."))?
+                        .strip_suffix(".tmp")
+                })
+            }) else {
+                continue;
+            };
+            if pid.bytes().all(|byte| byte.is_ascii_digit()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     fn choices_path(&self) -> PathBuf {
@@ -261,6 +287,26 @@ mod tests {
         files
             .write_processes(&[])
             .expect("nothing to remove is fine");
+    }
+
+    #[test]
+    fn temporary_files_left_by_a_crash_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let names = [
+            (".processes.json.4242.tmp", false),
+            (".choices.json.7.tmp", false),
+            (".mark.99.tmp", false),
+            (".choices.json.x.tmp", true),
+            (".notes.1.tmp", true),
+            ("choices.json", true),
+        ];
+        for (name, _) in names {
+            std::fs::write(dir.path().join(name), "x").expect("writes");
+        }
+        StateFiles::new(dir.path()).remove_stale_temporaries();
+        for (name, kept) in names {
+            assert_eq!(dir.path().join(name).exists(), kept, "{name}");
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub fn boot(
     lock: StateLock,
 ) -> Result<(Actor, StartNotes), ManagerError> {
     let files = StateFiles::new(&config.state_dir);
+    files.remove_stale_temporaries();
     let mut notes = StartNotes::default();
     let mut choices = files.read_choices().unwrap_or_else(|problem| {
         let kept = match &problem {
