@@ -93,6 +93,17 @@ pub fn check(rows: &[Row]) -> Vec<Goal> {
             met: worst.map(|w| w == 0.0),
         });
     }
+    for (measure, what) in [
+        ("services whose state differs from /proc", "mismatches"),
+        ("left behind after stop", "processes left"),
+    ] {
+        let value = median(rows, "soak", measure, OURS);
+        goals.push(Goal {
+            text: format!("soak: 0 {what}"),
+            measured: value.map_or("not measured".to_string(), |v| format!("{v:.0}")),
+            met: value.map(|v| v == 0.0),
+        });
+    }
     goals.extend(app_goals(rows));
     goals
 }

@@ -43,7 +43,7 @@ mod cli {
         /// Rounds per system and scenario (default 5; 1 with --quick).
         #[arg(long)]
         rounds: Option<usize>,
-        /// A quick pass (1 round, 3 s footprint window, 40 services to scale) that checks
+        /// A quick pass (1 round, 3 s footprint window, 40 services to scale, 10 s soak) that checks
         /// the benchmark works; its figures are not for publishing.
         #[arg(long)]
         quick: bool,
@@ -76,6 +76,7 @@ mod cli {
         Scale,
         CleanStop,
         ContainerStart,
+        Soak,
         App,
     }
 
@@ -124,7 +125,7 @@ mod cli {
             write(&cli.out.join("startup.svg"), &svg)?;
         }
         type RunScenario = fn(&Bench) -> Result<Vec<Row>, String>;
-        let others: [(Scenario, &str, RunScenario); 5] = [
+        let others: [(Scenario, &str, RunScenario); 6] = [
             (
                 Scenario::CrashRestart,
                 "crash-restart",
@@ -138,6 +139,7 @@ mod cli {
                 "container-start",
                 scenarios::container_start,
             ),
+            (Scenario::Soak, "soak", scenarios::soak),
         ];
         for (scenario, name, function) in others {
             if wanted(scenario) {
@@ -155,11 +157,12 @@ mod cli {
             versions: peers::versions(&bench.installed),
             size: format!(
                 "{} rounds per system and scenario ({} for crash-restart), median reported; \
-                 footprint: one {} s window per system; scale: {} services.{}",
+                 footprint: one {} s window per system; scale: {} services; soak: {} s.{}",
                 size.rounds,
                 size.rounds * 2,
                 size.idle.as_secs(),
                 size.scale,
+                size.soak.as_secs(),
                 if cli.quick {
                     " QUICK PASS: not for publishing."
                 } else {

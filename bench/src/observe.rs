@@ -126,6 +126,15 @@ pub fn marked_processes(mark: &str) -> Vec<u32> {
         .collect()
 }
 
+/// The value of `variable` in the environment of `pid`, if it has one.
+pub fn environ_value(pid: u32, variable: &str) -> Option<String> {
+    let process = Process::new(pid as i32).ok()?;
+    let environ = process.environ().ok()?;
+    environ
+        .get(std::ffi::OsStr::new(variable))
+        .map(|value| value.to_string_lossy().into_owned())
+}
+
 /// Waits until no marked process is left or `timeout` passes; returns how many are left.
 pub fn wait_marked_gone(mark: &str, timeout: Duration) -> usize {
     let deadline = Instant::now() + timeout;

@@ -6,6 +6,7 @@ mod container_start;
 mod crash_restart;
 mod footprint;
 mod scale;
+mod soak;
 mod startup_dag;
 
 use std::cell::Cell;
@@ -18,6 +19,7 @@ pub use container_start::container_start;
 pub use crash_restart::crash_restart;
 pub use footprint::footprint;
 pub use scale::scale;
+pub use soak::soak;
 pub use startup_dag::startup_dag;
 
 use crate::observe::{self, Announcements};
@@ -34,6 +36,8 @@ pub struct Size {
     pub idle: Duration,
     /// Services in the scale scenario.
     pub scale: usize,
+    /// How long the soak sends signals.
+    pub soak: Duration,
 }
 
 impl Size {
@@ -42,12 +46,14 @@ impl Size {
         rounds: 5,
         idle: Duration::from_secs(60),
         scale: 500,
+        soak: Duration::from_secs(300),
     };
     /// A quick pass that only shows every scenario still works.
     pub const QUICK: Size = Size {
         rounds: 1,
         idle: Duration::from_secs(3),
         scale: 40,
+        soak: Duration::from_secs(10),
     };
 }
 
