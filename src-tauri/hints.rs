@@ -17,6 +17,9 @@ pub fn what_to_do(cause: FailureCause) -> String {
             "Another program uses its port: close that program, then choose Retry."
         }
         FailureCause::ImageDownload => "Check the internet connection, then choose Retry.",
+        FailureCause::NameTaken => {
+            "A container ClaraVerse did not make holds its name: rename or remove that container as the message says, then choose Retry — or Continue without it."
+        }
         FailureCause::NotReady => {
             "It started but never answered: look at its logs for the cause, then choose Retry."
         }
@@ -43,6 +46,7 @@ mod tests {
         assert!(what_to_do(FailureCause::PortInUse).starts_with("Another program uses its port"));
         assert!(what_to_do(FailureCause::EngineUnavailable).starts_with("Start Docker"));
         assert!(what_to_do(FailureCause::ImageDownload).starts_with("Check the internet"));
+        assert!(what_to_do(FailureCause::NameTaken).starts_with("A container ClaraVerse"));
         assert!(what_to_do(FailureCause::NotReady).starts_with("It started but never answered"));
         assert!(what_to_do(FailureCause::Unhealthy).contains("health check"));
         assert!(what_to_do(FailureCause::DependencyFailed).starts_with("A service it needs"));
@@ -57,6 +61,7 @@ mod tests {
             FailureCause::EngineUnavailable,
             FailureCause::PortInUse,
             FailureCause::ImageDownload,
+            FailureCause::NameTaken,
             FailureCause::NotReady,
             FailureCause::Unhealthy,
             FailureCause::Exited,

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use clara_supervisor::definitions::{self, Definitions};
 use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::lock::LockError;
-use clara_supervisor::manager::{ManagerConfig, ManagerError};
+use clara_supervisor::manager::{ManagerConfig, ManagerError, definitions_name};
 use clara_supervisor::persist::StateFiles;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime};
@@ -154,6 +154,9 @@ fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Pr
         .unwrap_or(true);
     let mut config = ManagerConfig::new(&plan.state_dir);
     config.holder = HOLDER.to_string();
+    if let Some(file) = &plan.config_file {
+        config.definitions_name = definitions_name(file);
+    }
     let notes = crate::start_engine(app, definitions, None, config).map_err(|error| {
         let (title, exit_code) = match &error {
             ManagerError::Lock(LockError::Held { holder, .. }) => {

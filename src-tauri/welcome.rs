@@ -122,7 +122,7 @@ pub fn needs(definitions: &Definitions, feature: &str) -> Needs {
 
 /// Asks Docker whether it runs and offers the NVIDIA runtime; touches no container.
 async fn machine() -> Machine {
-    match DockerEngine::new(None, BTreeSet::new()).probe().await {
+    match DockerEngine::new(None, "", BTreeSet::new()).probe().await {
         Ok(connection) => Machine {
             docker: Fact {
                 available: true,

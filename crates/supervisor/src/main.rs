@@ -16,7 +16,7 @@ use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
 use clara_supervisor::events::{Event, EventKind};
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::lock::LockError;
-use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
+use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, definitions_name};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::runtime::guard;
 use clara_supervisor::selection::FeatureChoice;
@@ -247,15 +247,18 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
         FeatureChoice::Only(features) => features.clone(),
         FeatureChoice::Defaults => BTreeSet::new(),
     });
-    let (manager, notes) =
-        match Manager::start(loaded.definitions, features, ManagerConfig::new(state_dir)) {
-            Ok(started) => started,
-            Err(error @ ManagerError::Lock(LockError::Held { .. })) => {
-                eprintln!("error: {error}");
-                return Ok(ExitCode::from(ALREADY_RUNNING));
-            }
-            Err(error) => return Err(error.to_string()),
-        };
+    let mut config = ManagerConfig::new(state_dir);
+    if let Some(file) = &input.file {
+        config.definitions_name = definitions_name(file);
+    }
+    let (manager, notes) = match Manager::start(loaded.definitions, features, config) {
+        Ok(started) => started,
+        Err(error @ ManagerError::Lock(LockError::Held { .. })) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(ALREADY_RUNNING));
+        }
+        Err(error) => return Err(error.to_string()),
+    };
     for note in notes.cleaned_up.iter().chain(&notes.warnings) {
         eprintln!("note: {note}");
     }

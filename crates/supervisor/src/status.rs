@@ -98,6 +98,8 @@ pub enum FailureCause {
     PortInUse,
     /// Its image could not be downloaded.
     ImageDownload,
+    /// A container that is not ours holds its container's name (the message says whose).
+    NameTaken,
     /// It started but did not become ready in time.
     NotReady,
     /// It ran, then stopped passing its health check.
@@ -112,12 +114,16 @@ pub enum FailureCause {
 }
 
 impl FailureCause {
-    /// Something this machine lacks (the engine, a program, a folder, an image): a start-up
-    /// goes on without the service, critical or not, and the dashboard says what is missing.
+    /// Something this machine lacks (the engine, a program, a folder, an image) or holds in
+    /// the way (someone else's container with its name): a start-up goes on without the
+    /// service, critical or not, and the dashboard says what to do.
     pub fn is_missing_here(self) -> bool {
         matches!(
             self,
-            FailureCause::Missing | FailureCause::EngineUnavailable | FailureCause::ImageDownload
+            FailureCause::Missing
+                | FailureCause::EngineUnavailable
+                | FailureCause::ImageDownload
+                | FailureCause::NameTaken
         )
     }
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 use clara_supervisor::events::EventKind;
 use clara_supervisor::manager::{Manager, ManagerConfig};
 use clara_supervisor::state::ServiceState;
+use clara_supervisor::status::FailureCause;
 use support::{Harness, PATIENCE, eventually, free_port, supervisor_binary};
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -482,6 +483,11 @@ async fn a_stray_container_of_a_service_no_longer_defined_is_removed() {
         return;
     };
     remove_containers(&["ghost", "keeper"]);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let project = format!(
+        "claraverse.project={}",
+        support::project_of(&dir.path().join("state"))
+    );
     docker(&[
         "create",
         "--name",
@@ -490,6 +496,8 @@ async fn a_stray_container_of_a_service_no_longer_defined_is_removed() {
         "claraverse.managed=true",
         "--label",
         "claraverse.service=ghost",
+        "--label",
+        &project,
         "clara-test/busybox:1",
         "sleep",
         "600",
@@ -508,10 +516,13 @@ async fn a_stray_container_of_a_service_no_longer_defined_is_removed() {
         docker(&["inspect", "clara_ghost", "--format", "{{.Name}}"]),
         "/clara_ghost"
     );
-    let mut h = Harness::up(
+    let mut h = Harness::in_dir(
         "[services.keeper]\nimage = \"clara-test/busybox:1\"\ncommand = [\"sleep\", \"600\"]\n",
+        dir,
+        None,
     )
     .await;
+    h.manager.start_all().await.expect("starts");
     h.wait_state("keeper", ServiceState::Running).await;
     assert!(
         eventually(PATIENCE, || docker(&[
@@ -533,6 +544,145 @@ async fn a_stray_container_of_a_service_no_longer_defined_is_removed() {
     docker(&["rm", "-f", "not_ours"]);
     h.shutdown().await;
     remove_containers(&["keeper"]);
+}
+
+#[tokio::test]
+async fn containers_that_are_not_ours_survive_start_stop_and_stray_clean_up() {
+    let Some(_turn) = one_at_a_time().await else {
+        return;
+    };
+    let names = ["taken", "mine", "elsewhere", "oldstyle"];
+    remove_containers(&names);
+    // Holds a name we want, made by someone else.
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "clara_taken",
+        "clara-test/busybox:1",
+        "sleep",
+        "600",
+    ]);
+    let taken = docker(&["inspect", "clara_taken", "--format", "{{.Id}}"]);
+    // A stray of another setup, and one of this app before containers had projects.
+    for (name, project) in [
+        ("elsewhere", Some("claraverse.project=another-setup")),
+        ("oldstyle", None),
+    ] {
+        let container = format!("clara_{name}");
+        let service = format!("claraverse.service={name}");
+        let mut args = vec![
+            "create",
+            "--name",
+            &container,
+            "--label",
+            "claraverse.managed=true",
+            "--label",
+            &service,
+        ];
+        if let Some(project) = project {
+            args.extend(["--label", project]);
+        }
+        args.extend(["clara-test/busybox:1", "sleep", "600"]);
+        docker(&args);
+    }
+    let text = r#"
+[services.taken]
+image = "clara-test/busybox:1"
+command = ["sleep", "600"]
+critical = true
+
+[services.mine]
+image = "clara-test/busybox:1"
+command = ["sleep", "600"]
+"#;
+    let mut h = Harness::up(text).await;
+    let outcome = h.wait_startup().await;
+    assert_eq!(
+        outcome,
+        EventKind::StartupComplete {
+            degraded: vec!["taken".to_string()]
+        },
+        "degraded, not failed, though taken is critical:\n{}",
+        h.history()
+    );
+    let status = h
+        .manager
+        .status()
+        .await
+        .expect("status")
+        .into_iter()
+        .find(|s| s.name == "taken")
+        .expect("taken");
+    assert_eq!(status.state, ServiceState::Error);
+    let error = status.last_error.expect("an error");
+    assert_eq!(error.cause, FailureCause::NameTaken);
+    assert_eq!(
+        error.message,
+        "a container named clara_taken that ClaraVerse did not make holds this name, so it is \
+         left alone: rename it (docker rename clara_taken clara_taken-old) or remove it, then \
+         choose Retry"
+    );
+    h.shutdown().await;
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "clara_taken",
+            "--format",
+            "{{.Id}} {{.State.Running}}"
+        ]),
+        format!("{taken} true"),
+        "the container that holds our name is the same, and still runs"
+    );
+    for name in ["clara_elsewhere", "clara_oldstyle"] {
+        assert_eq!(
+            docker(&["inspect", name, "--format", "{{.Name}}"]),
+            format!("/{name}"),
+            "{name} is not ours to remove"
+        );
+    }
+    remove_containers(&names);
+}
+
+#[tokio::test]
+async fn containers_of_other_definitions_on_the_same_state_folder_survive() {
+    let Some(_turn) = one_at_a_time().await else {
+        return;
+    };
+    remove_containers(&["first", "second"]);
+    let service = |name: &str| {
+        format!(
+            "[services.{name}]\nimage = \"clara-test/busybox:1\"\ncommand = [\"sleep\", \"600\"]\n"
+        )
+    };
+    let mut h = Harness::up(&service("first")).await;
+    h.wait_state("first", ServiceState::Running).await;
+    h.shutdown().await;
+
+    // Another definitions file, run on the same state folder: `first` is not a stray of it.
+    let mut config = support::config(&h.dir.path().join("state"));
+    config.definitions_name = "/somewhere/other.toml".to_string();
+    let definitions = support::definitions(&service("second"), h.dir.path());
+    let (manager, _) = Manager::start(definitions, None, config).expect("starts");
+    let (_, mut events) = manager.subscribe().await.expect("subscribes");
+    manager.start_all().await.expect("starts");
+    loop {
+        let event = next(&mut events).await;
+        if matches!(&event.kind, EventKind::ServiceStateChanged { name, current_state: ServiceState::Running, .. } if name == "second")
+        {
+            break;
+        }
+    }
+    assert_eq!(
+        docker(&["inspect", "clara_first", "--format", "{{.Name}}"]),
+        "/clara_first",
+        "the container of the other definitions is left alone"
+    );
+    tokio::time::timeout(PATIENCE, manager.shutdown())
+        .await
+        .expect("in time")
+        .expect("stops");
+    remove_containers(&["first", "second"]);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use crate::health::Prober;
 use crate::lock::StateLock;
 use crate::persist::{Choices, ProcessRecord, StateFileError, StateFiles};
 use crate::plan::Plan;
-use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime};
+use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime, spec};
 use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
 use crate::selection::{self, FeatureChoice};
 
@@ -84,7 +84,8 @@ pub fn boot(
         .filter(|s| matches!(s.runtime, RuntimeKind::Container { .. }))
         .map(|s| s.name.clone())
         .collect();
-    let docker = DockerEngine::new(config.docker_host.clone(), containers);
+    let project = spec::project(state_token, &config.definitions_name);
+    let docker = DockerEngine::new(config.docker_host.clone(), &project, containers);
     let runtimes = Arc::new(Runtimes {
         process,
         external: ExternalRuntime,

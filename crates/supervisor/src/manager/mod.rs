@@ -58,6 +58,18 @@ use crate::status::ServiceStatus;
 use crate::suggest;
 use failure::Ended;
 
+/// The [`ManagerConfig::definitions_name`] of the built-in catalog.
+pub const CATALOG: &str = "catalog";
+
+/// The [`ManagerConfig::definitions_name`] of the definitions file `file`: its full path,
+/// so the same file names the same definitions from any working folder.
+pub fn definitions_name(file: &std::path::Path) -> String {
+    std::fs::canonicalize(file)
+        .unwrap_or_else(|_| file.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// How the manager runs.
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
@@ -83,6 +95,10 @@ pub struct ManagerConfig {
     pub docker_host: Option<String>,
     /// How often an unreachable Docker engine is asked again.
     pub engine_recheck: Duration,
+    /// What names the definitions among those run on this state directory: the file's
+    /// path, or `catalog` for the built-in one. With the directory, it makes the project
+    /// whose containers are ours (see [`crate::runtime::docker::spec::project`]).
+    pub definitions_name: String,
 }
 
 impl ManagerConfig {
@@ -98,6 +114,7 @@ impl ManagerConfig {
             log_files_kept: 3,
             docker_host: None,
             engine_recheck: Duration::from_secs(3),
+            definitions_name: CATALOG.to_string(),
         }
     }
 }

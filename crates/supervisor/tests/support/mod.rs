@@ -14,7 +14,7 @@ use clara_supervisor::definitions::Variables;
 use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::events::{Event, EventKind};
 use clara_supervisor::load::{self, LoadOptions};
-use clara_supervisor::manager::{Manager, ManagerConfig};
+use clara_supervisor::manager::{Manager, ManagerConfig, definitions_name};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
 use clara_supervisor::state::ServiceState;
@@ -29,11 +29,31 @@ pub fn supervisor_binary() -> PathBuf {
 }
 
 /// The tests' manager configuration: state in `state_dir`, the CLI binary as the guard.
+/// The definitions count as the file `services.toml` beside the state folder, which is
+/// where the tests that run the CLI on the same folder write them.
 pub fn config(state_dir: &Path) -> ManagerConfig {
     let mut config = ManagerConfig::new(state_dir);
     config.guard_program = Some(supervisor_binary());
     config.retry_after_giving_up = Duration::from_secs(3600);
+    config.definitions_name = definitions_name(&definitions_file(state_dir));
     config
+}
+
+fn definitions_file(state_dir: &Path) -> PathBuf {
+    state_dir
+        .parent()
+        .unwrap_or(state_dir)
+        .join("services.toml")
+}
+
+/// The project (`claraverse.project` label) of the containers a harness on `state_dir`
+/// makes.
+pub fn project_of(state_dir: &Path) -> String {
+    let token = clara_supervisor::runtime::mark::state_token(state_dir).expect("a state token");
+    clara_supervisor::runtime::docker::spec::project(
+        &token,
+        &definitions_name(&definitions_file(state_dir)),
+    )
 }
 
 /// A manager running `definitions`, with everything it writes in a temporary folder.

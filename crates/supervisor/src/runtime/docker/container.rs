@@ -56,6 +56,7 @@ async fn start(engine: DockerEngine, request: StartRequest) -> Result<Instance, 
     let client = connection.client;
     let gpu = spec::use_gpu(service.gpu, connection.nvidia).map_err(StartError::new)?;
     let hash = spec::spec_hash(&service, gpu);
+    let project = engine.project();
     let name = spec::container_name(&service.name);
     let mut adopted = false;
     match client.inspect_container(&name, None).await {
@@ -70,19 +71,25 @@ async fn start(engine: DockerEngine, request: StartRequest) -> Result<Instance, 
                 .as_ref()
                 .and_then(|state| state.running)
                 .unwrap_or(false);
-            if labels.get(spec::LABEL_SPEC_HASH) == Some(&hash) {
-                adopted = running;
-            } else {
-                tracing::info!(
-                    "replacing the container of {}: its definition changed",
-                    service.name
-                );
-                remove(&client, &name, &service).await?;
-                create(&client, &service, gpu, &hash, &progress).await?;
+            match spec::owner(&name, &labels, project) {
+                spec::Owner::Other(why) => {
+                    return Err(StartError::new(why).because(FailureCause::NameTaken));
+                }
+                spec::Owner::Us if labels.get(spec::LABEL_SPEC_HASH) == Some(&hash) => {
+                    adopted = running;
+                }
+                _ => {
+                    tracing::info!(
+                        "replacing the container of {}: its definition changed",
+                        service.name
+                    );
+                    remove(&client, &name, &service).await?;
+                    create(&client, &service, gpu, &hash, project, &progress).await?;
+                }
             }
         }
         Err(error) if status_of(&error) == Some(404) => {
-            create(&client, &service, gpu, &hash, &progress).await?
+            create(&client, &service, gpu, &hash, project, &progress).await?
         }
         Err(error) => return Err(docker_failure("cannot look up its container", &error)),
     }
@@ -265,6 +272,7 @@ async fn create(
     service: &Arc<Service>,
     gpu: bool,
     hash: &str,
+    project: &str,
     progress: &mpsc::UnboundedSender<PullProgress>,
 ) -> Result<(), StartError> {
     let definitions::RuntimeKind::Container { image, .. } = &service.runtime else {
@@ -293,7 +301,10 @@ async fn create(
     let name = spec::container_name(&service.name);
     let options = CreateContainerOptionsBuilder::new().name(&name).build();
     client
-        .create_container(Some(options), spec::create_body(service, gpu, hash))
+        .create_container(
+            Some(options),
+            spec::create_body(service, gpu, hash, project),
+        )
         .await
         .map_err(|error| docker_failure("cannot create its container", &error))?;
     Ok(())

@@ -59,8 +59,10 @@ impl From<EngineError> for crate::runtime::StartError {
 #[derive(Debug, Clone)]
 pub struct DockerEngine {
     explicit_host: Option<String>,
-    /// Container services of the definitions: managed containers of other services are
-    /// strays, removed whenever a connection is made.
+    /// The project whose containers are ours (see [`spec::project`]); no other is touched.
+    project: Arc<str>,
+    /// Container services of the definitions: our project's containers of other services
+    /// are strays, removed whenever a connection is made.
     services: Arc<BTreeSet<String>>,
     /// The connection, once made (a cache, not service state).
     connection: Arc<Mutex<Option<Connection>>>,
@@ -68,14 +70,20 @@ pub struct DockerEngine {
 
 impl DockerEngine {
     /// An engine at `explicit_host` (else `DOCKER_HOST`, else the usual places), for the
-    /// container services named in `services`.
-    pub fn new(explicit_host: Option<String>, services: BTreeSet<String>) -> Self {
+    /// container services named in `services` of `project`.
+    pub fn new(explicit_host: Option<String>, project: &str, services: BTreeSet<String>) -> Self {
         DockerEngine {
             explicit_host: explicit_host
                 .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty())),
+            project: Arc::from(project),
             services: Arc::new(services),
             connection: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// The project whose containers are ours.
+    pub fn project(&self) -> &str {
+        &self.project
     }
 
     /// A connection that answers now: the cached one after a ping, or a new one.
@@ -88,7 +96,7 @@ impl DockerEngine {
             *cached = None;
         }
         let connection = self.find().await?;
-        remove_strays(&connection.client, &self.services).await;
+        remove_strays(&connection.client, &self.project, &self.services).await;
         *cached = Some(connection.clone());
         Ok(connection)
     }
@@ -233,9 +241,15 @@ async fn try_connect(address: &str) -> Result<Connection, String> {
     })
 }
 
-/// Removes managed containers whose service is no longer defined.
-async fn remove_strays(client: &Docker, services: &BTreeSet<String>) {
-    let filters = HashMap::from([("label", vec![format!("{}=true", spec::LABEL_MANAGED)])]);
+/// Removes the containers of `project` whose service is no longer defined; no other.
+async fn remove_strays(client: &Docker, project: &str, services: &BTreeSet<String>) {
+    let filters = HashMap::from([(
+        "label",
+        vec![
+            format!("{}=true", spec::LABEL_MANAGED),
+            format!("{}={project}", spec::LABEL_PROJECT),
+        ],
+    )]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
         .filters(&filters)

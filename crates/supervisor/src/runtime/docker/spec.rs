@@ -17,6 +17,11 @@ pub const LABEL_MANAGED: &str = "claraverse.managed";
 pub const LABEL_SERVICE: &str = "claraverse.service";
 /// The hash of the effective definition the container was created from.
 pub const LABEL_SPEC_HASH: &str = "claraverse.spec-hash";
+/// The setup a container belongs to: one state directory with one definitions file (see
+/// [`project`]). A supervisor changes only its own project's containers.
+pub const LABEL_PROJECT: &str = "claraverse.project";
+/// The containers the Electron ClaraVerse app made, without labels.
+pub const LEGACY_CONTAINERS: [&str; 3] = ["clara_python", "clara_n8n", "clara_comfyui"];
 
 /// `clara_<service>`.
 pub fn container_name(service: &str) -> String {
@@ -27,12 +32,62 @@ pub fn container_name(service: &str) -> String {
 /// JSON, which leaves out positions in the file), plus the GPU decision.
 pub fn spec_hash(service: &Service, gpu: bool) -> String {
     let json = serde_json::to_vec(service).unwrap_or_default();
+    format!("{:016x}", fnv1a(json.iter().chain([u8::from(gpu)].iter())))
+}
+
+/// The project of the definitions named `definitions` (a file's path, or `catalog`) run
+/// on the state directory whose token is `state_token`: the value of [`LABEL_PROJECT`].
+pub fn project(state_token: &str, definitions: &str) -> String {
+    format!(
+        "{state_token}-{:016x}",
+        fnv1a(definitions.as_bytes().iter())
+    )
+}
+
+fn fnv1a<'a>(bytes: impl Iterator<Item = &'a u8>) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in json.iter().chain([u8::from(gpu)].iter()) {
+    for byte in bytes {
         hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("{hash:016x}")
+    hash
+}
+
+/// Whose the container `name` with `labels` is, for the supervisor of `project`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// Ours: made by this project.
+    Us,
+    /// Made by this app before containers carried a project: ours to replace.
+    UsBeforeProjects,
+    /// Someone else's, never to be stopped or removed: why, and what to do, in a sentence.
+    Other(String),
+}
+
+/// Whose the container `name` with `labels` is, for the supervisor of `project`.
+pub fn owner(name: &str, labels: &HashMap<String, String>, project: &str) -> Owner {
+    let managed = labels
+        .get(LABEL_MANAGED)
+        .is_some_and(|value| value == "true");
+    match (managed, labels.get(LABEL_PROJECT)) {
+        (true, Some(theirs)) if theirs == project => Owner::Us,
+        (true, None) => Owner::UsBeforeProjects,
+        (true, Some(_)) => Owner::Other(format!(
+            "the container {name} belongs to another ClaraVerse setup (another state folder \
+             or definitions file), so it is left alone: quit that setup, or remove the \
+             container (docker rm -f {name}), then choose Retry"
+        )),
+        (false, _) if LEGACY_CONTAINERS.contains(&name) => Owner::Other(format!(
+            "the container {name} of the earlier ClaraVerse app holds this name, so it is \
+             left alone: rename it to keep it (docker rename {name} {name}-electron) or \
+             remove it, then choose Retry"
+        )),
+        (false, _) => Owner::Other(format!(
+            "a container named {name} that ClaraVerse did not make holds this name, so it is \
+             left alone: rename it (docker rename {name} {name}-old) or remove it, then \
+             choose Retry"
+        )),
+    }
 }
 
 /// Whether this container gets NVIDIA GPUs: `Err` when it must have one and Docker cannot
@@ -51,7 +106,7 @@ pub fn use_gpu(mode: GpuMode, nvidia_runtime: bool) -> Result<bool, String> {
 }
 
 /// The request that creates the service's container.
-pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateBody {
+pub fn create_body(service: &Service, gpu: bool, hash: &str, project: &str) -> ContainerCreateBody {
     let (image, command) = match &service.runtime {
         RuntimeKind::Container { image, command } => (image.clone(), command.clone()),
         _ => (String::new(), None),
@@ -98,6 +153,7 @@ pub fn create_body(service: &Service, gpu: bool, hash: &str) -> ContainerCreateB
         (LABEL_MANAGED.to_string(), "true".to_string()),
         (LABEL_SERVICE.to_string(), service.name.clone()),
         (LABEL_SPEC_HASH.to_string(), hash.to_string()),
+        (LABEL_PROJECT.to_string(), project.to_string()),
     ]);
     let device_requests = gpu.then(|| {
         vec![DeviceRequest {
@@ -174,7 +230,7 @@ stop_timeout = "15s"
 
     #[test]
     fn the_request_publishes_on_loopback_and_labels_the_container() {
-        let body = create_body(&service(COMFY), false, "abc");
+        let body = create_body(&service(COMFY), false, "abc", "p1");
         assert_eq!(
             body.image.as_deref(),
             Some("clara17verse/clara-comfyui:latest")
@@ -206,13 +262,66 @@ stop_timeout = "15s"
         assert_eq!(labels[LABEL_MANAGED], "true");
         assert_eq!(labels[LABEL_SERVICE], "comfyui");
         assert_eq!(labels[LABEL_SPEC_HASH], "abc");
+        assert_eq!(labels[LABEL_PROJECT], "p1");
         assert_eq!(body.stop_signal.as_deref(), Some("SIGINT"));
         assert_eq!(body.stop_timeout, Some(15));
     }
 
     #[test]
+    fn only_our_own_project_s_containers_are_ours() {
+        let labels = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let ours = labels(&[(LABEL_MANAGED, "true"), (LABEL_PROJECT, "p1")]);
+        assert_eq!(owner("clara_a", &ours, "p1"), Owner::Us);
+        assert_eq!(
+            owner("clara_a", &labels(&[(LABEL_MANAGED, "true")]), "p1"),
+            Owner::UsBeforeProjects
+        );
+        assert_eq!(
+            owner("clara_a", &ours, "p2"),
+            Owner::Other(
+                "the container clara_a belongs to another ClaraVerse setup (another state \
+                 folder or definitions file), so it is left alone: quit that setup, or \
+                 remove the container (docker rm -f clara_a), then choose Retry"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            owner("clara_n8n", &HashMap::new(), "p1"),
+            Owner::Other(
+                "the container clara_n8n of the earlier ClaraVerse app holds this name, so it \
+                 is left alone: rename it to keep it (docker rename clara_n8n \
+                 clara_n8n-electron) or remove it, then choose Retry"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            owner("clara_a", &labels(&[(LABEL_MANAGED, "yes")]), "p1"),
+            Owner::Other(
+                "a container named clara_a that ClaraVerse did not make holds this name, so it \
+                 is left alone: rename it (docker rename clara_a clara_a-old) or remove it, \
+                 then choose Retry"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn projects_differ_by_state_directory_and_definitions() {
+        let app = project("0123456789abcdef", "catalog");
+        assert_eq!(app, project("0123456789abcdef", "catalog"));
+        assert!(app.starts_with("0123456789abcdef-"), "{app}");
+        assert_ne!(app, project("0123456789abcdef", "/home/u/other.toml"));
+        assert_ne!(app, project("fedcba9876543210", "catalog"));
+    }
+
+    #[test]
     fn the_gpu_request_follows_the_decision() {
-        let on_cpu = create_body(&service(COMFY), false, "h");
+        let on_cpu = create_body(&service(COMFY), false, "h", "p");
         assert!(
             on_cpu
                 .host_config
@@ -224,7 +333,7 @@ stop_timeout = "15s"
             on_cpu.env,
             Some(vec!["A=1".to_string(), "CUDA_VISIBLE_DEVICES=".to_string()])
         );
-        let on_gpu = create_body(&service(COMFY), true, "h");
+        let on_gpu = create_body(&service(COMFY), true, "h", "p");
         let requests = on_gpu
             .host_config
             .and_then(|h| h.device_requests)
