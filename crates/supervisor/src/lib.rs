@@ -7,8 +7,10 @@
 //! ready, probes its [`health`], restarts it by its [`restart`] policy, drains its
 //! [`output`], and reports every change as an [`events`] stream. The desktop app and the
 //! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
-//! One supervisor runs per state directory: it holds that directory's [`lock`].
+//! One supervisor runs per state directory: it holds that directory's [`lock`]. What the
+//! user chose there can be backed up and restored ([`backup`]).
 
+pub mod backup;
 pub mod catalog;
 pub mod definitions;
 pub mod diagnostics;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use futures_util::FutureExt;
 use serde_json::json;
 
+use clara_supervisor::backup::{self, BackupError};
 use clara_supervisor::catalog;
 use clara_supervisor::definitions;
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
@@ -64,6 +65,27 @@ enum Command {
     },
     /// Print the built-in ClaraVerse catalog, to copy and edit.
     Catalog,
+    /// Save what the user chose on a state directory — features, services stopped by hand,
+    /// the desktop settings — to FILE, in one versioned file.
+    Backup {
+        /// The backup file to write.
+        file: PathBuf,
+        /// The state directory (default: $CLARA_HOME/state).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Put back what `backup` saved. The whole file is checked first: one that is not a
+    /// backup, is damaged, or comes from a newer version is refused, and nothing changes.
+    ///
+    /// Exit codes: 0 once restored; 1 when refused or failed (nothing changed); 2 when a
+    /// supervisor runs on the state directory (quit it first; nothing changed).
+    Restore {
+        /// The backup file to read.
+        file: PathBuf,
+        /// The state directory (default: $CLARA_HOME/state).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 /// Which definitions, for which features and platform.
@@ -113,6 +135,40 @@ fn main() -> ExitCode {
             state_dir,
         } => run_up(&input, json, state_dir),
         Command::Catalog => print(catalog::TEXT),
+        Command::Backup { file, state_dir } => {
+            let state_dir = state_dir.unwrap_or_else(default_state_dir);
+            backup::back_up(&state_dir, &file)
+                .map(|saved| {
+                    println!(
+                        "saved the choices of {} to {}: {}",
+                        state_dir.display(),
+                        file.display(),
+                        describe(&saved)
+                    );
+                    ExitCode::SUCCESS
+                })
+                .map_err(|error| error.to_string())
+        }
+        Command::Restore { file, state_dir } => {
+            let state_dir = state_dir.unwrap_or_else(default_state_dir);
+            match backup::restore(&state_dir, &file, "clara-supervisor restore") {
+                Ok(restored) => {
+                    println!(
+                        "restored {} (made {}) into {}: {}; they apply at the next start",
+                        file.display(),
+                        restored.created,
+                        state_dir.display(),
+                        describe(&restored)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error @ BackupError::Lock(LockError::Held { .. })) => {
+                    eprintln!("error: {error}");
+                    Ok(ExitCode::from(ALREADY_RUNNING))
+                }
+                Err(error) => Err(error.to_string()),
+            }
+        }
     };
     match result {
         Ok(code) => code,
@@ -121,6 +177,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `$CLARA_HOME/state`, where the app and `up` keep their state unless told otherwise.
+fn default_state_dir() -> PathBuf {
+    LoadOptions::for_this_machine()
+        .variables
+        .clara_home()
+        .join("state")
+}
+
+/// What a backup holds, in a line.
+fn describe(saved: &backup::Backup) -> String {
+    let list = |names: &BTreeSet<String>| {
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    let features = match &saved.choices.features {
+        Some(features) => format!("features {}", list(features)),
+        None => "features not chosen yet (the defaults)".to_string(),
+    };
+    let settings = if saved.settings.is_some() {
+        "desktop settings"
+    } else {
+        "no desktop settings"
+    };
+    format!(
+        "{features}; stopped by hand: {}; {settings}",
+        list(&saved.choices.stopped)
+    )
 }
 
 /// The source and the load options an `Input` describes.
