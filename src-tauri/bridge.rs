@@ -218,9 +218,9 @@ pub async fn run<R: Runtime>(
 
 fn changed_service(event: &Event) -> Option<String> {
     match &event.kind {
-        EventKind::ServiceStateChanged { name, .. } | EventKind::HealthChanged { name, .. } => {
-            Some(name.clone())
-        }
+        EventKind::ServiceStateChanged { name, .. }
+        | EventKind::HealthChanged { name, .. }
+        | EventKind::LogWriting { name, .. } => Some(name.clone()),
         _ => None,
     }
 }
@@ -290,7 +290,9 @@ fn emit_other<R: Runtime>(app: &AppHandle<R>, event: &Event) {
                 total: *total,
             },
         ),
-        EventKind::ServiceStateChanged { .. } | EventKind::HealthChanged { .. } => Ok(()),
+        EventKind::ServiceStateChanged { .. }
+        | EventKind::HealthChanged { .. }
+        | EventKind::LogWriting { .. } => Ok(()),
     };
     if let Err(error) = result {
         log::warn!("cannot send an event to the window: {error}");

@@ -46,6 +46,8 @@ pub struct ServiceView {
     pub critical: bool,
     /// How it runs, when worth saying: where Docker was found, GPU or CPU, adopted…
     pub detail: Option<String>,
+    /// Why its log file cannot be written (a full disk…), while that lasts.
+    pub log_problem: Option<String>,
     /// The feature that switches it on.
     pub feature: Option<String>,
     /// Where people open it, when it has a web page.
@@ -74,6 +76,7 @@ impl ServiceView {
             uptime_seconds,
             critical,
             detail,
+            log_problem,
         } = status;
         let service = definitions.services.get(&name);
         ServiceView {
@@ -100,6 +103,7 @@ impl ServiceView {
             uptime_seconds,
             critical,
             detail,
+            log_problem,
         }
     }
 }

@@ -48,6 +48,7 @@ export function cardModel(service, { pull = null } = {}) {
     status: state,
     description: service.description || '',
     detail: service.detail || '',
+    logProblem: service.logProblem || '',
     reason,
     reasonIsError: state === 'error',
     pull: isComingUp(state) && pull ? { done: pull.done, total: pull.total } : null,

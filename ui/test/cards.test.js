@@ -16,6 +16,7 @@ test('the card model holds what a card shows', () => {
     status: 'running',
     description: '',
     detail: 'Docker n8n:1.0',
+    logProblem: '',
     reason: '',
     reasonIsError: false,
     pull: null,
@@ -40,6 +41,12 @@ test('an error shows its reason; a stopped service its last exit and no health',
   assert.equal(stopped.exit, 'exited with code 1');
   assert.equal(stopped.health, '');
   assert.equal(stopped.openTitle, 'Available while the service runs');
+});
+
+test('a log file that cannot be written is said on the card while it lasts', () => {
+  const problem = 'cannot write logs: disk full; the latest lines are kept in memory';
+  assert.equal(cardModel(service('a', 'running', { logProblem: problem })).logProblem, problem);
+  assert.equal(cardModel(service('a', 'running')).logProblem, '');
 });
 
 test('a download shows only while the service comes up', () => {

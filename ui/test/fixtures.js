@@ -27,6 +27,7 @@ export function service(name, status = 'running', overrides = {}) {
     uptimeSeconds: null,
     critical: false,
     detail: null,
+    logProblem: null,
     feature: null,
     url: null,
     ports: [],

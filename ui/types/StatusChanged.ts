@@ -65,6 +65,10 @@ critical: boolean,
  */
 detail: string | null, 
 /**
+ * Why its log file cannot be written (a full disk…), while that lasts.
+ */
+logProblem: string | null, 
+/**
  * The feature that switches it on.
  */
 feature: string | null, 

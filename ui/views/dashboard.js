@@ -76,6 +76,7 @@ function createCard(name) {
       stateBadge('stopped')),
     h('p', { class: 'service-description', hidden: true }),
     h('p', { class: 'service-detail', hidden: true }),
+    h('p', { class: 'service-log-problem', hidden: true }),
     h('p', { class: 'service-reason', hidden: true }),
     pullProgress(),
     h('dl', { class: 'facts' },
@@ -111,6 +112,7 @@ function partsOf(card) {
     badge: $('.state-badge', card),
     description: $('.service-description', card),
     detail: $('.service-detail', card),
+    logProblem: $('.service-log-problem', card),
     reason: $('.service-reason', card),
     pull: $('.pull', card),
     health: factParts('fact-health'),
@@ -173,6 +175,7 @@ function patchCard(card, parts, model) {
   updateBadge(parts.badge, model.status);
   setLine(parts.description, model.description);
   setLine(parts.detail, model.detail);
+  setLine(parts.logProblem, model.logProblem);
   setLine(parts.reason, model.reason);
   if (parts.reason && parts.reason.classList.contains('is-error') !== model.reasonIsError) {
     parts.reason.classList.toggle('is-error', model.reasonIsError);

@@ -67,6 +67,13 @@ pub enum EventKind {
         /// Bytes in all, as far as known.
         total: u64,
     },
+    /// A service's log file cannot be written (a full disk…), or can again.
+    LogWriting {
+        /// The service.
+        name: String,
+        /// Why it cannot be written, in a sentence; `None` once it can again.
+        problem: Option<String>,
+    },
     /// A critical service could not start: everything started is being stopped.
     StartupFailed {
         /// The critical service that failed.
@@ -121,6 +128,14 @@ impl std::fmt::Display for EventKind {
                     total / 1_000_000
                 )
             }
+            EventKind::LogWriting {
+                name,
+                problem: Some(problem),
+            } => write!(f, "{name}: {problem}"),
+            EventKind::LogWriting {
+                name,
+                problem: None,
+            } => write!(f, "{name}: writing logs again"),
             EventKind::StartupFailed { message, .. } => write!(f, "start-up failed: {message}"),
         }
     }

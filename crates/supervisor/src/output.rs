@@ -208,6 +208,9 @@ pub struct OutputSink {
     pub file: Option<LogFile>,
     /// A pattern whose first match on a new line signals readiness (a `log` health check).
     pub ready_when: Option<(regex::Regex, oneshot::Sender<()>)>,
+    /// Told when writing the log file fails (why, in a sentence) and when it works again
+    /// (`None`), so the service's card can say so.
+    pub log_writing: Option<tokio::sync::mpsc::UnboundedSender<Option<String>>>,
 }
 
 /// Splits a byte stream into lines, capping each at [`MAX_LINE`].
@@ -275,19 +278,24 @@ impl Drainer {
             // Said once when writing fails and once when it works again, in the service's
             // own log (what the dashboard shows) and the supervisor's.
             let change = match file.write(chunk) {
-                Err(error) if !was_failing => Some(format!(
+                Err(error) if !was_failing => Some(Some(format!(
                     "cannot write logs: {}; the latest lines are kept in memory",
                     why_not_written(&error)
-                )),
-                Ok(()) if was_failing => Some("writing logs again".to_string()),
+                ))),
+                Ok(()) if was_failing => Some(None),
                 _ => None,
             };
-            if let Some(change) = change {
-                tracing::warn!("{}: {change}", file.path.display());
+            if let Some(problem) = change {
+                let said = problem.as_deref().unwrap_or("writing logs again");
+                tracing::warn!("{}: {said}", file.path.display());
                 sink.buffer.push(LogLine {
                     stream: Stream::Stderr,
-                    text: format!("[ClaraVerse] {change}"),
+                    text: format!("[ClaraVerse] {said}"),
                 });
+                if let Some(tell) = &sink.log_writing {
+                    // The manager may be gone (shutting down): nobody to tell then.
+                    let _ = tell.send(problem);
+                }
             }
         }
         let splitter = match stream {
@@ -446,6 +454,7 @@ mod tests {
             buffer: buffer.clone(),
             file: None,
             ready_when: None,
+            log_writing: None,
         });
         // Lines of 0xFF: each byte becomes U+FFFD, three bytes of text.
         let mut chunk = vec![0xFF; MAX_LINE];
@@ -468,10 +477,12 @@ mod tests {
     fn a_log_that_cannot_be_written_is_said_once() {
         // /dev/full answers every write with ENOSPC: a real full disk.
         let buffer = Arc::new(LogBuffer::new(100));
+        let (told, mut tellings) = tokio::sync::mpsc::unbounded_channel();
         let mut drainer = Drainer::new(OutputSink {
             buffer: buffer.clone(),
             file: Some(LogFile::open(Path::new("/dev/full"), 1 << 20, 1).expect("opens")),
             ready_when: None,
+            log_writing: Some(told),
         });
         for _ in 0..3 {
             drainer.feed(Stream::Stdout, b"hello\n");
@@ -486,6 +497,14 @@ mod tests {
                 "hello"
             ]
         );
+        assert_eq!(
+            tellings.try_recv().ok(),
+            Some(Some(
+                "cannot write logs: disk full; the latest lines are kept in memory".to_string()
+            )),
+            "the card is told once"
+        );
+        assert!(tellings.try_recv().is_err());
     }
 
     #[test]

@@ -159,6 +159,8 @@ pub struct ServiceStatus {
     pub critical: bool,
     /// How it runs, when worth saying: where Docker was found, GPU or CPU, adopted…
     pub detail: Option<String>,
+    /// Why its log file cannot be written (a full disk…), while that lasts.
+    pub log_problem: Option<String>,
 }
 
 impl ServiceStatus {
@@ -183,6 +185,7 @@ impl ServiceStatus {
             uptime_seconds: None,
             critical,
             detail: None,
+            log_problem: None,
         }
     }
 

@@ -181,12 +181,23 @@ health = { log = "ready" }
     })
     .await;
     assert!(stalled, "the log stopped growing on the full disk");
+    // The service's card is told, once, and again when it is over.
+    let said = up.wait_event("log-writing");
+    assert_eq!(
+        (&said["name"], &said["problem"]),
+        (
+            &serde_json::json!("chatty"),
+            &serde_json::json!("cannot write logs: disk full; the latest lines are kept in memory")
+        )
+    );
     std::fs::remove_file(&filler).expect("frees the space");
     let stalled_at = size();
     assert!(
         eventually(PATIENCE, || size() > stalled_at).await,
         "the log grows again once there is space"
     );
+    let over = up.wait_event("log-writing");
+    assert!(over["problem"].is_null(), "{over}");
     kill(up.pid(), Signal::SIGTERM).expect("signals");
     assert_eq!(up.finish(), Some(0));
     let stderr = up.stderr();

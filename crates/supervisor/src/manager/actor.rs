@@ -67,6 +67,15 @@ pub enum Fact {
         /// How far.
         progress: PullProgress,
     },
+    /// Writing an instance's log file failed (why), or works again (`None`).
+    LogWriting {
+        /// The service.
+        name: String,
+        /// The instance's number.
+        instance: u64,
+        /// Why it cannot be written, or `None` once it can.
+        problem: Option<String>,
+    },
 }
 
 /// The runtimes, one per kind of service.
@@ -234,6 +243,11 @@ impl Actor {
             } => self
                 .core
                 .progress(&name, instance, progress.done, progress.total),
+            Fact::LogWriting {
+                name,
+                instance,
+                problem,
+            } => self.core.log_writing(&name, instance, problem),
         }
     }
 

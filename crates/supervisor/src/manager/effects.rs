@@ -103,11 +103,30 @@ impl Actor {
         .map_err(|error| tracing::warn!("cannot open the log file of {name}: {error}"))
         .ok();
         let ready_when = self.log_readiness(name, &service);
+        let (log_writing, mut log_writing_updates) = mpsc::unbounded_channel();
         let output = OutputSink {
             buffer: Arc::clone(&self.handles_mut(name).logs),
             file,
             ready_when,
+            log_writing: Some(log_writing),
         };
+        let facts = self.facts_in.clone();
+        let log_name = name.to_string();
+        tokio::spawn(async move {
+            while let Some(problem) = log_writing_updates.recv().await {
+                let name = log_name.clone();
+                if facts
+                    .send(Fact::LogWriting {
+                        name,
+                        instance,
+                        problem,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        });
         let (progress, mut progress_updates) = mpsc::unbounded_channel();
         let facts = self.facts_in.clone();
         let progress_name = name.to_string();

@@ -102,10 +102,23 @@ impl Core {
         }
     }
 
+    /// Writing the log file of instance `instance` of `name` failed (why), or works again.
+    pub fn log_writing(&mut self, name: &str, instance: u64, problem: Option<String>) {
+        if self.is_current(name, instance) {
+            self.unit_mut(name).status.log_problem = problem.clone();
+            self.emit(EventKind::LogWriting {
+                name: name.to_string(),
+                problem,
+            });
+        }
+    }
+
     fn on_started(&mut self, name: &str, started: Started, now: Instant) {
         let unit = self.unit_mut(name);
         unit.status.pid = started.pid;
         unit.status.detail = started.detail;
+        // A new instance has its own log file; it says so if it cannot write either.
+        unit.status.log_problem = None;
         unit.live = Some(Live {
             pid: started.pid,
             start_time: started.start_time,

@@ -584,6 +584,7 @@ stop_timeout = "1h"
                     buffer: Arc::new(LogBuffer::new(10)),
                     file: None,
                     ready_when: Some((regex::Regex::new("^ready$").expect("a pattern"), ready)),
+                    log_writing: None,
                 },
                 progress: mpsc::unbounded_channel().0,
             })
