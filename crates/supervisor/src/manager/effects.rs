@@ -103,47 +103,25 @@ impl Actor {
         .map_err(|error| tracing::warn!("cannot open the log file of {name}: {error}"))
         .ok();
         let ready_when = self.log_readiness(name, &service);
-        let (log_writing, mut log_writing_updates) = mpsc::unbounded_channel();
+        let (log_writing, log_writing_updates) = mpsc::unbounded_channel();
         let output = OutputSink {
             buffer: Arc::clone(&self.handles_mut(name).logs),
             file,
             ready_when,
             log_writing: Some(log_writing),
         };
-        let facts = self.facts_in.clone();
         let log_name = name.to_string();
-        tokio::spawn(async move {
-            while let Some(problem) = log_writing_updates.recv().await {
-                let name = log_name.clone();
-                if facts
-                    .send(Fact::LogWriting {
-                        name,
-                        instance,
-                        problem,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
+        self.forward(log_writing_updates, move |problem| Fact::LogWriting {
+            name: log_name.clone(),
+            instance,
+            problem,
         });
-        let (progress, mut progress_updates) = mpsc::unbounded_channel();
-        let facts = self.facts_in.clone();
+        let (progress, progress_updates) = mpsc::unbounded_channel();
         let progress_name = name.to_string();
-        tokio::spawn(async move {
-            while let Some(progress) = progress_updates.recv().await {
-                let name = progress_name.clone();
-                if facts
-                    .send(Fact::Progress {
-                        name,
-                        instance,
-                        progress,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
+        self.forward(progress_updates, move |progress| Fact::Progress {
+            name: progress_name.clone(),
+            instance,
+            progress,
         });
         let runtimes = Arc::clone(&self.runtimes);
         let facts = self.facts_in.clone();
@@ -160,6 +138,23 @@ impl Actor {
                 instance,
                 result,
             });
+        });
+    }
+
+    /// Sends each of `updates` to the actor as the fact `fact` makes of it, until either
+    /// side is gone.
+    fn forward<T: Send + 'static>(
+        &self,
+        mut updates: mpsc::UnboundedReceiver<T>,
+        fact: impl Fn(T) -> Fact + Send + 'static,
+    ) {
+        let facts = self.facts_in.clone();
+        tokio::spawn(async move {
+            while let Some(update) = updates.recv().await {
+                if facts.send(fact(update)).is_err() {
+                    return;
+                }
+            }
         });
     }
 
