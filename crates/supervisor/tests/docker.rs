@@ -16,7 +16,7 @@ use clara_supervisor::events::EventKind;
 use clara_supervisor::manager::{Manager, ManagerConfig};
 use clara_supervisor::state::ServiceState;
 use clara_supervisor::status::FailureCause;
-use support::{Harness, PATIENCE, eventually, free_port, supervisor_binary};
+use support::{Harness, PATIENCE, docker, eventually, free_port, supervisor_binary};
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Managed containers are global to the engine (and a manager removes the ones it does not
@@ -44,14 +44,6 @@ async fn one_at_a_time() -> Option<MutexGuard<'static, ()>> {
          or set CLARA_DOCKER_TESTS=skip"
     );
     Some(TURN.lock().await)
-}
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 fn remove_containers(names: &[&str]) {
@@ -256,14 +248,7 @@ async fn a_running_container_is_adopted_after_a_crash_and_replaced_when_changed(
         started,
         "not restarted"
     );
-    let detail = second
-        .manager
-        .status()
-        .await
-        .expect("status")
-        .into_iter()
-        .find(|s| s.name == "adoptee")
-        .and_then(|s| s.detail);
+    let detail = second.status_of("adoptee").await.detail;
     assert_eq!(
         detail.as_deref(),
         Some("CPU; adopted the running container")
@@ -314,14 +299,7 @@ async fn a_container_killed_behind_our_back_is_restarted() {
         docker(&["inspect", "clara_victim", "--format", "{{.State.Running}}"]),
         "true"
     );
-    let status = h
-        .manager
-        .status()
-        .await
-        .expect("status")
-        .into_iter()
-        .find(|s| s.name == "victim")
-        .expect("victim");
+    let status = h.status_of("victim").await;
     assert_eq!(status.restarts, 1);
     h.shutdown().await;
     remove_containers(&["victim"]);
@@ -465,14 +443,7 @@ command = ["sleep", "600"]
             degraded: vec!["unpullable".into()]
         }
     );
-    let native = h
-        .manager
-        .status()
-        .await
-        .expect("status")
-        .into_iter()
-        .find(|s| s.name == "native")
-        .expect("native");
+    let native = h.status_of("native").await;
     assert_eq!(native.state, ServiceState::Running);
     h.shutdown().await;
 }
@@ -606,14 +577,7 @@ command = ["sleep", "600"]
         "degraded, not failed, though taken is critical:\n{}",
         h.history()
     );
-    let status = h
-        .manager
-        .status()
-        .await
-        .expect("status")
-        .into_iter()
-        .find(|s| s.name == "taken")
-        .expect("taken");
+    let status = h.status_of("taken").await;
     assert_eq!(status.state, ServiceState::Error);
     let error = status.last_error.expect("an error");
     assert_eq!(error.cause, FailureCause::NameTaken);

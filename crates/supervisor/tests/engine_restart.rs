@@ -16,19 +16,11 @@ use std::time::{Duration, Instant};
 
 use clara_supervisor::events::{Event, EventKind};
 use clara_supervisor::state::ServiceState;
-use support::{Harness, PATIENCE, free_port};
+use support::{Harness, PATIENCE, docker, free_port};
 
 /// The promise once the engine answers again. By design the worst case is the engine's
 /// recheck (3 s), a container's start, and a second up for one without a health check.
 const BACK_WITHIN: Duration = Duration::from_secs(5);
-
-fn docker(args: &[&str]) -> String {
-    let output = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 fn engine(action: &str) -> std::process::Child {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/docker-engine");
@@ -148,15 +140,7 @@ command = ["sleep", "600"]
     let mut h = Harness::up(&text).await;
     h.wait_startup().await;
     let before = [container_id("probed"), container_id("plain")];
-    let native_pid = h
-        .manager
-        .status()
-        .await
-        .expect("status")
-        .into_iter()
-        .find(|s| s.name == "native")
-        .and_then(|s| s.pid)
-        .expect("native runs");
+    let native_pid = h.status_of("native").await.pid.expect("native runs");
 
     let _restarts_docker_whatever_happens = EngineBack;
     let status = engine("stop").wait().expect("the engine stops");

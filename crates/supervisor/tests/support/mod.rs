@@ -18,6 +18,7 @@ use clara_supervisor::manager::{Manager, ManagerConfig, definitions_name};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
 use clara_supervisor::state::ServiceState;
+use clara_supervisor::status::ServiceStatus;
 use tokio::sync::broadcast;
 
 /// How long any one expected event may take: generous, for slow CI machines.
@@ -198,6 +199,17 @@ impl Harness {
         }
     }
 
+    /// The status of `name` now.
+    pub async fn status_of(&self, name: &str) -> ServiceStatus {
+        self.manager
+            .status()
+            .await
+            .expect("status")
+            .into_iter()
+            .find(|status| status.name == name)
+            .unwrap_or_else(|| panic!("{name} is not a service"))
+    }
+
     /// Stops everything and ends the manager.
     pub async fn shutdown(&mut self) {
         tokio::time::timeout(PATIENCE, self.manager.shutdown())
@@ -206,6 +218,15 @@ impl Harness {
             .expect("shuts down");
         self.collect();
     }
+}
+
+/// Runs the docker CLI with `args`; its output, trimmed.
+pub fn docker(args: &[&str]) -> String {
+    let output = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// A free TCP port on 127.0.0.1 (bound, then released).
