@@ -11,20 +11,19 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+use clara_supervisor::runtime::mark;
 use nix::sys::signal::Signal;
 
 use super::Bench;
 use crate::observe::{self, MARK_VARIABLE};
 use crate::results::{OURS, Row};
-use crate::systems::{Running, read_events, start_definitions};
+use crate::systems::{EVENTS_FILE, Running, read_events, start_definitions};
 
 const SCENARIO: &str = "soak";
 /// How long signals are sent between two comparisons.
 const CHECK_EVERY: Duration = Duration::from_secs(15);
 /// No event for this long means the restarts have settled (backoff is at most 100 ms).
 const QUIET: Duration = Duration::from_millis(1500);
-/// The variable our supervisor gives every process of an instance: `STATE.RUN.N.SERVICE`.
-const INSTANCE_MARK: &str = "CLARA_SUPERVISOR_MARK";
 const SERVICES: [&str; 4] = ["s1", "s2", "s3", "s4"];
 
 /// What one soak counted.
@@ -141,20 +140,21 @@ fn inject(
     Ok(counts)
 }
 
-/// The events once none has come for [`QUIET`].
+/// The events once none has come for [`QUIET`] (the events file stopped growing).
 fn settled_events(dir: &std::path::Path) -> Result<Vec<serde_json::Value>, String> {
-    let mut events = read_events(dir)?;
+    let path = dir.join(EVENTS_FILE);
+    let size = || std::fs::metadata(&path).map_or(0, |metadata| metadata.len());
+    let mut last = size();
     let mut quiet_since = Instant::now();
-    loop {
+    while quiet_since.elapsed() < QUIET {
         std::thread::sleep(Duration::from_millis(100));
-        let now = read_events(dir)?;
-        if now.len() != events.len() {
-            events = now;
+        let now = size();
+        if now != last {
+            last = now;
             quiet_since = Instant::now();
-        } else if quiet_since.elapsed() >= QUIET {
-            return Ok(events);
         }
     }
+    read_events(dir)
 }
 
 /// The services whose last reported state disagrees with the instances alive in /proc.
@@ -188,21 +188,19 @@ fn mismatches(events: &[serde_json::Value], mark: &str) -> usize {
         .count()
 }
 
-/// The instances alive per service, from our supervisor's instance marks.
-fn instances(mark: &str) -> BTreeMap<String, BTreeSet<String>> {
+/// The instances alive per service: the distinct instance marks our supervisor gave the
+/// processes that carry the run's `bench_mark`.
+fn instances(bench_mark: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for pid in observe::marked_processes(mark) {
-        let Some(instance) = observe::environ_value(pid, INSTANCE_MARK) else {
+    for pid in observe::marked_processes(bench_mark) {
+        let Some(instance) = observe::environ_value(pid, mark::VARIABLE) else {
             continue;
         };
-        let mut parts = instance.splitn(4, '.');
-        if let (Some(_), Some(_), Some(number), Some(service)) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        {
+        if let Some(service) = mark::service_of(&instance) {
             instances
                 .entry(service.to_string())
                 .or_default()
-                .insert(number.to_string());
+                .insert(instance);
         }
     }
     instances

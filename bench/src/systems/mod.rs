@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use clara::{Clara, read_events, start_definitions};
+pub use clara::{Clara, EVENTS_FILE, read_events, start_definitions};
 pub use compose::{Compose, IMAGE, Project};
 pub use pm2::Pm2;
 pub use s6::S6;

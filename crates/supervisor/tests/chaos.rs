@@ -10,6 +10,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use clara_supervisor::runtime::mark;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::up::Up;
@@ -32,17 +33,15 @@ min_uptime = "0s"
         .collect()
 }
 
-/// The instances alive per service, from the marks (`STATE.RUN.N.SERVICE`).
+/// The instances alive per service: the distinct instance marks of the tagged processes.
 fn live_instances(tag: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut instances: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for mark in tagged(tag).into_iter().filter_map(|(_, mark)| mark) {
-        let mut parts = mark.splitn(4, '.');
-        let (_, _, number, service) = (parts.next(), parts.next(), parts.next(), parts.next());
-        if let (Some(number), Some(service)) = (number, service) {
+    for instance in tagged(tag).into_iter().filter_map(|(_, mark)| mark) {
+        if let Some(service) = mark::service_of(&instance) {
             instances
                 .entry(service.to_string())
                 .or_default()
-                .insert(number.to_string());
+                .insert(instance);
         }
     }
     instances
