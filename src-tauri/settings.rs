@@ -62,8 +62,7 @@ impl SettingsFile {
 
     /// Saves `settings`, atomically.
     pub fn write(&self, settings: &SavedSettings) -> Result<(), String> {
-        let bytes = serde_json::to_vec_pretty(settings).map_err(|error| error.to_string())?;
-        persist::write_atomically(&self.path, &bytes)
+        persist::write_json(&self.path, settings)
             .map_err(|error| format!("cannot save {}: {error}", self.path.display()))
     }
 }

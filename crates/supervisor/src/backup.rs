@@ -97,13 +97,7 @@ pub fn back_up(state_dir: &Path, file: &Path) -> Result<Backup, BackupError> {
                 }
             })?),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-            Err(error) => {
-                return Err(BackupError::Io {
-                    action: "read",
-                    path: settings_path,
-                    why: error.to_string(),
-                });
-            }
+            Err(error) => return Err(io_failure("read", &settings_path)(error)),
         };
     let backup = Backup {
         format: FORMAT.to_string(),
@@ -112,24 +106,13 @@ pub fn back_up(state_dir: &Path, file: &Path) -> Result<Backup, BackupError> {
         choices,
         settings,
     };
-    let io_error = |error: std::io::Error| BackupError::Io {
-        action: "write",
-        path: file.to_path_buf(),
-        why: error.to_string(),
-    };
-    let bytes = serde_json::to_vec_pretty(&backup)
-        .map_err(|error| io_error(std::io::Error::other(error)))?;
-    persist::write_atomically(file, &bytes).map_err(io_error)?;
+    persist::write_json(file, &backup).map_err(io_failure("write", file))?;
     Ok(backup)
 }
 
 /// Reads and checks the backup in `file`, changing nothing.
 pub fn read(file: &Path) -> Result<Backup, BackupError> {
-    let bytes = std::fs::read(file).map_err(|error| BackupError::Io {
-        action: "read",
-        path: file.to_path_buf(),
-        why: error.to_string(),
-    })?;
+    let bytes = std::fs::read(file).map_err(io_failure("read", file))?;
     let unreadable = |why: String| BackupError::Unreadable {
         path: file.to_path_buf(),
         why,
@@ -158,22 +141,23 @@ pub fn read(file: &Path) -> Result<Backup, BackupError> {
 pub fn restore(state_dir: &Path, file: &Path, holder: &str) -> Result<Backup, BackupError> {
     let backup = read(file)?;
     let _lock = StateLock::acquire(state_dir, holder)?;
-    let io_error = |path: PathBuf| {
-        move |error: std::io::Error| BackupError::Io {
-            action: "write",
-            path,
-            why: error.to_string(),
-        }
-    };
     let files = StateFiles::new(state_dir);
     files
         .write_choices(&backup.choices)
-        .map_err(io_error(state_dir.join("choices.json")))?;
+        .map_err(io_failure("write", &files.choices_path()))?;
     if let Some(settings) = &backup.settings {
         let path = state_dir.join(SETTINGS_FILE);
-        let bytes = serde_json::to_vec_pretty(settings)
-            .map_err(|error| io_error(path.clone())(std::io::Error::other(error)))?;
-        persist::write_atomically(&path, &bytes).map_err(io_error(path))?;
+        persist::write_json(&path, settings).map_err(io_failure("write", &path))?;
     }
     Ok(backup)
+}
+
+/// Makes the error for a failed `action` (`read`, `write`) on `path`.
+fn io_failure(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> BackupError {
+    let path = path.to_path_buf();
+    move |error| BackupError::Io {
+        action,
+        path,
+        why: error.to_string(),
+    }
 }

@@ -105,7 +105,8 @@ impl StateFiles {
         }
     }
 
-    fn choices_path(&self) -> PathBuf {
+    /// The user's choices: `choices.json`.
+    pub fn choices_path(&self) -> PathBuf {
         self.dir.join("choices.json")
     }
 
@@ -175,7 +176,8 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Sta
     }
 }
 
-fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+/// Writes `value` as pretty JSON to `path`, atomically (see [`write_atomically`]).
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     write_atomically(path, &bytes)
 }
