@@ -62,8 +62,13 @@ pub enum StateFileError {
     },
 }
 
-/// The files a state directory holds that are written with [`write_atomically`].
-const STATE_FILE_NAMES: [&str; 3] = ["choices.json", "processes.json", "mark"];
+/// The user's choices, in the state directory.
+const CHOICES_FILE: &str = "choices.json";
+/// The running processes, in the state directory.
+const PROCESSES_FILE: &str = "processes.json";
+/// The files a state directory holds that are written with [`write_atomically`] (`mark` is
+/// `runtime::mark`'s token file).
+const STATE_FILE_NAMES: [&str; 3] = [CHOICES_FILE, PROCESSES_FILE, "mark"];
 
 /// The files of one state directory.
 #[derive(Debug, Clone)]
@@ -107,11 +112,11 @@ impl StateFiles {
 
     /// The user's choices: `choices.json`.
     pub fn choices_path(&self) -> PathBuf {
-        self.dir.join("choices.json")
+        self.dir.join(CHOICES_FILE)
     }
 
     fn processes_path(&self) -> PathBuf {
-        self.dir.join("processes.json")
+        self.dir.join(PROCESSES_FILE)
     }
 
     /// The user's choices; defaults when there is no file yet. A damaged file is an error
