@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     let options = LoadOptions::for_this_machine();
     let state_dir = std::env::var_os("CLARAVERSE_STATE_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| options.variables.clara_home().join("state"));
+        .unwrap_or_else(|| options.variables.default_state_dir());
     let hidden = std::env::args_os().any(|arg| arg == HIDDEN);
     let plan = LaunchPlan {
         config_file: config_file(),

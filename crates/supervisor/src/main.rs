@@ -12,7 +12,7 @@ use serde_json::json;
 
 use clara_supervisor::backup::{self, BackupError};
 use clara_supervisor::catalog;
-use clara_supervisor::definitions;
+use clara_supervisor::definitions::{self, Variables};
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
 use clara_supervisor::events::{Event, EventKind};
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
@@ -181,10 +181,7 @@ fn main() -> ExitCode {
 
 /// `$CLARA_HOME/state`, where the app and `up` keep their state unless told otherwise.
 fn default_state_dir() -> PathBuf {
-    LoadOptions::for_this_machine()
-        .variables
-        .clara_home()
-        .join("state")
+    Variables::from_environment().default_state_dir()
 }
 
 /// What a backup holds, in a line.
@@ -330,7 +327,7 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
         Err(error) => return Ok(report_failure(&source, &error)),
     };
     print_problems(&loaded.warnings);
-    let state_dir = state_dir.unwrap_or_else(|| options.variables.clara_home().join("state"));
+    let state_dir = state_dir.unwrap_or_else(|| options.variables.default_state_dir());
     let features = input.features.as_ref().map(|_| match &options.features {
         FeatureChoice::Only(features) => features.clone(),
         FeatureChoice::Defaults => BTreeSet::new(),

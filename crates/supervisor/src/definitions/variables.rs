@@ -85,6 +85,12 @@ impl Variables {
         &self.clara_home
     }
 
+    /// `${CLARA_HOME}/state`: where the app and `clara-supervisor` keep their state unless
+    /// told otherwise.
+    pub fn default_state_dir(&self) -> PathBuf {
+        self.clara_home.join("state")
+    }
+
     /// `text` with every variable replaced, for the service named `service`.
     pub fn expand(&self, text: &str, service: &str) -> Result<String, VariableError> {
         if nesting(text) > MAX_NESTING {
