@@ -27,7 +27,8 @@ pub struct LaunchPlan {
     pub config_file: Option<PathBuf>,
     /// Where the state files and service logs live.
     pub state_dir: PathBuf,
-    /// How the definitions are read (platform, variables).
+    /// How the definitions are read (platform, variables); the folders saved in the
+    /// state directory's choices are added at each launch.
     pub options: LoadOptions,
 }
 
@@ -193,7 +194,8 @@ fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
         details: Vec::new(),
         exit_code: 1,
     })?;
-    load::load(&source, &plan.options)
+    let options = plan.options.clone().with_saved_folders(&plan.state_dir);
+    load::load(&source, &options)
         .map(|loaded| {
             for warning in &loaded.warnings {
                 log::warn!("{warning}");

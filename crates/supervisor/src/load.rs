@@ -2,8 +2,11 @@
 //! services of the chosen features ([`crate::selection`]) and their plan
 //! ([`crate::plan`]), composed here so that the file format knows neither.
 
+use std::path::Path;
+
 use crate::definitions::{self, Checked, Definitions, Variables};
 use crate::diagnostics::{self, Diagnostic, SourceFile};
+use crate::persist::StateFiles;
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::selection::{self, FeatureChoice, Selection};
@@ -27,6 +30,16 @@ impl LoadOptions {
             variables: Variables::from_environment(),
             features: FeatureChoice::Defaults,
         }
+    }
+
+    /// These options with the folders saved in the choices of `state_dir` (see
+    /// [`Variables::with_folders`]). Choices that cannot be read add nothing: the manager
+    /// says why when it starts.
+    pub fn with_saved_folders(mut self, state_dir: &Path) -> LoadOptions {
+        if let Ok(choices) = StateFiles::new(state_dir).read_choices() {
+            self.variables = self.variables.with_folders(&choices.setup.folders);
+        }
+        self
     }
 }
 

@@ -1,8 +1,9 @@
 //! Small state files in the supervisor's state directory, written atomically (a temporary
 //! file renamed over the old one) and readable only by the user (mode 0600 on Unix).
 //!
-//! - `choices.json`: what the user chose — the features and the services stopped by hand —
-//!   restored at the next start.
+//! - `choices.json`: what the user chose — the features, the services stopped by hand, and
+//!   the setup (where data lives, which services are the user's own servers) — restored at
+//!   the next start.
 //! - `processes.json`: the native processes running now (pid, start time, process group),
 //!   so that where processes carry no readable mark (macOS) the next start can clean up
 //!   what a crashed run left, after checking each identity. No file when none runs.
@@ -10,7 +11,7 @@
 //! The directory's `lock` file, held while a supervisor runs, is [`crate::lock`]'s; its
 //! `mark` file, the token in every mark of its runs, is `runtime::mark`'s.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,23 @@ pub struct Choices {
     pub features: Option<BTreeSet<String>>,
     /// Services the user stopped by hand: they stay stopped.
     pub stopped: BTreeSet<String>,
+    /// Where this installation's data lives, and whose servers it uses.
+    #[serde(flatten)]
+    pub setup: Setup,
+}
+
+/// The part of the choices that says where things are: folders chosen for data, and
+/// services the user runs himself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Setup {
+    /// Values for the definitions' folder variables (`CLARA_N8N_DATA` → a folder), used
+    /// where the environment does not set them: how data stays where it already is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub folders: BTreeMap<String, PathBuf>,
+    /// Services the user runs himself: the service's name → the URL of the user's server.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub servers: BTreeMap<String, String>,
 }
 
 /// One running native process, as recorded for crash recovery.
@@ -254,9 +272,16 @@ mod tests {
         let choices = Choices {
             features: Some(BTreeSet::from(["claraCore".to_string()])),
             stopped: BTreeSet::from(["n8n".to_string()]),
+            setup: Setup {
+                folders: BTreeMap::from([("CLARA_N8N_DATA".into(), "/home/u/.clara/n8n".into())]),
+                servers: BTreeMap::from([("comfyui".into(), "http://gpu-box:8188".into())]),
+            },
         };
         files.write_choices(&choices).expect("writes");
         assert_eq!(files.read_choices(), Ok(choices));
+        // Choices saved before the setup existed still read, with an empty setup.
+        std::fs::write(files.choices_path(), r#"{"features":null,"stopped":[]}"#).expect("writes");
+        assert_eq!(files.read_choices(), Ok(Choices::default()));
     }
 
     #[cfg(unix)]

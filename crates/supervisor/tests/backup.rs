@@ -2,12 +2,12 @@
 //! is damaged, not a backup or from a newer version is refused and nothing changes; a
 //! restore never writes under a running supervisor.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
 
 use clara_supervisor::lock::StateLock;
-use clara_supervisor::persist::{Choices, StateFiles};
+use clara_supervisor::persist::{Choices, Setup, StateFiles};
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clara-supervisor"))
@@ -28,6 +28,10 @@ fn chosen() -> Choices {
     Choices {
         features: Some(BTreeSet::from(["claraCore".to_string(), "n8n".to_string()])),
         stopped: BTreeSet::from(["comfyui".to_string()]),
+        setup: Setup {
+            folders: BTreeMap::from([("CLARA_N8N_DATA".into(), "/home/u/.clara/n8n".into())]),
+            servers: BTreeMap::from([("comfyui".into(), "http://gpu-box:8188".into())]),
+        },
     }
 }
 

@@ -190,9 +190,11 @@ fn python_backend_is_the_critical_rag_container() {
         "a first start can take minutes"
     );
     assert!(!backend.volumes.is_empty());
+    // Folders under the data directory, and the models volume the earlier app made.
     for volume in &backend.volumes {
         assert!(
-            matches!(&volume.source, VolumeSource::Bind(path) if path.starts_with(HOME)),
+            matches!(&volume.source, VolumeSource::Bind(path) if path.starts_with(HOME))
+                || volume.source == VolumeSource::Named("clara_python_models".into()),
             "{volume:?}"
         );
     }

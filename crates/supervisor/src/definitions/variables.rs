@@ -80,6 +80,18 @@ impl Variables {
         }
     }
 
+    /// These variables, with the user's chosen folders (saved in the choices) as values for
+    /// the names the environment leaves unset: what someone sets for one run wins over
+    /// what was saved.
+    pub fn with_folders(mut self, folders: &BTreeMap<String, PathBuf>) -> Variables {
+        for (name, folder) in folders {
+            self.environment
+                .entry(name.clone())
+                .or_insert_with(|| folder.to_string_lossy().into_owned());
+        }
+        self
+    }
+
     /// The app's data directory, the value of `${CLARA_HOME}`.
     pub fn clara_home(&self) -> &Path {
         &self.clara_home
@@ -206,6 +218,22 @@ mod tests {
             ],
             "/home/u/.local/share/ClaraVerse",
         )
+    }
+
+    #[test]
+    fn chosen_folders_fill_what_the_environment_leaves_unset() {
+        let folders = BTreeMap::from([
+            ("MODELS".to_string(), PathBuf::from("/chosen/models")),
+            (
+                "CLARA_N8N_DATA".to_string(),
+                PathBuf::from("/home/u/.clara/n8n"),
+            ),
+        ]);
+        let variables = variables().with_folders(&folders);
+        let expanded = variables
+            .expand("${CLARA_N8N_DATA:-${CLARA_HOME}/n8n} ${MODELS}", "n8n")
+            .expect("all defined");
+        assert_eq!(expanded, "/home/u/.clara/n8n /models");
     }
 
     #[test]

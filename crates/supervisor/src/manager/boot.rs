@@ -101,14 +101,7 @@ pub fn boot(
         .keys()
         .map(|name| (name.clone(), Handles::new(config.log_lines)))
         .collect::<BTreeMap<_, _>>();
-    let mut core = Core::new(
-        definitions,
-        plan,
-        selection,
-        choices.features.is_some(),
-        &choices.stopped,
-        timings,
-    );
+    let mut core = Core::new(definitions, plan, selection, &choices, timings);
     core.save_choices();
     let (facts_in, facts) = mpsc::unbounded_channel();
     let (processes, process_updates) = watch::channel(Vec::<ProcessRecord>::new());

@@ -18,7 +18,7 @@ use super::action::Action;
 use super::unit::{Goal, Next, Unit};
 use crate::definitions::{Definitions, RuntimeKind};
 use crate::events::{EventKind, StartupPhase};
-use crate::persist::{Choices, ProcessRecord};
+use crate::persist::{Choices, ProcessRecord, Setup};
 use crate::plan::Plan;
 use crate::selection::{self, FeatureChoice, Selection};
 use crate::state::{Health, ServiceState};
@@ -45,6 +45,8 @@ pub struct Core {
     /// The user (or the caller) chose the features; until then they are the defaults, and
     /// no choice is saved (a first run stays a first run until the user picks).
     pub(super) features_chosen: bool,
+    /// The saved setup, written back with every other choice.
+    setup: Setup,
     /// The service that is the container engine, if the definitions have one: every
     /// container waits for it.
     pub(super) engine: Option<String>,
@@ -65,10 +67,10 @@ impl Core {
         definitions: Definitions,
         plan: Plan,
         selection: Selection,
-        features_chosen: bool,
-        stopped: &BTreeSet<String>,
+        choices: &Choices,
         timings: Timings,
     ) -> Core {
+        let stopped = &choices.stopped;
         let order: Vec<String> = plan.start_order().map(str::to_string).collect();
         let units = order
             .iter()
@@ -94,7 +96,8 @@ impl Core {
             order,
             units,
             features: selection.features,
-            features_chosen,
+            features_chosen: choices.features.is_some(),
+            setup: choices.setup.clone(),
             engine,
             startup: None,
             startup_phase: StartupPhase::NotStarted,
@@ -443,6 +446,7 @@ impl Core {
                 .filter(|(_, unit)| unit.goal == Goal::StoppedByUser)
                 .map(|(name, _)| name.clone())
                 .collect(),
+            setup: self.setup.clone(),
         };
         self.act(Action::SaveChoices(choices));
     }

@@ -20,6 +20,7 @@ use crate::diagnostics::SourceFile;
 use crate::events::EventKind;
 use crate::health::ProbeReport;
 use crate::load::{self, LoadOptions};
+use crate::persist::Choices;
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::runtime::{ExitReport, StartError};
@@ -69,8 +70,7 @@ impl Sim {
             loaded.definitions,
             plan,
             loaded.selection,
-            false,
-            &BTreeSet::new(),
+            &Choices::default(),
             TIMINGS,
         );
         let mut sim = Sim {
