@@ -8,7 +8,8 @@
 //! [`output`], and reports every change as an [`events`] stream. The desktop app and the
 //! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
 //! One supervisor runs per state directory: it holds that directory's [`lock`]. What the
-//! user chose there can be backed up and restored ([`backup`]).
+//! user chose there can be backed up and restored ([`backup`]), and what the earlier
+//! Electron app left can be carried over and undone ([`migration`]).
 
 pub mod backup;
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod health;
 pub mod load;
 pub mod lock;
 pub mod manager;
+pub mod migration;
 pub mod output;
 pub mod persist;
 pub mod plan;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -18,6 +18,7 @@ use clara_supervisor::events::{Event, EventKind};
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, definitions_name};
+use clara_supervisor::migration::{self, LegacyPaths, MoveError, MovePlan};
 use clara_supervisor::platform::Platform;
 use clara_supervisor::runtime::guard;
 use clara_supervisor::selection::FeatureChoice;
@@ -82,6 +83,25 @@ enum Command {
     Restore {
         /// The backup file to read.
         file: PathBuf,
+        /// The state directory (default: $CLARA_HOME/state).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Carry over what the earlier (Electron) ClaraVerse app left: its features and own
+    /// servers into the saved choices, its data used where it is, its containers stopped
+    /// and kept under a new name. Prints the plan, then carries it out; the settings files
+    /// are backed up first, so `--undo` can put everything back.
+    ///
+    /// Exit codes: 0 when done (or nothing was found); 1 when it failed; 2 when a
+    /// supervisor runs on the state directory (quit it first; nothing changed).
+    Migrate {
+        /// Print the plan only; change nothing.
+        #[arg(long, conflicts_with = "undo")]
+        dry_run: bool,
+        /// Undo the latest move: settings files back byte for byte, containers back under
+        /// their names.
+        #[arg(long)]
+        undo: bool,
         /// The state directory (default: $CLARA_HOME/state).
         #[arg(long)]
         state_dir: Option<PathBuf>,
@@ -169,6 +189,15 @@ fn main() -> ExitCode {
                 Err(error) => Err(error.to_string()),
             }
         }
+        Command::Migrate {
+            dry_run,
+            undo,
+            state_dir,
+        } => {
+            let state_dir = state_dir.unwrap_or_else(default_state_dir);
+            current_thread_runtime()
+                .and_then(|runtime| runtime.block_on(migrate(&state_dir, dry_run, undo)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -182,6 +211,74 @@ fn main() -> ExitCode {
 /// `$CLARA_HOME/state`, where the app and `up` keep their state unless told otherwise.
 fn default_state_dir() -> PathBuf {
     Variables::from_environment().default_state_dir()
+}
+
+/// `clara-supervisor migrate`: the plan, then the move (or its undoing).
+async fn migrate(state_dir: &Path, dry_run: bool, undo: bool) -> Result<ExitCode, String> {
+    const HOLDER: &str = "clara-supervisor migrate";
+    let outcome = if undo {
+        migration::undo(state_dir, HOLDER, None)
+            .await
+            .map(|undone| {
+                for file in &undone.files {
+                    println!("put back {}", file.display());
+                }
+                for name in &undone.containers {
+                    println!("the container {name} has its name back");
+                }
+                for problem in &undone.problems {
+                    eprintln!("not done: {problem}");
+                }
+                println!("the move saved in {} is undone", undone.backup.display());
+                undone.problems.is_empty()
+            })
+    } else {
+        let Some(paths) = LegacyPaths::of_this_user() else {
+            return Err(
+                "this system names no home folder, so the earlier app cannot be looked for".into(),
+            );
+        };
+        let plan = MovePlan::make(&paths, None).await;
+        if !plan.anything() {
+            println!(
+                "nothing of the earlier ClaraVerse app was found (looked in {} and {}); nothing to move",
+                paths.user_data.display(),
+                paths.data.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        for line in plan.describe() {
+            println!("- {line}");
+        }
+        if dry_run {
+            println!("nothing was changed (--dry-run)");
+            return Ok(ExitCode::SUCCESS);
+        }
+        migration::carry_out(&plan, state_dir, HOLDER, None)
+            .await
+            .map(|moved| {
+                for (name, kept_as) in &moved.kept {
+                    println!("the container {name} is stopped and kept as {kept_as}");
+                }
+                for problem in &moved.problems {
+                    eprintln!("not done: {problem}");
+                }
+                println!(
+                    "moved; the backup is in {} (clara-supervisor migrate --undo puts it back)",
+                    moved.backup.display()
+                );
+                moved.problems.is_empty()
+            })
+    };
+    match outcome {
+        Ok(true) => Ok(ExitCode::SUCCESS),
+        Ok(false) => Ok(ExitCode::FAILURE),
+        Err(error @ MoveError::Lock(LockError::Held { .. })) => {
+            eprintln!("error: {error}");
+            Ok(ExitCode::from(ALREADY_RUNNING))
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// What a backup holds, in a line.
@@ -304,13 +401,17 @@ fn run_up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<ExitC
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    // One thread is plenty for a supervisor, and each extra one costs memory (a stack and
-    // an allocator arena) that a headless server keeps for nothing.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    current_thread_runtime()?.block_on(up(input, json, state_dir))
+}
+
+/// The async runtime of the commands that need one. One thread is plenty for a supervisor,
+/// and each extra one costs memory (a stack and an allocator arena) that a headless server
+/// keeps for nothing.
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|error| format!("cannot start the async runtime: {error}"))?;
-    runtime.block_on(up(input, json, state_dir))
+        .map_err(|error| format!("cannot start the async runtime: {error}"))
 }
 
 /// The exit code of `up` when another supervisor holds the state directory.
@@ -322,12 +423,13 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
     // are cleaned up, ends in a clean stop.
     let mut signals = Signals::new()?;
     let (source, options) = read(input)?;
+    let state_dir = state_dir.unwrap_or_else(|| options.variables.default_state_dir());
+    let options = options.with_saved_folders(&state_dir);
     let loaded = match load::load(&source, &options) {
         Ok(loaded) => loaded,
         Err(error) => return Ok(report_failure(&source, &error)),
     };
     print_problems(&loaded.warnings);
-    let state_dir = state_dir.unwrap_or_else(|| options.variables.default_state_dir());
     let features = input.features.as_ref().map(|_| match &options.features {
         FeatureChoice::Only(features) => features.clone(),
         FeatureChoice::Defaults => BTreeSet::new(),

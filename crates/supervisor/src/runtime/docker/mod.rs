@@ -3,6 +3,7 @@
 
 mod container;
 mod engine;
+pub mod legacy;
 mod probe;
 pub mod spec;
 

@@ -1,0 +1,156 @@
+//! The earlier ClaraVerse app's containers (`clara_python`, `clara_n8n`, `clara_comfyui`,
+//! without labels): found, set aside under a new name (stopped, never removed), and put
+//! back. Its data lives in folders and volumes that are left as they are.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::query_parameters::{
+    RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder, StopContainerOptionsBuilder,
+};
+
+use super::spec;
+
+/// How long a container set aside may take to stop before Docker kills it.
+const STOP_SECONDS: i32 = 15;
+
+/// One of the earlier app's containers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyContainer {
+    /// Its name, e.g. `clara_n8n`.
+    pub name: String,
+    /// The catalog's service that replaces it.
+    pub service: String,
+    /// Whether it runs now.
+    pub running: bool,
+    /// Its mounts as `SOURCE:TARGET` (a host folder or a volume's name).
+    pub mounts: Vec<String>,
+}
+
+/// The catalog's service that replaces the earlier app's container `name`.
+pub fn replacement(name: &str) -> Option<&'static str> {
+    match name {
+        "clara_python" => Some("python-backend"),
+        "clara_n8n" => Some("n8n"),
+        "clara_comfyui" => Some("comfyui"),
+        _ => None,
+    }
+}
+
+/// The earlier app's containers on this engine: those with its names that carry no
+/// ClaraVerse label.
+pub async fn find(client: &Docker) -> Result<Vec<LegacyContainer>, String> {
+    let mut found = Vec::new();
+    for name in spec::LEGACY_CONTAINERS {
+        let Ok(container) = client.inspect_container(name, None).await else {
+            continue;
+        };
+        let labels = container
+            .config
+            .as_ref()
+            .and_then(|config| config.labels.clone())
+            .unwrap_or_default();
+        if labels.contains_key(spec::LABEL_MANAGED) {
+            continue;
+        }
+        let mounts = container
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mount| {
+                let source = mount.name.or(mount.source).unwrap_or_default();
+                format!("{source}:{}", mount.destination.unwrap_or_default())
+            })
+            .collect();
+        found.push(LegacyContainer {
+            name: name.to_string(),
+            service: replacement(name).unwrap_or_default().to_string(),
+            running: container
+                .state
+                .and_then(|state| state.running)
+                .unwrap_or(false),
+            mounts,
+        });
+    }
+    Ok(found)
+}
+
+/// The name `name` is kept under: `NAME-electron`, or `NAME-electron-2`, … when taken.
+pub async fn free_name_for(client: &Docker, name: &str) -> String {
+    let mut candidate = format!("{name}-electron");
+    let mut number = 2;
+    while client.inspect_container(&candidate, None).await.is_ok() {
+        candidate = format!("{name}-electron-{number}");
+        number += 1;
+    }
+    candidate
+}
+
+/// Stops the container `name` and renames it `kept_as`. Nothing is removed.
+pub async fn set_aside(client: &Docker, name: &str, kept_as: &str) -> Result<(), String> {
+    let stop = StopContainerOptionsBuilder::new().t(STOP_SECONDS).build();
+    // The client's own timeout is a connection's (seconds); a stop may take all of its own.
+    let patient = client
+        .clone()
+        .with_timeout(Duration::from_secs(STOP_SECONDS.unsigned_abs().into()) * 2);
+    match patient.stop_container(name, Some(stop)).await {
+        // 304: it was not running.
+        Ok(())
+        | Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 304, ..
+        }) => {}
+        Err(error) => return Err(format!("cannot stop the container {name}: {error}")),
+    }
+    rename(client, name, kept_as).await
+}
+
+/// Puts the container kept as `kept_as` back under `name`, first removing ClaraVerse's own
+/// container of the same service if it holds the name (its data is in folders and volumes,
+/// which stay); starts it again when `start`.
+pub async fn put_back(
+    client: &Docker,
+    kept_as: &str,
+    name: &str,
+    start: bool,
+) -> Result<(), String> {
+    let service = replacement(name).unwrap_or_default();
+    for ours in [spec::container_name(service), name.to_string()] {
+        let Ok(container) = client.inspect_container(&ours, None).await else {
+            continue;
+        };
+        let managed = container
+            .config
+            .and_then(|config| config.labels)
+            .is_some_and(|labels| labels.contains_key(spec::LABEL_MANAGED));
+        if !managed {
+            if ours == name {
+                return Err(format!(
+                    "a container that ClaraVerse did not make holds the name {name}; rename or \
+                     remove it, then undo again"
+                ));
+            }
+            continue;
+        }
+        let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+        client
+            .remove_container(&ours, Some(remove))
+            .await
+            .map_err(|error| format!("cannot remove ClaraVerse's container {ours}: {error}"))?;
+    }
+    rename(client, kept_as, name).await?;
+    if start {
+        client
+            .start_container(name, None)
+            .await
+            .map_err(|error| format!("cannot start the container {name} again: {error}"))?;
+    }
+    Ok(())
+}
+
+async fn rename(client: &Docker, from: &str, to: &str) -> Result<(), String> {
+    let options = RenameContainerOptionsBuilder::new().name(to).build();
+    client
+        .rename_container(from, options)
+        .await
+        .map_err(|error| format!("cannot rename the container {from} to {to}: {error}"))
+}
