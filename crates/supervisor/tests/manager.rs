@@ -10,6 +10,7 @@ use std::time::Duration;
 use clara_supervisor::events::EventKind;
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError};
+use clara_supervisor::persist::{Choices, StateFiles};
 use clara_supervisor::state::{Health, ServiceState};
 use clara_supervisor::status::FailureCause;
 use support::{Harness, PATIENCE, alive, eventually, free_port, read_pid};
@@ -789,4 +790,75 @@ depends_on = { once = "completed" }
     h.shutdown().await;
     let runs = std::fs::read_to_string(h.path("runs")).expect("it ran");
     assert_eq!(runs, "ran\n", "a one-shot service runs once");
+}
+
+/// A service saved as the user's own server runs as an external one at the user's URL,
+/// checked at its `own_server` path; ours is never started, and its dependents start.
+#[tokio::test]
+async fn a_saved_own_server_is_used_instead_of_ours() {
+    let (ours, theirs) = (free_port(), free_port());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let served = dir.path().join("www");
+    std::fs::create_dir_all(&served).expect("makes");
+    std::fs::write(served.join("health"), "ok").expect("writes");
+    let _server = KilledOnDrop(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &theirs.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(&served)
+            .spawn()
+            .expect("the user's server starts"),
+    );
+    let mut choices = Choices::default();
+    choices
+        .setup
+        .servers
+        .insert("backend".into(), format!("http://127.0.0.1:{theirs}/"));
+    StateFiles::new(dir.path().join("state"))
+        .write_choices(&choices)
+        .expect("writes");
+    let text = format!(
+        r#"
+[services.backend]
+command = ["sh", "-c", "touch ${{DIR}}/ours-ran; exec sleep 600"]
+critical = true
+own_server = "/health"
+ports = ["127.0.0.1:{ours}"]
+health = {{ http = "http://127.0.0.1:{ours}/health", interval = "1s", timeout = "1s" }}
+
+[services.app]
+command = ["sleep", "600"]
+depends_on = ["backend"]
+"#
+    );
+    let mut h = Harness::in_dir(&text, dir, None).await;
+    h.manager.start_all().await.expect("starts");
+    let ended = h.wait_startup().await;
+    let backend = h.status_of("backend").await;
+    let app = h.status_of("app").await;
+    let ours_ran = h.path("ours-ran").exists();
+    h.shutdown().await;
+    assert_eq!(ended, EventKind::StartupComplete { degraded: vec![] });
+    assert_eq!(backend.state, ServiceState::Running, "{backend:?}");
+    assert_eq!(backend.pid, None, "the user's server is not ours to run");
+    assert_eq!(app.state, ServiceState::Running, "{app:?}");
+    assert!(
+        !ours_ran,
+        "our backend started although the user runs his own"
+    );
+}
+
+/// A process of the test's own, ended however the test ends.
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

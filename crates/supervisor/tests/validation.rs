@@ -873,3 +873,21 @@ fn container_gpu_and_image_health_are_read() {
         Some(&Probe::Docker)
     );
 }
+
+#[test]
+fn own_server_is_a_health_path() {
+    let text = r#"
+[services.n8n]
+image = "n8nio/n8n"
+own_server = "healthz"
+"#;
+    assert_eq!(
+        only_error(text),
+        "test.toml:4:14: service \"n8n\": own_server \"healthz\" is not a path: it is the health path checked at the user's server (write it from the first \"/\", e.g. own_server = \"/health\")"
+    );
+    let fine = load(&text.replace("\"healthz\"", "\"/healthz\"")).expect("valid");
+    assert_eq!(
+        fine.definitions.services["n8n"].own_server.as_deref(),
+        Some("/healthz")
+    );
+}

@@ -299,6 +299,21 @@ impl<'a> ServiceBuilder<'a> {
                 .map_err(|why| self.error(download.span(), format!("download {why}"), None))
                 .ok()
         });
+        let own_server = raw.own_server.as_ref().and_then(|path| {
+            if path.get_ref().starts_with('/') {
+                Some(path.get_ref().clone())
+            } else {
+                self.error(
+                    path.span(),
+                    format!(
+                        "own_server \"{}\" is not a path: it is the health path checked at the user's server",
+                        path.get_ref()
+                    ),
+                    Some("write it from the first \"/\", e.g. own_server = \"/health\"".into()),
+                );
+                None
+            }
+        });
         if let (Some(runtime), Some(restart_raw)) = (&runtime, &raw.restart)
             && matches!(runtime, RuntimeKind::External { .. } | RuntimeKind::Engine)
         {
@@ -331,6 +346,7 @@ impl<'a> ServiceBuilder<'a> {
             stop_timeout,
             min_uptime,
             download_bytes,
+            own_server,
             location: Some(self.source.location(self.span.clone())),
         }
     }

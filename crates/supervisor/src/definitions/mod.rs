@@ -6,6 +6,7 @@
 
 mod build;
 mod model;
+mod own_server;
 mod raw;
 mod values;
 mod variables;
@@ -23,6 +24,7 @@ pub use model::{
     Protocol, RestartMode, RestartPolicy, RuntimeKind, Service, StopSignal, Volume, VolumeSource,
     dependency_graph,
 };
+pub use own_server::{own_server, use_own_servers};
 pub use variables::{VariableError, Variables};
 
 use crate::catalog;

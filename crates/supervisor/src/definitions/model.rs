@@ -80,6 +80,11 @@ pub struct Service {
     /// new estimate replaces no container.
     #[serde(skip)]
     pub download_bytes: Option<u64>,
+    /// The health path checked at the user's own server when the user runs this service
+    /// himself (`own_server = "/healthz"`); `None`: ClaraVerse always runs it. Not part of
+    /// its identity.
+    #[serde(skip)]
+    pub own_server: Option<String>,
     /// Where the service is defined, for messages (not part of its identity).
     #[serde(skip)]
     pub location: Option<Location>,

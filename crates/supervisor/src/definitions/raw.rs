@@ -44,6 +44,7 @@ pub struct RawService {
     pub stop_timeout: Option<Spanned<String>>,
     pub min_uptime: Option<Spanned<String>>,
     pub download: Option<Spanned<String>>,
+    pub own_server: Option<Spanned<String>>,
     pub platform: Option<BTreeMap<String, Spanned<RawService>>>,
 }
 
@@ -78,6 +79,7 @@ impl RawService {
             stop_timeout: over.stop_timeout.or(self.stop_timeout),
             min_uptime: over.min_uptime.or(self.min_uptime),
             download: over.download.or(self.download),
+            own_server: over.own_server.or(self.own_server),
             platform: self.platform,
         }
     }

@@ -11,7 +11,7 @@ use super::actor::{Actor, Runtimes};
 use super::core::{Core, Timings};
 use super::effects::Handles;
 use super::{ManagerConfig, ManagerError, StartNotes};
-use crate::definitions::{Definitions, RuntimeKind};
+use crate::definitions::{self, Definitions, RuntimeKind};
 use crate::diagnostics::{Diagnostic, Subject};
 use crate::events::EventBus;
 use crate::health::Prober;
@@ -22,7 +22,8 @@ use crate::runtime::docker::{ContainerRuntime, DockerEngine, EngineRuntime, spec
 use crate::runtime::{ExternalRuntime, ProcessRuntime, leftovers};
 use crate::selection::{self, FeatureChoice};
 
-/// Prepares the actor: restores the user's choices and cleans up after a crashed run (what
+/// Prepares the actor: restores the user's choices (the services the user runs himself
+/// become external ones at the user's URL) and cleans up after a crashed run (what
 /// carries `state_token`, the state directory's, in its mark: see [`crate::runtime::mark`]).
 /// `requested` features replace the saved choice (and are saved).
 pub fn boot(
@@ -54,6 +55,8 @@ pub fn boot(
         Vec::new()
     });
     notes.cleaned_up = leftovers::clean_up(state_token, &records);
+    let (definitions, not_own) = definitions::use_own_servers(definitions, &choices.setup.servers);
+    notes.warnings.extend(not_own);
     let choice = match (requested, &choices.features) {
         (Some(features), _) => {
             choices.features = Some(features.clone());
