@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "services_painted",
     "launch_state",
     "retry_launch",
+    "move_earlier_app",
+    "start_fresh",
     "quit_app",
     "welcome_info",
     "begin",

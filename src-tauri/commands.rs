@@ -183,13 +183,48 @@ pub async fn retry_launch<R: Runtime>(app: AppHandle<R>) -> Answer<LaunchState> 
     Ok(launch::state(&app, phase).await)
 }
 
+/// Continue: carries over what the earlier app left (backed up first), then launches;
+/// answers where the launch stands now.
+#[tauri::command]
+pub async fn move_earlier_app<R: Runtime>(
+    app: AppHandle<R>,
+    launcher: State<'_, Launcher>,
+) -> Answer<LaunchState> {
+    let moved = launcher.carry_over().await?;
+    log::info!(
+        "carried over the earlier ClaraVerse app; its backup is in {}",
+        moved.backup.display()
+    );
+    for (name, kept_as) in &moved.kept {
+        log::info!("the container {name} is stopped and kept as {kept_as}");
+    }
+    for problem in &moved.problems {
+        log::warn!("not done in the move: {problem}");
+    }
+    let phase = launch::attempt(&app);
+    Ok(launch::state(&app, phase).await)
+}
+
+/// Start fresh: the earlier app's settings and data are left as they are, and the launch
+/// goes on to the welcome view; answers where it stands now.
+#[tauri::command]
+pub async fn start_fresh<R: Runtime>(
+    app: AppHandle<R>,
+    launcher: State<'_, Launcher>,
+) -> Answer<LaunchState> {
+    log::info!("the user starts fresh: the earlier ClaraVerse app is left as it is");
+    launcher.start_fresh();
+    let phase = launch::attempt(&app);
+    Ok(launch::state(&app, phase).await)
+}
+
 /// Quits: every service is stopped first. A launch that failed exits with its problem's
 /// code (2 when another supervisor holds the state directory, else 1).
 #[tauri::command]
 pub fn quit_app<R: Runtime>(app: AppHandle<R>, launcher: State<'_, Launcher>) {
     let code = match launcher.phase() {
         Phase::Problem(problem) => problem.exit_code,
-        Phase::Running | Phase::Welcome => 0,
+        Phase::Running | Phase::Welcome | Phase::Move => 0,
     };
     app.exit(code);
 }

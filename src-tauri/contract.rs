@@ -87,6 +87,8 @@ commands! {
     services_painted() -> ();
     launch_state() -> LaunchState;
     retry_launch() -> LaunchState;
+    move_earlier_app() -> LaunchState;
+    start_fresh() -> LaunchState;
     quit_app() -> ();
     welcome_info() -> Welcome;
     begin(features: Vec<String>) -> ();

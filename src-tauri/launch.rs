@@ -1,15 +1,20 @@
 //! Launching: read and check the service definitions, take the state directory, start the
 //! engine — and, when any of that fails, keep the problem in words for the window (with
 //! Try again and Quit) instead of exiting where nobody sees it. On a first run (no saved
-//! choice of features) nothing starts until the user presses Start in the welcome view.
+//! choice of features) nothing starts until the user presses Start in the welcome view;
+//! when the earlier Electron app left its settings or data, the window first offers to
+//! carry them over (Continue) or not (Start fresh), before the engine takes the state
+//! directory.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clara_supervisor::definitions::{self, Definitions};
 use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{ManagerConfig, ManagerError, definitions_name};
+use clara_supervisor::migration::{self, LegacyPaths, MovePlan};
 use clara_supervisor::persist::StateFiles;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime};
@@ -30,6 +35,8 @@ pub struct LaunchPlan {
     /// How the definitions are read (platform, variables); the folders saved in the
     /// state directory's choices are added at each launch.
     pub options: LoadOptions,
+    /// Where the earlier Electron app kept its settings and data; `None`: not looked for.
+    pub earlier_app: Option<LegacyPaths>,
 }
 
 /// A problem that stops the launch, for the window.
@@ -55,11 +62,15 @@ pub enum Phase {
     Running,
     /// The engine runs, but nothing starts until the user chose the features.
     Welcome,
+    /// The earlier app's settings or data were found on a first run: the engine waits
+    /// until the user chose to carry them over or to start fresh.
+    Move,
     /// The engine could not start.
     Problem(Problem),
 }
 
-/// The launch state as the UI receives it (`launch_state`, `retry_launch`).
+/// The launch state as the UI receives it (`launch_state`, `retry_launch`,
+/// `move_earlier_app`, `start_fresh`).
 #[derive(Debug, Clone, Serialize, PartialEq, TS)]
 #[serde(tag = "phase", rename_all = "camelCase")]
 pub enum LaunchState {
@@ -69,6 +80,11 @@ pub enum LaunchState {
     Welcome {
         /// Features with what they need, and what the machine has.
         welcome: Welcome,
+    },
+    /// The offer to carry over what the earlier app left (Continue, Start fresh).
+    Move {
+        /// What was found and what Continue does, one sentence each.
+        plan: Vec<String>,
     },
     /// The problem, with Try again and Quit.
     Problem {
@@ -81,6 +97,9 @@ pub enum LaunchState {
 pub struct Launcher {
     plan: LaunchPlan,
     phase: Mutex<Phase>,
+    /// The user answered the offer to carry over the earlier app (Continue or Start
+    /// fresh): it is not made again in this run.
+    answered: AtomicBool,
 }
 
 impl Launcher {
@@ -94,6 +113,7 @@ impl Launcher {
                 details: Vec::new(),
                 exit_code: 1,
             })),
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -117,6 +137,43 @@ impl Launcher {
     pub fn state_dir(&self) -> &std::path::Path {
         &self.plan.state_dir
     }
+
+    /// What carrying over the earlier app would do now (files and Docker asked).
+    pub async fn move_plan(&self) -> Option<MovePlan> {
+        let paths = self.plan.earlier_app.as_ref()?;
+        Some(MovePlan::make(paths, None).await)
+    }
+
+    /// Carries over what the earlier app left (before the engine takes the state
+    /// directory); every problem in a sentence.
+    pub async fn carry_over(&self) -> Result<migration::Moved, String> {
+        let plan = self
+            .move_plan()
+            .await
+            .ok_or("the earlier ClaraVerse app was not looked for")?;
+        let moved = migration::carry_out(&plan, &self.plan.state_dir, HOLDER, None)
+            .await
+            .map_err(|error| {
+                format!("The move from the earlier ClaraVerse app did not happen: {error}.")
+            })?;
+        self.answered.store(true, Ordering::Relaxed);
+        Ok(moved)
+    }
+
+    /// The user chose Start fresh: the earlier app is not offered again in this run.
+    pub fn start_fresh(&self) {
+        self.answered.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the earlier app's settings or data are here, to be offered.
+    fn offers_move(&self) -> bool {
+        !self.answered.load(Ordering::Relaxed)
+            && self
+                .plan
+                .earlier_app
+                .as_ref()
+                .is_some_and(|paths| migration::legacy::find(paths).anything())
+    }
 }
 
 /// Tries to launch: once at start, and again on Try again. Must run inside the async
@@ -133,7 +190,7 @@ pub fn attempt<R: Runtime>(app: &AppHandle<R>) -> Phase {
     if app.try_state::<crate::AppState>().is_some() {
         return launcher.phase();
     }
-    let phase = match launch(app, &launcher.plan) {
+    let phase = match launch(app, &launcher) {
         Ok(phase) => phase,
         Err(problem) => {
             log::error!("{}: {}", problem.title, problem.message);
@@ -147,12 +204,17 @@ pub fn attempt<R: Runtime>(app: &AppHandle<R>) -> Phase {
     phase
 }
 
-fn launch<R: Runtime>(app: &AppHandle<R>, plan: &LaunchPlan) -> Result<Phase, Problem> {
+fn launch<R: Runtime>(app: &AppHandle<R>, launcher: &Launcher) -> Result<Phase, Problem> {
+    let plan = &launcher.plan;
     let definitions = read_definitions(plan)?;
     let first_run = StateFiles::new(&plan.state_dir)
         .read_choices()
         .map(|choices| choices.features.is_none())
         .unwrap_or(true);
+    if first_run && launcher.offers_move() {
+        log::info!("first run: the earlier ClaraVerse app left settings or data; asking the user");
+        return Ok(Phase::Move);
+    }
     let mut config = ManagerConfig::new(&plan.state_dir);
     config.holder = HOLDER.to_string();
     if let Some(file) = &plan.config_file {
@@ -218,6 +280,15 @@ pub async fn state<R: Runtime>(app: &AppHandle<R>, phase: Phase) -> LaunchState 
     match phase {
         Phase::Running => LaunchState::Running,
         Phase::Problem(problem) => LaunchState::Problem { problem },
+        Phase::Move => match app.try_state::<Launcher>() {
+            Some(launcher) => LaunchState::Move {
+                plan: match launcher.move_plan().await {
+                    Some(plan) => plan.describe(),
+                    None => Vec::new(),
+                },
+            },
+            None => LaunchState::Running,
+        },
         Phase::Welcome => match app.try_state::<crate::AppState>() {
             Some(state) => {
                 let enabled = state.manager.features().await.unwrap_or_default();

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clara_supervisor::load::LoadOptions;
+use clara_supervisor::migration::LegacyPaths;
 use clara_supervisor::runtime::guard;
 use claraverse_app::launch::{self, LaunchPlan, Launcher};
 use tauri::Manager as _;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         config_file: config_file(),
         state_dir,
         options,
+        earlier_app: LegacyPaths::of_this_user(),
     };
     let level = std::env::var("CLARAVERSE_LOG")
         .ok()

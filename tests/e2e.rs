@@ -57,6 +57,11 @@ fn chosen(state_dir: &Path, features: &[&str]) {
 /// Starts tauri-driver for an app whose state lives in `state_dir`, and waits until it
 /// (and the WebKitWebDriver behind it) answers.
 async fn driver(state_dir: &Path, log: &Path) -> Driver {
+    driver_at_home(state_dir, log, None).await
+}
+
+/// [`driver`], for a user whose home folder is `home` (`None`: this one's).
+async fn driver_at_home(state_dir: &Path, log: &Path, home: Option<&Path>) -> Driver {
     let port = free_port();
     let native = free_port();
     let log = std::fs::File::create(log).expect("a log file");
@@ -70,6 +75,7 @@ async fn driver(state_dir: &Path, log: &Path) -> Driver {
         .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
         .env("CLARAVERSE_STATE_DIR", state_dir)
         .env("CLARAVERSE_LOG", "debug")
+        .envs(home.map(|home| ("HOME", home)))
         .stdout(Stdio::from(log.try_clone().expect("cloned")))
         .stderr(Stdio::from(log))
         .spawn()
@@ -650,6 +656,108 @@ download = "2 GB"
     assert!(
         !shown(&client, "#welcome-view").await,
         "no welcome view the second time"
+    );
+    client.close().await.expect("the session ends");
+}
+
+/// A home folder with what the earlier Electron app leaves: its feature switches, and its
+/// n8n folder with a workflow database in it.
+fn earlier_app_home(dir: &Path) -> PathBuf {
+    let home = dir.join("home");
+    let settings = home.join(".config/ClaraVerse");
+    std::fs::create_dir_all(&settings).expect("makes");
+    std::fs::write(
+        settings.join("clara-features.yaml"),
+        "claraCore: true\nn8n: true\ncomfyUI: false\nragAndTts: false\nfirstTimeSetup: false\n",
+    )
+    .expect("writes");
+    std::fs::create_dir_all(home.join(".clara/n8n")).expect("makes");
+    std::fs::write(home.join(".clara/n8n/database.sqlite"), "workflows").expect("writes");
+    home
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn the_earlier_apps_settings_are_offered_and_carried_over() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let home = earlier_app_home(dir.path());
+    let config = dir.path().join("services.toml");
+    // Like the catalog: the same feature names, and n8n's data in a folder variable.
+    std::fs::write(
+        &config,
+        r#"
+[features.claraCore]
+label = "Clara Core"
+default = true
+
+[features.n8n]
+label = "n8n"
+default = false
+
+[services.core]
+feature = "claraCore"
+command = ["sleep", "600"]
+
+[services.flows]
+feature = "n8n"
+command = ["sh", "-c", "echo $$$$ > ${CLARA_N8N_DATA:-/nonexistent}/flows.pid; exec sleep 600"]
+"#,
+    )
+    .expect("writes");
+
+    // Start fresh: the earlier app is left alone, and the feature picker follows.
+    let fresh_state = dir.path().join("fresh-state");
+    let driver = driver_at_home(&fresh_state, &dir.path().join("driver.log"), Some(&home)).await;
+    let client = open_app(&driver, &config).await;
+    let plan = wait_text(&client, "#move-view ul.move-plan", |text| {
+        text.contains("features turned on as before: claraCore, n8n")
+    })
+    .await;
+    assert!(
+        plan.contains(&format!(
+            "data used where it is: {} (CLARA_N8N_DATA)",
+            home.join(".clara/n8n").display()
+        )),
+        "{plan}"
+    );
+    screenshot("move.png");
+    click(&client, "#move-fresh").await;
+    wait_text(&client, "#welcome-start", |text| text == "Start").await;
+    assert!(
+        !fresh_state.join("backups").exists(),
+        "Start fresh backs up nothing"
+    );
+    client.close().await.expect("the session ends");
+    drop(driver);
+
+    // Continue: carried over, and the services start with the earlier app's folder.
+    let state = dir.path().join("state");
+    let driver = driver_at_home(&state, &dir.path().join("driver-2.log"), Some(&home)).await;
+    let client = open_app(&driver, &config).await;
+    wait_text(&client, "#move-view ul.move-plan", |text| {
+        text.contains("claraCore, n8n")
+    })
+    .await;
+    click(&client, "#move-continue").await;
+    wait_state(&client, "core", "running").await;
+    wait_state(&client, "flows", "running").await;
+    assert!(
+        home.join(".clara/n8n/flows.pid").exists(),
+        "n8n's service did not use the earlier app's folder"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".clara/n8n/database.sqlite")).expect("kept"),
+        "workflows"
+    );
+    let choices: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("choices.json")).expect("saved"))
+            .expect("JSON");
+    assert_eq!(choices["features"], serde_json::json!(["claraCore", "n8n"]));
+    assert!(
+        std::fs::read_dir(state.join("backups"))
+            .expect("a backup")
+            .count()
+            == 1
     );
     client.close().await.expect("the session ends");
 }

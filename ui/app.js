@@ -27,6 +27,9 @@
 //     #welcome-total                        "About N GB to download for what you chose"
 //     #welcome-error                        the sentence when Start failed (role=alert)
 //     #welcome-start, button.welcome-cancel Start ("Starting…" while busy); Cancel (from Settings)
+//   #move-view                            first run after the earlier ClaraVerse app: ul.move-plan > li
+//                                         (what Continue does), .move-status, #move-continue,
+//                                         #move-fresh ("Start fresh")
 //   #launch-problem                       the engine could not start: .launch-problem-title,
 //                                         .launch-problem-message, ul.launch-problem-details > li,
 //                                         .launch-problem-status, button.try-again, button.quit
@@ -42,7 +45,9 @@
 //
 // Launch: events are listened to first, then `launch_state` decides the view: `{ phase:
 // "running" }` (start-up view, then dashboard), "welcome" (#welcome-view; Start calls
-// `begin { features }`) or "problem" (#launch-problem; `retry_launch`, `quit_app`). When the
+// `begin { features }`), "move" (#move-view; `move_earlier_app` or `start_fresh`, each
+// answering the launch state that follows) or "problem" (#launch-problem; `retry_launch`,
+// `quit_app`). When the
 // services are first on screen, `services_painted` (the app logs the launch's time). Settings
 // also calls `get_settings`,
 // `set_setting { name, value }` and `welcome_info`; `second-launch` shows a toast.
@@ -64,6 +69,7 @@ import { closeDialog } from './views/dialogs.js';
 import { $, $$, on, setText, show } from './views/dom.js';
 import { hideFailure, showFailure } from './views/failure.js';
 import { onLogEvent, openLogs } from './views/logs.js';
+import { hideMove, showMove } from './views/move.js';
 import { hideProblem, showProblem } from './views/problem.js';
 import { openSettings } from './views/settings.js';
 import { renderStartup } from './views/startup.js';
@@ -157,6 +163,7 @@ function render() {
 
   const view = currentView();
   show($('#launch-problem'), view === 'problem');
+  show($('#move-view'), view === 'move');
   show($('#welcome-view'), view === 'welcome');
   show($('#startup-view'), view === 'startup');
   show($('#dashboard'), view === 'dashboard');
@@ -463,8 +470,31 @@ function showLaunchProblem(problem) {
 }
 
 /**
- * Applies a launch state (from `launch_state`, `retry_launch` or `begin`): the welcome view,
- * the launch problem, or the running engine.
+ * The offer to carry over the earlier app: Continue and Start fresh each answer the launch
+ * state that follows, which is applied.
+ * @param {string[]} plan
+ */
+function showMoveOffer(plan) {
+  welcomeMode = null;
+  hideWelcome();
+  hideProblem();
+  render();
+  /** @param {'move_earlier_app' | 'start_fresh'} command */
+  const answer = async (command) => {
+    const result = await call(command, undefined, { quiet: true });
+    if (result.ok) applyLaunchState(result.value);
+    return result;
+  };
+  showMove(plan, {
+    onContinue: () => answer('move_earlier_app'),
+    onFresh: () => answer('start_fresh'),
+  });
+}
+
+/**
+ * Applies a launch state (from `launch_state`, `retry_launch`, `move_earlier_app`,
+ * `start_fresh` or `begin`): the offer to carry over the earlier app, the welcome view, the
+ * launch problem, or the running engine.
  * @param {LaunchState} raw
  */
 function applyLaunchState(raw) {
@@ -472,6 +502,11 @@ function applyLaunchState(raw) {
   const plan = planLaunch({ phase: launchPhase, hadSnapshot: store.hasSnapshot }, state);
   if (plan.closeDialogs) closeOpenDialogs();
   launchPhase = state.phase;
+  if (state.phase !== 'move') hideMove();
+  if (plan.showMove && state.phase === 'move') {
+    showMoveOffer(state.plan);
+    return;
+  }
   if (plan.showProblem && state.phase === 'problem') {
     showLaunchProblem(state.problem);
     return;

@@ -12,7 +12,7 @@
  * Where the window is: "loading" until the launch state is known, then as it says.
  * @typedef {'loading' | LaunchState['phase']} LaunchPhase
  */
-/** @typedef {'loading' | 'problem' | 'welcome' | 'startup' | 'dashboard'} View */
+/** @typedef {'loading' | 'problem' | 'move' | 'welcome' | 'startup' | 'dashboard'} View */
 
 const PROBLEM_TITLE = 'ClaraVerse could not start';
 
@@ -109,8 +109,9 @@ export function problemFromError(sentence) {
 }
 
 /**
- * A launch state in one of three shapes: `{ phase: "running" }`, `{ phase: "welcome", welcome }`
- * or `{ phase: "problem", problem }`. Anything else is shown as a problem, never ignored.
+ * A launch state in one of four shapes: `{ phase: "running" }`, `{ phase: "welcome", welcome }`,
+ * `{ phase: "move", plan }` (the earlier app's settings were found: carry them over?) or
+ * `{ phase: "problem", problem }`. Anything else is shown as a problem, never ignored.
  * @param {LaunchState | null | undefined} raw
  * @returns {LaunchState}
  */
@@ -118,6 +119,7 @@ export function interpretLaunchState(raw) {
   if (raw?.phase === 'running') return { phase: 'running' };
   if (raw?.phase === 'welcome') return { phase: 'welcome', welcome: normalizeWelcome(raw.welcome) };
   if (raw?.phase === 'problem') return { phase: 'problem', problem: normalizeProblem(raw.problem) };
+  if (raw?.phase === 'move') return { phase: 'move', plan: strings(raw.plan).filter((line) => line.trim() !== '') };
   let answer = '';
   try {
     answer = JSON.stringify(raw) ?? String(raw);
@@ -137,7 +139,7 @@ export function interpretLaunchState(raw) {
 /**
  * What to do when the launch state becomes `next` while the window is in `current`
  * (`{ phase, hadSnapshot }`, phase "loading" before the first answer):
- * `{ enterRunning, resetEngine, showWelcome, showProblem, closeDialogs }`.
+ * `{ enterRunning, resetEngine, showWelcome, showMove, showProblem, closeDialogs }`.
  * Entering "running" from another phase reads the services again; when an earlier engine was
  * already shown its numbering starts over, so the records of it are dropped first.
  * @param {{ phase?: LaunchPhase, hadSnapshot?: boolean } | null | undefined} current
@@ -145,7 +147,7 @@ export function interpretLaunchState(raw) {
  */
 export function planLaunch(current, next) {
   const plan = {
-    enterRunning: false, resetEngine: false, showWelcome: false, showProblem: false, closeDialogs: false,
+    enterRunning: false, resetEngine: false, showWelcome: false, showMove: false, showProblem: false, closeDialogs: false,
   };
   const was = current?.phase ?? 'loading';
   if (next?.phase === 'running') {
@@ -156,6 +158,9 @@ export function planLaunch(current, next) {
   } else if (next?.phase === 'welcome') {
     plan.showWelcome = true;
     plan.closeDialogs = true;
+  } else if (next?.phase === 'move') {
+    plan.showMove = true;
+    plan.closeDialogs = true;
   } else {
     plan.showProblem = true;
     plan.closeDialogs = true;
@@ -165,12 +170,13 @@ export function planLaunch(current, next) {
 
 /**
  * The view the main area shows: "loading" (before the launch state is known), "problem",
- * "welcome", "startup" or "dashboard".
+ * "move", "welcome", "startup" or "dashboard".
  * @param {{ phase: LaunchPhase, welcomeOpen?: boolean, startupVisible?: boolean }} where
  * @returns {View}
  */
 export function visibleView({ phase, welcomeOpen = false, startupVisible = false }) {
   if (phase === 'problem') return 'problem';
+  if (phase === 'move') return 'move';
   if (welcomeOpen || phase === 'welcome') return 'welcome';
   if (phase !== 'running') return 'loading';
   return startupVisible ? 'startup' : 'dashboard';
@@ -184,7 +190,8 @@ export function visibleView({ phase, welcomeOpen = false, startupVisible = false
 export function launchSummary(phase) {
   switch (phase) {
     case 'problem': return PROBLEM_TITLE;
-    case 'welcome': return 'Nothing is running yet';
+    case 'welcome':
+    case 'move': return 'Nothing is running yet';
     case 'running': return null;
     default: return 'Connecting…';
   }

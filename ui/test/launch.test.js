@@ -58,6 +58,17 @@ test('running, welcome and problem are told apart', () => {
   });
 });
 
+test('the offer to carry over the earlier app keeps its sentences', () => {
+  const raw = { phase: 'move', plan: ['features turned on as before: claraCore, n8n', '', 42, 'data used where it is: ~/.clara/n8n (CLARA_N8N_DATA)'] };
+  assert.deepEqual(interpretLaunchState(malformed(raw)), {
+    phase: 'move',
+    plan: ['features turned on as before: claraCore, n8n', 'data used where it is: ~/.clara/n8n (CLARA_N8N_DATA)'],
+  });
+  assert.deepEqual(interpretLaunchState(malformed({ phase: 'move' })), { phase: 'move', plan: [] });
+  assert.equal(visibleView({ phase: 'move', welcomeOpen: true }), 'move');
+  assert.equal(launchSummary('move'), 'Nothing is running yet');
+});
+
 test('an answer that is not a launch state is shown as a problem, never ignored', () => {
   for (const raw of [null, undefined, 42, 'running', {}, { phase: 'dancing' }]) {
     const state = interpretLaunchState(malformed(raw));
@@ -107,7 +118,7 @@ test('a welcome is filled in: labels, needs, machine facts', () => {
 
 test('what a new launch state does to the window', () => {
   const none = {
-    enterRunning: false, resetEngine: false, showWelcome: false, showProblem: false, closeDialogs: false,
+    enterRunning: false, resetEngine: false, showWelcome: false, showMove: false, showProblem: false, closeDialogs: false,
   };
   // First answer: running connects.
   assert.deepEqual(planLaunch({ phase: 'loading', hadSnapshot: false }, { phase: 'running' }), { ...none, enterRunning: true });
@@ -120,6 +131,9 @@ test('what a new launch state does to the window', () => {
   assert.deepEqual(planLaunch({ phase: 'running', hadSnapshot: true }, { phase: 'welcome' }), { ...none, showWelcome: true, closeDialogs: true });
   assert.deepEqual(planLaunch({ phase: 'problem' }, { phase: 'problem' }), { ...none, showProblem: true, closeDialogs: true });
   assert.deepEqual(planLaunch(undefined, { phase: 'running' }), { ...none, enterRunning: true });
+  assert.deepEqual(planLaunch({ phase: 'loading' }, { phase: 'move' }), { ...none, showMove: true, closeDialogs: true });
+  assert.deepEqual(planLaunch({ phase: 'move' }, { phase: 'welcome' }), { ...none, showWelcome: true, closeDialogs: true });
+  assert.deepEqual(planLaunch({ phase: 'move' }, { phase: 'running' }), { ...none, enterRunning: true });
 });
 
 test('which view shows', () => {

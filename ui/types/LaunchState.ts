@@ -9,7 +9,11 @@ export type LaunchState = { "phase": "running" } | { "phase": "welcome",
 /**
  * Features with what they need, and what the machine has.
  */
-welcome: Welcome, } | { "phase": "problem", 
+welcome: Welcome, } | { "phase": "move", 
+/**
+ * What was found and what Continue does, one sentence each.
+ */
+plan: Array<string>, } | { "phase": "problem", 
 /**
  * What went wrong.
  */

@@ -36,6 +36,8 @@ export type Commands = {
   "services_painted": { args: undefined, answer: null },
   "launch_state": { args: undefined, answer: LaunchState },
   "retry_launch": { args: undefined, answer: LaunchState },
+  "move_earlier_app": { args: undefined, answer: LaunchState },
+  "start_fresh": { args: undefined, answer: LaunchState },
   "quit_app": { args: undefined, answer: null },
   "welcome_info": { args: undefined, answer: Welcome },
   "begin": { args: { features: Array<string> }, answer: null },

@@ -186,7 +186,7 @@ fn the_move_imports_the_settings_keeps_every_byte_and_is_undone_byte_for_byte() 
 - data used where it is: ~/.clara/n8n (CLARA_N8N_DATA)
 - data used where it is: ~/.clara/python_backend_data (CLARA_PYTHON_DATA)
 - the earlier app's containers could not be looked for (Docker does not answer at unix:///nonexistent/docker.sock: start it, or correct DOCKER_HOST, then choose Retry.); move again once Docker runs
-- first, ~/.config/ClaraVerse/clara-features.yaml, ~/.config/ClaraVerse/service-config.json, ~/.config/ClaraVerse/llama-swap-config.yaml is backed up, so the move can be undone
+- first, ~/.config/ClaraVerse/clara-features.yaml, ~/.config/ClaraVerse/service-config.json and ~/.config/ClaraVerse/llama-swap-config.yaml are backed up, so the move can be undone
 - left out: ~/.config/ClaraVerse/service-config.json: \"python-backend\" was set to your own server without an http(s) URL, so ClaraVerse runs it
 nothing was changed (--dry-run)
 "

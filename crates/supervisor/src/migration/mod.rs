@@ -100,16 +100,20 @@ impl MovePlan {
                  Docker runs"
             )),
         }
-        if !found.settings_files.is_empty() {
-            lines.push(format!(
-                "first, {} is backed up, so the move can be undone",
-                found
-                    .settings_files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        let files: Vec<String> = found
+            .settings_files
+            .iter()
+            .map(|file| file.display().to_string())
+            .collect();
+        match files.as_slice() {
+            [] => {}
+            [one] => lines.push(format!(
+                "first, {one} is backed up, so the move can be undone"
+            )),
+            [some @ .., last] => lines.push(format!(
+                "first, {} and {last} are backed up, so the move can be undone",
+                some.join(", ")
+            )),
         }
         for note in &found.left_out {
             lines.push(format!("left out: {note}"));
