@@ -862,3 +862,105 @@ impl Drop for KilledOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Switched live: ours stops and the service becomes the user's server (its dependent,
+/// with `restart = true`, follows and runs on); switched back, ours runs again. A URL that
+/// cannot be used is refused with a sentence, and nothing changes.
+#[tokio::test]
+async fn a_service_switches_to_the_users_server_and_back_while_running() {
+    let (ours, theirs) = (free_port(), free_port());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let served = dir.path().join("www");
+    std::fs::create_dir_all(&served).expect("makes");
+    std::fs::write(served.join("health"), "ok").expect("writes");
+    let _server = KilledOnDrop(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &theirs.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(&served)
+            .spawn()
+            .expect("the user's server starts"),
+    );
+    let text = format!(
+        r#"
+[services.backend]
+command = ["python3", "-m", "http.server", "{ours}", "--bind", "127.0.0.1", "--directory", "${{DIR}}/www"]
+own_server = "/health"
+health = {{ http = "http://127.0.0.1:{ours}/health", interval = "1s", timeout = "1s" }}
+
+[services.app]
+command = ["sleep", "600"]
+depends_on = {{ backend = {{ condition = "healthy", restart = true }} }}
+"#
+    );
+    let mut h = Harness::in_dir(&text, dir, None).await;
+    h.manager.start_all().await.expect("starts");
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
+    let our_pid = h.status_of("backend").await.pid.expect("ours runs");
+
+    assert_eq!(
+        h.manager
+            .use_own_server("backend", Some("ftp://box".into()))
+            .await,
+        Err(ManagerError::OwnServer(
+            "your own server for \"backend\" (ftp://box) is not an http(s) address, so ClaraVerse runs it"
+                .into()
+        ))
+    );
+    assert_eq!(
+        h.manager
+            .use_own_server("app", Some("http://box".into()))
+            .await,
+        Err(ManagerError::OwnServer(
+            "\"app\" cannot use your own server, so ClaraVerse runs it".into()
+        ))
+    );
+
+    let url = format!("http://127.0.0.1:{theirs}");
+    h.manager
+        .use_own_server("backend", Some(url.clone()))
+        .await
+        .expect("switches");
+    h.wait_for("the user's server in use", |event| {
+        matches!(&event.kind, EventKind::ServiceStateChanged { name, current_state: ServiceState::Running, .. } if name == "backend")
+    })
+    .await;
+    assert!(
+        eventually(PATIENCE, || !alive(our_pid)).await,
+        "ours still runs"
+    );
+    let backend = h.status_of("backend").await;
+    assert_eq!(backend.pid, None);
+    assert_eq!(backend.detail, Some(format!("your server at {url}")));
+    h.wait_state("app", ServiceState::Running).await;
+    let saved = StateFiles::new(h.path("state"))
+        .read_choices()
+        .expect("saved");
+    assert_eq!(saved.setup.servers.get("backend"), Some(&url));
+
+    h.manager
+        .use_own_server("backend", None)
+        .await
+        .expect("switches back");
+    h.wait_for("ours again", |event| {
+        matches!(&event.kind, EventKind::ServiceStateChanged { name, current_state: ServiceState::Running, .. } if name == "backend")
+    })
+    .await;
+    let backend = h.status_of("backend").await;
+    assert!(backend.pid.is_some(), "{backend:?}");
+    assert_eq!(backend.detail, None);
+    h.wait_state("app", ServiceState::Running).await;
+    let saved = StateFiles::new(h.path("state"))
+        .read_choices()
+        .expect("saved");
+    assert!(saved.setup.servers.is_empty());
+    h.shutdown().await;
+}

@@ -179,6 +179,9 @@ impl Actor {
             Command::SetFeatures(features, reply) => {
                 let _ = reply.send(self.core.set_features(features, now));
             }
+            Command::UseOwnServer(name, url, reply) => {
+                let _ = reply.send(self.core.use_own_server(&name, url, now));
+            }
             Command::Shutdown(reply) => self.begin_shutdown(Some(reply)),
             Command::Status(reply) => {
                 let _ = reply.send(self.core.statuses(now));

@@ -55,6 +55,7 @@ pub fn boot(
         Vec::new()
     });
     notes.cleaned_up = leftovers::clean_up(state_token, &records);
+    let written = definitions.clone();
     let (definitions, not_own) = definitions::use_own_servers(definitions, &choices.setup.servers);
     notes.warnings.extend(not_own);
     let choice = match (requested, &choices.features) {
@@ -104,7 +105,7 @@ pub fn boot(
         .keys()
         .map(|name| (name.clone(), Handles::new(config.log_lines)))
         .collect::<BTreeMap<_, _>>();
-    let mut core = Core::new(definitions, plan, selection, &choices, timings);
+    let mut core = Core::new(written, definitions, plan, selection, &choices, timings);
     core.save_choices();
     let (facts_in, facts) = mpsc::unbounded_channel();
     let (processes, process_updates) = watch::channel(Vec::<ProcessRecord>::new());

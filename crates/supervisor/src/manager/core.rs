@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::ManagerError;
 use super::action::Action;
 use super::unit::{Goal, Next, Unit};
-use crate::definitions::{Definitions, RuntimeKind};
+use crate::definitions::{self, Definitions, RuntimeKind};
 use crate::events::{EventKind, StartupPhase};
 use crate::persist::{Choices, ProcessRecord, Setup};
 use crate::plan::Plan;
@@ -35,8 +35,13 @@ pub struct Timings {
 
 /// All service state, and the decisions over it.
 pub struct Core {
+    /// The definitions as run: the user's own servers are external services.
     pub(super) definitions: Definitions,
-    /// The plan of every defined service (features may change; the graph does not).
+    /// The definitions as written, to run a service again once the user's server is not
+    /// wanted any more.
+    written: Definitions,
+    /// The plan of every defined service (features may change; the graph changes only when
+    /// a service becomes, or stops being, the user's own server).
     pub(super) plan: Plan,
     /// Service names in start order (dependencies first).
     pub(super) order: Vec<String>,
@@ -64,6 +69,7 @@ impl Core {
     /// A reconciler for `definitions`, with the services of `selection` selected; `stopped`
     /// are the services the user stopped by hand.
     pub fn new(
+        written: Definitions,
         definitions: Definitions,
         plan: Plan,
         selection: Selection,
@@ -92,6 +98,7 @@ impl Core {
             .map(|s| s.name.clone());
         Core {
             definitions,
+            written,
             plan,
             order,
             units,
@@ -237,6 +244,59 @@ impl Core {
     ) -> Result<Selection, ManagerError> {
         let selection = selection::select(&self.definitions, &FeatureChoice::Only(features))
             .map_err(ManagerError::Features)?;
+        self.select(&selection);
+        self.features = selection.features.clone();
+        self.features_chosen = true;
+        self.save_choices();
+        self.advance(now);
+        Ok(selection)
+    }
+
+    /// Runs `name` as the user's own server at `url`, or (`None`) as written again: saved,
+    /// and applied at once — what runs now stops, and it starts again the new way, its
+    /// dependents following where their edges say `restart = true`.
+    pub fn use_own_server(
+        &mut self,
+        name: &str,
+        url: Option<String>,
+        now: Instant,
+    ) -> Result<(), ManagerError> {
+        self.check_name(name)?;
+        let written = &self.written.services[name];
+        let service = match &url {
+            Some(url) => definitions::own_server(written, url).map_err(ManagerError::OwnServer)?,
+            None => written.clone(),
+        };
+        let mut definitions = self.definitions.clone();
+        definitions
+            .services
+            .insert(name.to_string(), service.clone());
+        let plan = Plan::of_all(&definitions)
+            .map_err(|cycle| ManagerError::OwnServer(cycle.to_string()))?;
+        let selection =
+            selection::select(&definitions, &FeatureChoice::Only(self.features.clone()))
+                .map_err(ManagerError::Features)?;
+        self.order = plan.start_order().map(str::to_string).collect();
+        self.plan = plan;
+        self.definitions = definitions;
+        match url {
+            Some(url) => self.setup.servers.insert(name.to_string(), url),
+            None => self.setup.servers.remove(name),
+        };
+        self.select(&selection);
+        self.unit_mut(name).service = Arc::new(service);
+        if self.unit(name).wants_up() {
+            self.restart(name)?;
+        } else {
+            self.save_choices();
+        }
+        self.advance(now);
+        Ok(())
+    }
+
+    /// Marks the services of `selection` as selected, wanting up those newly selected and
+    /// no longer wanting those left out.
+    fn select(&mut self, selection: &Selection) {
         for (name, unit) in &mut self.units {
             let selected = selection.services.contains(name);
             if selected && !unit.selected && unit.goal == Goal::Rest {
@@ -246,11 +306,6 @@ impl Core {
             }
             unit.selected = selected;
         }
-        self.features = selection.features.clone();
-        self.features_chosen = true;
-        self.save_choices();
-        self.advance(now);
-        Ok(selection)
     }
 
     fn check_name(&self, name: &str) -> Result<(), ManagerError> {

@@ -143,6 +143,9 @@ pub enum ManagerError {
     /// The features asked for are not valid.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Features(Vec<Diagnostic>),
+    /// The service cannot be the user's own server at that URL (a sentence why).
+    #[error("{0}")]
+    OwnServer(String),
     /// The manager has shut down.
     #[error("the supervisor has shut down")]
     ShutDown,
@@ -175,6 +178,7 @@ enum Command {
     Stop(String, Reply<Result<Vec<String>, ManagerError>>),
     Restart(String, Reply<Result<(), ManagerError>>),
     SetFeatures(BTreeSet<String>, Reply<Result<Selection, ManagerError>>),
+    UseOwnServer(String, Option<String>, Reply<Result<(), ManagerError>>),
     Shutdown(Reply<()>),
     Status(Reply<Vec<ServiceStatus>>),
     Subscribe(Reply<(Snapshot, broadcast::Receiver<Event>)>),
@@ -298,6 +302,17 @@ impl Manager {
     /// Restarts one service, whatever its state; forgets its crash history.
     pub async fn restart_service(&self, name: &str) -> Result<(), ManagerError> {
         self.ask(|reply| Command::Restart(name.to_string(), reply))
+            .await?
+    }
+
+    /// Runs `name` as the user's own server at `url` (only checked there), or with `None`
+    /// as its definition says again; saved, and applied at once.
+    pub async fn use_own_server(
+        &self,
+        name: &str,
+        url: Option<String>,
+    ) -> Result<(), ManagerError> {
+        self.ask(|reply| Command::UseOwnServer(name.to_string(), url, reply))
             .await?
     }
 

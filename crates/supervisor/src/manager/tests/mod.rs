@@ -67,6 +67,7 @@ impl Sim {
             .unwrap_or_else(|error| panic!("{error}: {:?}", error.errors));
         let plan = Plan::of_all(&loaded.definitions).expect("acyclic");
         let core = Core::new(
+            loaded.definitions.clone(),
             loaded.definitions,
             plan,
             loaded.selection,
