@@ -33,6 +33,9 @@ const COMMANDS: &[&str] = &[
     "follow_logs",
     "unfollow_logs",
     "open_service_url",
+    "list_own_servers",
+    "test_own_server",
+    "use_own_server",
 ];
 
 fn main() {

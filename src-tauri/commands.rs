@@ -10,7 +10,10 @@ use ts_rs::TS;
 use crate::bridge::{Follow, Startup};
 use crate::launch::{self, LaunchState, Launcher, Phase};
 use crate::settings::{Settings, SettingsFile};
-use crate::views::{FeatureChange, FeatureView, ServiceView, feature_change, features};
+use crate::views::{
+    FeatureChange, FeatureView, OwnServerView, ServerTest, ServiceView, feature_change, features,
+    own_servers,
+};
 use crate::welcome::{self, Welcome};
 use crate::{AppState, desktop};
 
@@ -256,6 +259,61 @@ pub async fn begin<R: Runtime>(
         crate::start_all(&app);
     }
     Ok(())
+}
+
+/// The services the user may run himself, with the URLs of those he does.
+#[tauri::command]
+pub async fn list_own_servers(state: State<'_, AppState>) -> Answer<Vec<OwnServerView>> {
+    let servers = state.manager.own_servers().await.map_err(sentence)?;
+    Ok(own_servers(&state.definitions, &servers))
+}
+
+/// Test: runs the service's health check once against the user's server at `url`.
+#[tauri::command]
+pub async fn test_own_server(
+    state: State<'_, AppState>,
+    name: String,
+    url: String,
+) -> Answer<ServerTest> {
+    let service = state
+        .definitions
+        .services
+        .get(&name)
+        .ok_or_else(|| format!("there is no service \"{name}\""))?;
+    let own = clara_supervisor::definitions::own_server(service, url.trim())?;
+    let Some(check) = own.health else {
+        return Err(format!("\"{name}\" has no health check to test"));
+    };
+    let asked = match &check.probe {
+        clara_supervisor::definitions::Probe::Http { url, .. } => url.clone(),
+        _ => url.trim().to_string(),
+    };
+    Ok(match clara_supervisor::health::check_once(&check).await {
+        Ok(took) => ServerTest {
+            ok: true,
+            message: format!("{asked} answered in {} ms.", took.as_millis()),
+        },
+        Err(why) => ServerTest {
+            ok: false,
+            message: format!("{why}."),
+        },
+    })
+}
+
+/// Runs `name` as the user's own server at `url`, or (`url` null) on this computer again;
+/// applied at once, and remembered.
+#[tauri::command]
+pub async fn use_own_server(
+    state: State<'_, AppState>,
+    name: String,
+    url: Option<String>,
+) -> Answer<()> {
+    let url = url.map(|url| url.trim().to_string());
+    state
+        .manager
+        .use_own_server(&name, url)
+        .await
+        .map_err(sentence)
 }
 
 /// The desktop settings.

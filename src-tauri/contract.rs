@@ -20,7 +20,7 @@ use crate::desktop::SecondLaunch;
 use crate::launch::LaunchState;
 use crate::metrics::MetricsUpdate;
 use crate::settings::Settings;
-use crate::views::{FeatureChange, FeatureView};
+use crate::views::{FeatureChange, FeatureView, OwnServerView, ServerTest};
 use crate::welcome::Welcome;
 use clara_supervisor::output::LogLine;
 
@@ -107,6 +107,9 @@ commands! {
     follow_logs(name: String) -> ();
     unfollow_logs(name: String) -> ();
     open_service_url(name: String) -> ();
+    list_own_servers() -> Vec<OwnServerView>;
+    test_own_server(name: String, url: String) -> ServerTest;
+    use_own_server(name: String, url: Option<String>) -> ();
 }
 
 /// One command as the window sees it.

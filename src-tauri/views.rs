@@ -48,6 +48,8 @@ pub struct ServiceView {
     pub detail: Option<String>,
     /// Why its log file cannot be written (a full disk…), while that lasts.
     pub log_problem: Option<String>,
+    /// The URL of the user's own server, when the user runs this service himself.
+    pub own_server: Option<String>,
     /// The feature that switches it on.
     pub feature: Option<String>,
     /// Where people open it, when it has a web page.
@@ -77,12 +79,19 @@ impl ServiceView {
             critical,
             detail,
             log_problem,
+            own_server,
         } = status;
         let service = definitions.services.get(&name);
+        // The user's own server has its page, and none of this computer's ports.
+        let own = own_server.is_some();
         ServiceView {
             feature: service.and_then(|s| s.feature.clone()),
-            url: service.and_then(url_of),
-            ports: service.map(ports_of).unwrap_or_default(),
+            url: own_server.clone().or_else(|| service.and_then(url_of)),
+            ports: if own {
+                Vec::new()
+            } else {
+                service.map(ports_of).unwrap_or_default()
+            },
             health_check: service.is_some_and(|s| {
                 s.health.is_some()
                     || matches!(
@@ -104,6 +113,7 @@ impl ServiceView {
             critical,
             detail,
             log_problem,
+            own_server,
         }
     }
 }
@@ -254,6 +264,50 @@ fn plural(count: usize, one: &str) -> String {
     } else {
         format!("{count} {one}s")
     }
+}
+
+/// A service the user may run himself, as Settings shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnServerView {
+    /// The service's name.
+    pub service: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// The path its health check asks at the user's server.
+    pub health_path: String,
+    /// The user's server in use; `None`: ClaraVerse runs it.
+    pub url: Option<String>,
+}
+
+/// The services of `definitions` that may be the user's own, with the URLs of those that
+/// are (`servers`).
+pub fn own_servers(
+    definitions: &Definitions,
+    servers: &std::collections::BTreeMap<String, String>,
+) -> Vec<OwnServerView> {
+    definitions
+        .services
+        .values()
+        .filter_map(|service| {
+            Some(OwnServerView {
+                service: service.name.clone(),
+                description: service.description.clone(),
+                health_path: service.own_server.clone()?,
+                url: servers.get(&service.name).cloned(),
+            })
+        })
+        .collect()
+}
+
+/// What Test found at the user's server.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerTest {
+    /// Its health check passed.
+    pub ok: bool,
+    /// What answered and how fast, or why nothing did, in a sentence.
+    pub message: String,
 }
 
 /// A feature as the settings show it.

@@ -28,6 +28,7 @@ export function service(name, status = 'running', overrides = {}) {
     critical: false,
     detail: null,
     logProblem: null,
+    ownServer: null,
     feature: null,
     url: null,
     ports: [],

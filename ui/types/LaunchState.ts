@@ -3,7 +3,8 @@ import type { Problem } from "./Problem";
 import type { Welcome } from "./Welcome";
 
 /**
- * The launch state as the UI receives it (`launch_state`, `retry_launch`).
+ * The launch state as the UI receives it (`launch_state`, `retry_launch`,
+ * `move_earlier_app`, `start_fresh`).
  */
 export type LaunchState = { "phase": "running" } | { "phase": "welcome", 
 /**

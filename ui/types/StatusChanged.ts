@@ -69,6 +69,10 @@ detail: string | null,
  */
 logProblem: string | null, 
 /**
+ * The URL of the user's own server, when the user runs this service himself.
+ */
+ownServer: string | null, 
+/**
  * The feature that switches it on.
  */
 feature: string | null, 

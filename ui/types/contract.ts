@@ -5,8 +5,10 @@ import type { FeatureView } from "./FeatureView";
 import type { LaunchState } from "./LaunchState";
 import type { LogLine } from "./LogLine";
 import type { MetricsUpdate } from "./MetricsUpdate";
+import type { OwnServerView } from "./OwnServerView";
 import type { PullProgress } from "./PullProgress";
 import type { SecondLaunch } from "./SecondLaunch";
+import type { ServerTest } from "./ServerTest";
 import type { ServiceList } from "./ServiceList";
 import type { ServiceLog } from "./ServiceLog";
 import type { Settings } from "./Settings";
@@ -56,4 +58,7 @@ export type Commands = {
   "follow_logs": { args: { name: string }, answer: null },
   "unfollow_logs": { args: { name: string }, answer: null },
   "open_service_url": { args: { name: string }, answer: null },
+  "list_own_servers": { args: undefined, answer: Array<OwnServerView> },
+  "test_own_server": { args: { name: string, url: string }, answer: ServerTest },
+  "use_own_server": { args: { name: string, url: string | null }, answer: null },
 };

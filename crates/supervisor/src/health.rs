@@ -227,6 +227,16 @@ impl Prober {
     }
 }
 
+/// Runs `check`'s probe once from this machine, as Test does for the user's own server:
+/// how long the answer took, or why there was none, in words.
+pub async fn check_once(check: &HealthCheck) -> Result<Duration, String> {
+    let began = Instant::now();
+    Prober::new(None)
+        .probe(&check.probe, &Target::Host, check.timeout)
+        .await
+        .map(|()| began.elapsed())
+}
+
 /// The pause before the next readiness probe, given how long the service has been starting.
 pub fn readiness_delay(waited: Duration) -> Duration {
     if waited < Duration::from_secs(2) {

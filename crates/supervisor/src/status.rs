@@ -161,6 +161,8 @@ pub struct ServiceStatus {
     pub detail: Option<String>,
     /// Why its log file cannot be written (a full disk…), while that lasts.
     pub log_problem: Option<String>,
+    /// The URL of the user's own server, when the user runs this service himself.
+    pub own_server: Option<String>,
 }
 
 impl ServiceStatus {
@@ -186,6 +188,7 @@ impl ServiceStatus {
             critical,
             detail: None,
             log_problem: None,
+            own_server: None,
         }
     }
 

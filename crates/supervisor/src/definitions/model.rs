@@ -90,6 +90,17 @@ pub struct Service {
     pub location: Option<Location>,
 }
 
+impl Service {
+    /// The URL of the user's own server this service is, when the user runs it himself (an
+    /// external service that may be the user's: see [`crate::definitions::own_server`]).
+    pub fn own_server_url(&self) -> Option<&str> {
+        match (&self.runtime, &self.own_server) {
+            (RuntimeKind::External { url }, Some(_)) => Some(url),
+            _ => None,
+        }
+    }
+}
+
 /// How a service runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

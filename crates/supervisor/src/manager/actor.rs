@@ -197,6 +197,9 @@ impl Actor {
             Command::Features(reply) => {
                 let _ = reply.send(self.core.features().clone());
             }
+            Command::OwnServers(reply) => {
+                let _ = reply.send(self.core.own_servers().clone());
+            }
             Command::FollowLogs(name, reply) => {
                 let _ = reply.send(self.logs_of(&name).map(|logs| logs.follow()));
             }

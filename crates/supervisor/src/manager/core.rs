@@ -284,7 +284,10 @@ impl Core {
             None => self.setup.servers.remove(name),
         };
         self.select(&selection);
-        self.unit_mut(name).service = Arc::new(service);
+        let unit = self.unit_mut(name);
+        unit.status.own_server = service.own_server_url().map(str::to_string);
+        unit.status.critical = service.critical;
+        unit.service = Arc::new(service);
         if self.unit(name).wants_up() {
             self.restart(name)?;
         } else {
@@ -292,6 +295,11 @@ impl Core {
         }
         self.advance(now);
         Ok(())
+    }
+
+    /// The services run as the user's own servers, with their URLs.
+    pub fn own_servers(&self) -> &BTreeMap<String, String> {
+        &self.setup.servers
     }
 
     /// Marks the services of `selection` as selected, wanting up those newly selected and

@@ -38,7 +38,7 @@ mod startup;
 mod tests;
 mod unit;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,6 +188,7 @@ enum Command {
         Reply<Result<broadcast::Receiver<LogLine>, ManagerError>>,
     ),
     Features(Reply<BTreeSet<String>>),
+    OwnServers(Reply<BTreeMap<String, String>>),
 }
 
 /// A handle to the manager. Clone it freely; every clone talks to the same actor.
@@ -343,6 +344,11 @@ impl Manager {
     /// The features that are on.
     pub async fn features(&self) -> Result<BTreeSet<String>, ManagerError> {
         self.ask(Command::Features).await
+    }
+
+    /// The services run as the user's own servers, with their URLs.
+    pub async fn own_servers(&self) -> Result<BTreeMap<String, String>, ManagerError> {
+        self.ask(Command::OwnServers).await
     }
 
     /// Every new line of a service's output, from now on.

@@ -95,13 +95,15 @@ impl Unit {
         } else {
             ServiceState::Disabled
         };
+        let mut status = ServiceStatus::new(
+            &service.name,
+            service.description.clone(),
+            service.critical,
+            state,
+        );
+        status.own_server = service.own_server_url().map(str::to_string);
         Unit {
-            status: ServiceStatus::new(
-                &service.name,
-                service.description.clone(),
-                service.critical,
-                state,
-            ),
+            status,
             tracker: RestartTracker::new(service.restart.clone()),
             service,
             selected,
