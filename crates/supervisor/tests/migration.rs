@@ -15,6 +15,7 @@ use std::process::{Command, Output};
 use clara_supervisor::catalog;
 use clara_supervisor::definitions::{Variables, VolumeSource};
 use clara_supervisor::load::{self, LoadOptions};
+use clara_supervisor::migration;
 use clara_supervisor::persist::StateFiles;
 use clara_supervisor::platform::Platform;
 use clara_supervisor::selection::FeatureChoice;
@@ -318,6 +319,10 @@ fn a_damaged_backup_is_refused_and_nothing_changes() {
     let choices = std::fs::read(old.state().join("choices.json")).expect("reads");
     let before = old.checksums();
 
+    assert!(matches!(
+        migration::check_undo(&old.state()),
+        Err(migration::MoveError::DamagedBackup { .. })
+    ));
     let refused = old.migrate(&["--undo"], Some(NO_DOCKER));
     assert_eq!(refused.status.code(), Some(1));
     assert_eq!(
@@ -470,16 +475,58 @@ volumes = ["${CLARA_N8N_DATA:-${CLARA_HOME}/n8n}:/home/node/.n8n"]
         "ours mounts other folders than the earlier app's"
     );
 
+    // What Settings lists and removes: only what the move kept.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let state = old.state();
+    let last = migration::last_move(&state)
+        .expect("readable")
+        .expect("a move");
+    assert_eq!(
+        last.kept,
+        vec![
+            ("clara_n8n".to_string(), "clara_n8n-electron".to_string()),
+            (
+                "clara_comfyui".to_string(),
+                "clara_comfyui-electron".to_string()
+            ),
+        ]
+    );
+    let refused = runtime
+        .block_on(migration::remove_kept(&state, "clara_n8n", None))
+        .expect_err("not kept by the move");
+    assert_eq!(
+        refused.to_string(),
+        "clara_n8n is not a container that the move from the earlier app kept, so it is left alone"
+    );
+    runtime
+        .block_on(migration::remove_kept(
+            &state,
+            "clara_comfyui-electron",
+            None,
+        ))
+        .expect("removes the kept container");
+    assert_eq!(
+        docker(&["ps", "-aq", "--filter", "name=^clara_comfyui-electron$"]),
+        ""
+    );
+    assert_eq!(
+        migration::last_move(&state)
+            .expect("readable")
+            .expect("a move")
+            .kept,
+        vec![("clara_n8n".to_string(), "clara_n8n-electron".to_string())]
+    );
+
     let undone = old.migrate(&["--undo"], None);
     let said = text(&undone.stdout);
     let labels = docker(&["inspect", "-f", "{{json .Config.Labels}}", "clara_n8n"]);
     let n8n_running = running("clara_n8n");
-    let comfyui_running = running("clara_comfyui");
+    let comfyui = docker(&["ps", "-aq", "--filter", "name=^clara_comfyui"]);
     cleanup();
     assert!(undone.status.success(), "{}", text(&undone.stderr));
     assert!(
         said.contains("the container clara_n8n has its name back\n")
-            && said.contains("the container clara_comfyui has its name back\n"),
+            && !said.contains("clara_comfyui"),
         "{said}"
     );
     assert!(
@@ -487,10 +534,7 @@ volumes = ["${CLARA_N8N_DATA:-${CLARA_HOME}/n8n}:/home/node/.n8n"]
         "ours still holds the name: {labels}"
     );
     assert_eq!(n8n_running, "true", "the container that ran runs again");
-    assert_eq!(
-        comfyui_running, "false",
-        "the container that was stopped stays stopped"
-    );
+    assert_eq!(comfyui, "", "the removed container stays removed");
     let mut after = old.checksums();
     after.remove(&old.home().join("services.toml"));
     assert_eq!(after, before, "no byte of the data changed");

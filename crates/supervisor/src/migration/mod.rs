@@ -144,6 +144,12 @@ pub enum MoveError {
     /// There is no move that has not been undone.
     #[error("there is no move from the earlier app to undo in {}", .0.display())]
     NothingToUndo(PathBuf),
+    /// The container is not one the latest move set aside, so it is not removed.
+    #[error("{0} is not a container that the move from the earlier app kept, so it is left alone")]
+    NotKept(String),
+    /// Docker could not do what was asked.
+    #[error("{0}")]
+    Docker(String),
     /// A backup cannot be trusted.
     #[error("the backup in {} cannot be used ({why}); nothing was changed", .dir.display())]
     DamagedBackup {
@@ -214,6 +220,9 @@ struct KeptContainer {
     /// Whether an undo has put it back.
     #[serde(default)]
     restored: bool,
+    /// Whether the user removed it (it cannot be put back then).
+    #[serde(default)]
+    removed: bool,
 }
 
 /// Carries out `plan` on `state_dir` (its lock held as `holder`): backs up the settings
@@ -284,6 +293,7 @@ pub async fn carry_out(
                     kept_as: kept_as.clone(),
                     was_running: container.running,
                     restored: false,
+                    removed: false,
                 });
                 write_manifest(&backup, &manifest)?;
                 moved.kept.push((container.name.clone(), kept_as));
@@ -305,27 +315,7 @@ pub async fn undo(
 ) -> Result<Undone, MoveError> {
     let _lock = StateLock::acquire(state_dir, holder)?;
     let (backup, mut manifest) = latest_move(state_dir)?;
-    let mut copies = Vec::new();
-    for file in &manifest.files {
-        let bytes = match (&file.copy, &file.sha256) {
-            (Some(copy), Some(sha256)) => {
-                let path = backup.join(copy);
-                let bytes = std::fs::read(&path).map_err(|error| MoveError::DamagedBackup {
-                    dir: backup.clone(),
-                    why: format!("cannot read {copy}: {error}"),
-                })?;
-                if &hex_sha256(&bytes) != sha256 {
-                    return Err(MoveError::DamagedBackup {
-                        dir: backup.clone(),
-                        why: format!("{copy} has changed since it was saved"),
-                    });
-                }
-                Some(bytes)
-            }
-            _ => None,
-        };
-        copies.push((file.path.clone(), bytes));
-    }
+    let copies = verified_copies(&backup, &manifest)?;
     let mut undone = Undone {
         backup: backup.clone(),
         files: Vec::new(),
@@ -348,7 +338,10 @@ pub async fn undo(
     }
     let waiting: Vec<usize> = (0..manifest.containers.len())
         .rev()
-        .filter(|&index| !manifest.containers[index].restored)
+        .filter(|&index| {
+            let kept = &manifest.containers[index];
+            !kept.restored && !kept.removed
+        })
         .collect();
     if !waiting.is_empty() {
         match engine(docker_host).probe().await {
@@ -382,6 +375,100 @@ pub async fn undo(
     }
     write_manifest(&backup, &manifest)?;
     Ok(undone)
+}
+
+/// The latest move that has not been undone, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastMove {
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// Its backup folder.
+    pub backup: PathBuf,
+    /// The containers it set aside that are still kept: (name, kept as).
+    pub kept: Vec<(String, String)>,
+}
+
+/// The latest move on `state_dir` that has not been undone; `None` when there is none.
+/// Reads only.
+pub fn last_move(state_dir: &Path) -> Result<Option<LastMove>, MoveError> {
+    match latest_move(state_dir) {
+        Ok((backup, manifest)) => Ok(Some(LastMove {
+            created: manifest.created,
+            backup,
+            kept: manifest
+                .containers
+                .into_iter()
+                .filter(|kept| !kept.restored && !kept.removed)
+                .map(|kept| (kept.name, kept.kept_as))
+                .collect(),
+        })),
+        Err(MoveError::NothingToUndo(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether the latest move can be undone: its backup is there and every copy unchanged.
+/// Reads only; [`undo`] checks again under the lock.
+pub fn check_undo(state_dir: &Path) -> Result<(), MoveError> {
+    let (backup, manifest) = latest_move(state_dir)?;
+    verified_copies(&backup, &manifest).map(drop)
+}
+
+/// Removes the earlier app's container kept as `kept_as` by the latest move on
+/// `state_dir`, once the user no longer wants it; any other container is refused. An undo
+/// cannot put it back afterwards.
+pub async fn remove_kept(
+    state_dir: &Path,
+    kept_as: &str,
+    docker_host: Option<String>,
+) -> Result<(), MoveError> {
+    let (backup, mut manifest) = latest_move(state_dir)?;
+    let Some(index) = manifest
+        .containers
+        .iter()
+        .position(|kept| kept.kept_as == kept_as && !kept.restored && !kept.removed)
+    else {
+        return Err(MoveError::NotKept(kept_as.to_string()));
+    };
+    let connection = engine(docker_host)
+        .probe()
+        .await
+        .map_err(|error| MoveError::Docker(error.message))?;
+    containers::remove_kept(&connection.client, kept_as)
+        .await
+        .map_err(MoveError::Docker)?;
+    manifest.containers[index].removed = true;
+    write_manifest(&backup, &manifest)
+}
+
+/// A saved file's place, and the bytes to put back there (`None`: it did not exist).
+type SavedBytes = (PathBuf, Option<Vec<u8>>);
+
+/// Each saved file with the bytes to put back, every copy checked against its SHA-256
+/// first.
+fn verified_copies(backup: &Path, manifest: &Manifest) -> Result<Vec<SavedBytes>, MoveError> {
+    let mut copies = Vec::new();
+    for file in &manifest.files {
+        let bytes = match (&file.copy, &file.sha256) {
+            (Some(copy), Some(sha256)) => {
+                let path = backup.join(copy);
+                let bytes = std::fs::read(&path).map_err(|error| MoveError::DamagedBackup {
+                    dir: backup.to_path_buf(),
+                    why: format!("cannot read {copy}: {error}"),
+                })?;
+                if &hex_sha256(&bytes) != sha256 {
+                    return Err(MoveError::DamagedBackup {
+                        dir: backup.to_path_buf(),
+                        why: format!("{copy} has changed since it was saved"),
+                    });
+                }
+                Some(bytes)
+            }
+            _ => None,
+        };
+        copies.push((file.path.clone(), bytes));
+    }
+    Ok(copies)
 }
 
 /// An engine handle that only looks: no project, so no container is ever a stray.

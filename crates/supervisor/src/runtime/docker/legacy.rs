@@ -147,6 +147,15 @@ pub async fn put_back(
     Ok(())
 }
 
+/// Removes the container kept as `kept_as`, once the user no longer wants it.
+pub async fn remove_kept(client: &Docker, kept_as: &str) -> Result<(), String> {
+    let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+    client
+        .remove_container(kept_as, Some(remove))
+        .await
+        .map_err(|error| format!("cannot remove the container {kept_as}: {error}"))
+}
+
 async fn rename(client: &Docker, from: &str, to: &str) -> Result<(), String> {
     let options = RenameContainerOptionsBuilder::new().name(to).build();
     client
