@@ -36,6 +36,9 @@ const COMMANDS: &[&str] = &[
     "list_own_servers",
     "test_own_server",
     "use_own_server",
+    "earlier_app",
+    "remove_kept_container",
+    "undo_move",
 ];
 
 fn main() {

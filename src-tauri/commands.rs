@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use clara_supervisor::migration;
 use clara_supervisor::output::LogLine;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime, State};
@@ -11,8 +12,8 @@ use crate::bridge::{Follow, Startup};
 use crate::launch::{self, LaunchState, Launcher, Phase};
 use crate::settings::{Settings, SettingsFile};
 use crate::views::{
-    FeatureChange, FeatureView, OwnServerView, ServerTest, ServiceView, feature_change, features,
-    own_servers,
+    EarlierAppView, FeatureChange, FeatureView, KeptContainerView, OwnServerView, ServerTest,
+    ServiceView, feature_change, features, own_servers,
 };
 use crate::welcome::{self, Welcome};
 use crate::{AppState, desktop};
@@ -314,6 +315,73 @@ pub async fn use_own_server(
         .use_own_server(&name, url)
         .await
         .map_err(sentence)
+}
+
+/// The move from the earlier app that can still be undone, with the containers it kept;
+/// `None` when there is none.
+#[tauri::command]
+pub fn earlier_app(launcher: State<'_, Launcher>) -> Answer<Option<EarlierAppView>> {
+    let last = migration::last_move(launcher.state_dir()).map_err(sentence)?;
+    Ok(last.map(|last| EarlierAppView {
+        moved: last.created,
+        backup: last.backup.display().to_string(),
+        kept: last
+            .kept
+            .into_iter()
+            .map(|(name, kept_as)| KeptContainerView { name, kept_as })
+            .collect(),
+    }))
+}
+
+/// Removes the earlier app's container the move kept as `kept_as`.
+#[tauri::command]
+pub async fn remove_kept_container(launcher: State<'_, Launcher>, kept_as: String) -> Answer<()> {
+    migration::remove_kept(launcher.state_dir(), &kept_as, None)
+        .await
+        .map_err(sentence)
+}
+
+/// Undoes the move from the earlier app: once its backup is checked, every service stops,
+/// the earlier app's settings and containers are put back, and ClaraVerse quits a few
+/// seconds after answering what was done (the earlier app is the one to open next).
+#[tauri::command]
+pub async fn undo_move<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+) -> Answer<String> {
+    let state_dir = launcher.state_dir().to_path_buf();
+    migration::check_undo(&state_dir).map_err(sentence)?;
+    log::info!("undoing the move from the earlier ClaraVerse app: stopping every service");
+    state.manager.shutdown().await.map_err(sentence)?;
+    // Every service has stopped: the exit below need not wait for them again.
+    state
+        .stopped
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let outcome = migration::undo(&state_dir, launch::HOLDER, None).await;
+    let quit = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        quit.exit(0);
+    });
+    let undone = outcome
+        .map_err(|error| format!("{error}. Every service has stopped; ClaraVerse quits now."))?;
+    for problem in &undone.problems {
+        log::warn!("not undone: {problem}");
+    }
+    let mut said = match undone.containers.as_slice() {
+        [] => "The move is undone: the earlier app's settings are back.".to_string(),
+        names => format!(
+            "The move is undone: the earlier app's settings and its containers {} are back.",
+            names.join(", ")
+        ),
+    };
+    if !undone.problems.is_empty() {
+        said.push_str(&format!(" Not done: {}.", undone.problems.join("; ")));
+    }
+    said.push_str(" ClaraVerse quits now; open the earlier app to go on.");
+    log::info!("{said}");
+    Ok(said)
 }
 
 /// The desktop settings.

@@ -20,7 +20,7 @@ use crate::desktop::SecondLaunch;
 use crate::launch::LaunchState;
 use crate::metrics::MetricsUpdate;
 use crate::settings::Settings;
-use crate::views::{FeatureChange, FeatureView, OwnServerView, ServerTest};
+use crate::views::{EarlierAppView, FeatureChange, FeatureView, OwnServerView, ServerTest};
 use crate::welcome::Welcome;
 use clara_supervisor::output::LogLine;
 
@@ -110,6 +110,9 @@ commands! {
     list_own_servers() -> Vec<OwnServerView>;
     test_own_server(name: String, url: String) -> ServerTest;
     use_own_server(name: String, url: Option<String>) -> ();
+    earlier_app() -> Option<EarlierAppView>;
+    remove_kept_container(kept_as: String) -> ();
+    undo_move() -> String;
 }
 
 /// One command as the window sees it.

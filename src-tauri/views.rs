@@ -300,6 +300,28 @@ pub fn own_servers(
         .collect()
 }
 
+/// The move from the earlier app, as Settings shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlierAppView {
+    /// When it was carried over (RFC 3339).
+    pub moved: String,
+    /// Where its settings are backed up.
+    pub backup: String,
+    /// Its containers the move kept (stopped, renamed), until the user removes them.
+    pub kept: Vec<KeptContainerView>,
+}
+
+/// One of the earlier app's containers that the move kept.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptContainerView {
+    /// Its name in the earlier app, e.g. `clara_n8n`.
+    pub name: String,
+    /// Its name now, e.g. `clara_n8n-electron`.
+    pub kept_as: String,
+}
+
 /// What Test found at the user's server.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]

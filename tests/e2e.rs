@@ -867,6 +867,27 @@ command = ["sh", "-c", "echo $$$$ > ${CLARA_N8N_DATA:-/nonexistent}/flows.pid; e
     client.close().await.expect("the session ends");
     drop(driver);
 
+    // The earlier app's stopped ComfyUI container, where Docker runs here.
+    let with_docker = !std::env::var("CLARA_DOCKER_TESTS").is_ok_and(|value| value == "skip");
+    if with_docker {
+        for name in ["clara_comfyui", "clara_comfyui-electron"] {
+            assert_eq!(
+                docker_cli(&["ps", "-aq", "--filter", &format!("name=^{name}$")]),
+                "",
+                "a container named {name} exists on this machine: this test would rename it"
+            );
+        }
+        docker_cli(&[
+            "create",
+            "--name",
+            "clara_comfyui",
+            "clara-test/busybox:1",
+            "sleep",
+            "600",
+        ]);
+    }
+    let _cleanup = RemovedOnDrop(&["clara_comfyui", "clara_comfyui-electron"]);
+
     // Continue: carried over, and the services start with the earlier app's folder.
     let state = dir.path().join("state");
     let driver = driver_at_home(&state, &dir.path().join("driver-2.log"), Some(&home)).await;
@@ -896,7 +917,77 @@ command = ["sh", "-c", "echo $$$$ > ${CLARA_N8N_DATA:-/nonexistent}/flows.pid; e
             .count()
             == 1
     );
-    client.close().await.expect("the session ends");
+
+    // Settings: the kept container, removed; then the move undone, and the app quits.
+    let flows = read_pid(&home.join(".clara/n8n/flows.pid"));
+    std::fs::write(
+        home.join(".config/ClaraVerse/clara-features.yaml"),
+        "n8n: false\n",
+    )
+    .expect("the earlier settings change meanwhile");
+    click(&client, "#settings-button").await;
+    wait_text(&client, "#earlier-app .earlier-moved", |text| {
+        text.starts_with("Carried over from the earlier ClaraVerse app on ")
+    })
+    .await;
+    if with_docker {
+        let kept = "#kept-list li.kept-row[data-container=\"clara_comfyui-electron\"]";
+        wait_text(&client, kept, |text| {
+            text.contains("the earlier app's clara_comfyui")
+        })
+        .await;
+        click(&client, &format!("{kept} button.kept-remove")).await;
+        click(&client, "#confirm-dialog button.confirm").await;
+        wait_text(&client, "#earlier-app .earlier-status", |text| {
+            text == "clara_comfyui-electron is removed."
+        })
+        .await;
+        assert_eq!(
+            docker_cli(&["ps", "-aq", "--filter", "name=^clara_comfyui"]),
+            ""
+        );
+    }
+    click(&client, "#undo-move").await;
+    click(&client, "#confirm-dialog button.confirm").await;
+    wait_text(&client, "#earlier-app .earlier-status", |text| {
+        text == "The move is undone: the earlier app's settings are back. ClaraVerse quits now; open the earlier app to go on."
+    })
+    .await;
+    assert!(
+        eventually(PATIENCE, || !alive(flows)).await,
+        "the services were stopped"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".config/ClaraVerse/clara-features.yaml")).expect("back"),
+        "claraCore: true\nn8n: true\ncomfyUI: false\nragAndTts: false\nfirstTimeSetup: false\n",
+        "the earlier app's settings are back, byte for byte"
+    );
+    assert!(
+        !state.join("choices.json").exists(),
+        "the choices the move made are gone"
+    );
+    // The app quits by itself; the session may already be gone.
+    let _ = client.close().await;
+}
+
+/// The docker CLI's output for `args`.
+fn docker_cli(args: &[&str]) -> String {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Containers of the test's own, removed however the test ends.
+struct RemovedOnDrop(&'static [&'static str]);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        for name in self.0 {
+            docker_cli(&["rm", "-f", name]);
+        }
+    }
 }
 
 #[tokio::test]

@@ -16,7 +16,11 @@
 //                                         .feature-status, button.show-welcome ("Choose features
 //                                         again…"), input[data-setting="keepRunningInBackground"],
 //                                         input[data-setting="startAtLogin"], .setting-note,
-//                                         .settings-status
+//                                         .settings-status; #server-list li.server-row[data-service]
+//                                         (input.server-mode[value="managed"|"own"], input.server-url,
+//                                         button.server-test, button.server-use, .server-status);
+//                                         #earlier-app (#kept-list li.kept-row[data-container]
+//                                         button.kept-remove, #undo-move, .earlier-status)
 //   #welcome-view                         first run, or Settings → Choose features again…:
 //     #welcome-title, #welcome-machine      .machine-fact[data-fact="docker"|"gpu"][data-ok]
 //     #welcome-features                     li.welcome-feature[data-feature="NAME"] with
