@@ -964,3 +964,96 @@ depends_on = {{ backend = {{ condition = "healthy", restart = true }} }}
     assert!(saved.setup.servers.is_empty());
     h.shutdown().await;
 }
+
+/// A restored backup applies at once: its features, the services stopped by hand, the
+/// user's own servers; its folders are saved for the next launch.
+#[tokio::test]
+async fn restored_choices_apply_at_once() {
+    let (ours, theirs) = (free_port(), free_port());
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let served = dir.path().join("www");
+    std::fs::create_dir_all(&served).expect("makes");
+    std::fs::write(served.join("health"), "ok").expect("writes");
+    let _server = KilledOnDrop(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &theirs.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(&served)
+            .spawn()
+            .expect("the user's server starts"),
+    );
+    let text = format!(
+        r#"
+[features.extra]
+label = "Extra"
+
+[services.core]
+command = ["sleep", "600"]
+
+[services.tool]
+feature = "extra"
+command = ["sleep", "600"]
+
+[services.backend]
+command = ["python3", "-m", "http.server", "{ours}", "--bind", "127.0.0.1", "--directory", "${{DIR}}/www"]
+own_server = "/health"
+health = {{ http = "http://127.0.0.1:{ours}/health", interval = "1s", timeout = "1s" }}
+"#
+    );
+    let mut h = Harness::in_dir(&text, dir, None).await;
+    h.manager.start_all().await.expect("starts");
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
+    let url = format!("http://127.0.0.1:{theirs}");
+    let mut restored = Choices {
+        features: Some(BTreeSet::from(["extra".to_string(), "gone".to_string()])),
+        stopped: BTreeSet::from(["core".to_string()]),
+        ..Choices::default()
+    };
+    restored.setup.servers.insert("backend".into(), url.clone());
+    restored
+        .setup
+        .folders
+        .insert("CLARA_N8N_DATA".into(), "/home/u/.clara/n8n".into());
+    let folders_changed = h
+        .manager
+        .restore_choices(restored.clone())
+        .await
+        .expect("restores");
+    assert!(folders_changed);
+    h.wait_state("tool", ServiceState::Running).await;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let statuses = h.manager.status().await.expect("the statuses");
+        let is = |name: &str, state: ServiceState| {
+            statuses.iter().any(|s| s.name == name && s.state == state)
+        };
+        let backend_is_theirs = statuses
+            .iter()
+            .any(|s| s.name == "backend" && s.own_server.as_deref() == Some(url.as_str()));
+        if backend_is_theirs
+            && is("backend", ServiceState::Running)
+            && is("core", ServiceState::Stopped)
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", h.history());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let saved = StateFiles::new(h.path("state"))
+        .read_choices()
+        .expect("saved");
+    restored.features = Some(BTreeSet::from(["extra".to_string()]));
+    assert_eq!(
+        saved, restored,
+        "the feature that no longer exists is left out"
+    );
+    h.shutdown().await;
+}

@@ -179,6 +179,9 @@ impl Actor {
             Command::SetFeatures(features, reply) => {
                 let _ = reply.send(self.core.set_features(features, now));
             }
+            Command::Restore(choices, reply) => {
+                let _ = reply.send(self.core.restore(*choices, now));
+            }
             Command::UseOwnServer(name, url, reply) => {
                 let _ = reply.send(self.core.use_own_server(&name, url, now));
             }

@@ -262,6 +262,59 @@ impl Core {
         now: Instant,
     ) -> Result<(), ManagerError> {
         self.check_name(name)?;
+        self.switch_server(name, url)?;
+        self.save_choices();
+        self.advance(now);
+        Ok(())
+    }
+
+    /// Puts back saved choices (a restored backup), applied at once: the features (those
+    /// still defined), the services stopped by hand, and the user's own servers; the
+    /// folders are saved and apply at the next launch (they shape the definitions).
+    /// Returns whether the folders changed.
+    pub fn restore(&mut self, choices: Choices, now: Instant) -> Result<bool, ManagerError> {
+        if let Some(features) = choices.features {
+            let known = features
+                .into_iter()
+                .filter(|feature| self.definitions.features.contains_key(feature))
+                .collect();
+            let selection = selection::select(&self.definitions, &FeatureChoice::Only(known))
+                .map_err(ManagerError::Features)?;
+            self.select(&selection);
+            self.features = selection.features;
+            self.features_chosen = true;
+        }
+        let names: BTreeSet<String> = self
+            .setup
+            .servers
+            .keys()
+            .chain(choices.setup.servers.keys())
+            .filter(|name| self.units.contains_key(*name))
+            .cloned()
+            .collect();
+        for name in names {
+            let wanted = choices.setup.servers.get(&name).cloned();
+            if self.setup.servers.get(&name) != wanted.as_ref() {
+                self.switch_server(&name, wanted)?;
+            }
+        }
+        for (name, unit) in &mut self.units {
+            if choices.stopped.contains(name) {
+                unit.goal = Goal::StoppedByUser;
+            } else if unit.goal == Goal::StoppedByUser {
+                unit.goal = if unit.selected { Goal::Run } else { Goal::Rest };
+            }
+        }
+        let folders_changed = self.setup.folders != choices.setup.folders;
+        self.setup.folders = choices.setup.folders;
+        self.save_choices();
+        self.advance(now);
+        Ok(folders_changed)
+    }
+
+    /// Runs `name` as the user's server at `url`, or as written (`None`), without saving or
+    /// moving anything else along yet.
+    fn switch_server(&mut self, name: &str, url: Option<String>) -> Result<(), ManagerError> {
         let written = &self.written.services[name];
         let service = match &url {
             Some(url) => definitions::own_server(written, url).map_err(ManagerError::OwnServer)?,
@@ -290,10 +343,7 @@ impl Core {
         unit.service = Arc::new(service);
         if self.unit(name).wants_up() {
             self.restart(name)?;
-        } else {
-            self.save_choices();
         }
-        self.advance(now);
         Ok(())
     }
 

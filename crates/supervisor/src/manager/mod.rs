@@ -50,6 +50,7 @@ use crate::diagnostics::Diagnostic;
 use crate::events::{Event, Snapshot};
 use crate::lock::{LockError, StateLock};
 use crate::output::LogLine;
+use crate::persist::Choices;
 use crate::runtime::ProcessRuntime;
 use crate::runtime::guard::{self, Guard};
 use crate::runtime::mark::{self, RunMark};
@@ -179,6 +180,7 @@ enum Command {
     Restart(String, Reply<Result<(), ManagerError>>),
     SetFeatures(BTreeSet<String>, Reply<Result<Selection, ManagerError>>),
     UseOwnServer(String, Option<String>, Reply<Result<(), ManagerError>>),
+    Restore(Box<Choices>, Reply<Result<bool, ManagerError>>),
     Shutdown(Reply<()>),
     Status(Reply<Vec<ServiceStatus>>),
     Subscribe(Reply<(Snapshot, broadcast::Receiver<Event>)>),
@@ -314,6 +316,14 @@ impl Manager {
         url: Option<String>,
     ) -> Result<(), ManagerError> {
         self.ask(|reply| Command::UseOwnServer(name.to_string(), url, reply))
+            .await?
+    }
+
+    /// Puts back saved choices (a restored backup) at once: features, services stopped by
+    /// hand, the user's own servers. Folders are saved and apply at the next launch; the
+    /// answer says whether they changed.
+    pub async fn restore_choices(&self, choices: Choices) -> Result<bool, ManagerError> {
+        self.ask(|reply| Command::Restore(Box::new(choices), reply))
             .await?
     }
 
