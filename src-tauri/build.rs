@@ -39,6 +39,9 @@ const COMMANDS: &[&str] = &[
     "earlier_app",
     "remove_kept_container",
     "undo_move",
+    "backup_choices",
+    "list_backups",
+    "restore_backup",
 ];
 
 fn main() {

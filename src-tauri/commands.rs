@@ -8,6 +8,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime, State};
 use ts_rs::TS;
 
+use crate::backups::{self, BackupFile};
 use crate::bridge::{Follow, Startup};
 use crate::launch::{self, LaunchState, Launcher, Phase};
 use crate::settings::{Settings, SettingsFile};
@@ -382,6 +383,34 @@ pub async fn undo_move<R: Runtime>(
     said.push_str(" ClaraVerse quits now; open the earlier app to go on.");
     log::info!("{said}");
     Ok(said)
+}
+
+/// Saves the user's choices to a new file in the backups folder; answers where.
+#[tauri::command]
+pub fn backup_choices(launcher: State<'_, Launcher>) -> Answer<String> {
+    backups::save(launcher.state_dir())
+}
+
+/// The backup files in the backups folder, newest first.
+#[tauri::command]
+pub fn list_backups() -> Vec<BackupFile> {
+    backups::list()
+}
+
+/// Restores the backup in `path` (checked whole first) and applies it at once; answers
+/// what was restored.
+#[tauri::command]
+pub async fn restore_backup(
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+    path: String,
+) -> Answer<String> {
+    backups::restore(
+        &state.manager,
+        launcher.state_dir(),
+        std::path::Path::new(&path),
+    )
+    .await
 }
 
 /// The desktop settings.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use ts_rs::{Config, TS, TypeVisitor};
 
+use crate::backups::BackupFile;
 use crate::bridge::{
     PullProgress, ServiceLog, StartupComplete, StartupFailed, StatusChanged, SummaryChanged,
 };
@@ -113,6 +114,9 @@ commands! {
     earlier_app() -> Option<EarlierAppView>;
     remove_kept_container(kept_as: String) -> ();
     undo_move() -> String;
+    backup_choices() -> String;
+    list_backups() -> Vec<BackupFile>;
+    restore_backup(path: String) -> String;
 }
 
 /// One command as the window sees it.

@@ -9,6 +9,7 @@
 //! commands with their types, from which the window's TypeScript view is generated.
 //! [`builder`] wires it all for any Tauri runtime, so the app and its tests share one wiring.
 
+pub mod backups;
 pub mod bridge;
 pub mod commands;
 pub mod contract;

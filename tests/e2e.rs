@@ -797,6 +797,92 @@ depends_on = ["backend"]
     client.close().await.expect("the session ends");
 }
 
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn choices_are_backed_up_and_restored_from_settings() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("makes");
+    let config = dir.path().join("services.toml");
+    std::fs::write(
+        &config,
+        r#"
+[features.extra]
+label = "Extra tools"
+default = false
+
+[services.core]
+command = ["sleep", "600"]
+
+[services.tool]
+feature = "extra"
+command = ["sleep", "600"]
+"#,
+    )
+    .expect("writes");
+    let state = dir.path().join("state");
+    chosen(&state, &["extra"]);
+    let driver = driver_at_home(&state, &dir.path().join("driver.log"), Some(&home)).await;
+    let client = open_app(&driver, &config).await;
+    wait_state(&client, "tool", "running").await;
+
+    click(&client, "#settings-button").await;
+    click(&client, "#backup-now").await;
+    let folder = home.join("ClaraVerse backups");
+    let saved = wait_text(&client, "#backups .backup-status", |text| {
+        text.starts_with("Saved to ")
+    })
+    .await;
+    assert!(
+        saved.starts_with(&format!(
+            "Saved to {}/ClaraVerse choices ",
+            folder.display()
+        )),
+        "{saved}"
+    );
+    assert_eq!(std::fs::read_dir(&folder).expect("the folder").count(), 1);
+
+    // The choice changes; a damaged file is refused and changes nothing; the backup
+    // brings the choice back at once.
+    click(
+        &client,
+        "dialog#features-dialog input[type=checkbox][data-feature=\"extra\"]",
+    )
+    .await;
+    wait_state(&client, "tool", "disabled").await;
+    std::fs::write(
+        folder.join("ClaraVerse choices 9999.json"),
+        "{ \"format\": \"claraverse-backup\", ",
+    )
+    .expect("writes");
+    click(&client, "#restore-open").await;
+    let damaged = "#backup-list li.backup-row[data-name=\"ClaraVerse choices 9999.json\"] button.backup-restore";
+    click(&client, damaged).await;
+    let refused = wait_text(&client, "#backups .backup-status", |text| {
+        text.ends_with("nothing was changed")
+    })
+    .await;
+    assert!(
+        refused.starts_with(&format!(
+            "{} is not a ClaraVerse backup that can be read (",
+            folder.join("ClaraVerse choices 9999.json").display()
+        )),
+        "{refused}"
+    );
+    wait_state(&client, "tool", "disabled").await;
+    click(&client, "#backup-list li.backup-row:not([data-name=\"ClaraVerse choices 9999.json\"]) button.backup-restore").await;
+    wait_text(&client, "#backups .backup-status", |text| {
+        text.starts_with("Restored the choices saved on ")
+    })
+    .await;
+    wait_state(&client, "tool", "running").await;
+    let choices: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("choices.json")).expect("saved"))
+            .expect("JSON");
+    assert_eq!(choices["features"], serde_json::json!(["extra"]));
+    client.close().await.expect("the session ends");
+}
+
 /// A home folder with what the earlier Electron app leaves: its feature switches, and its
 /// n8n folder with a workflow database in it.
 fn earlier_app_home(dir: &Path) -> PathBuf {

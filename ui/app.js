@@ -20,7 +20,10 @@
 //                                         (input.server-mode[value="managed"|"own"], input.server-url,
 //                                         button.server-test, button.server-use, .server-status);
 //                                         #earlier-app (#kept-list li.kept-row[data-container]
-//                                         button.kept-remove, #undo-move, .earlier-status)
+//                                         button.kept-remove, #undo-move, .earlier-status);
+//                                         #backups (#backup-now, #restore-open, #backup-list
+//                                         li.backup-row[data-name] button.backup-restore,
+//                                         .backup-status)
 //   #welcome-view                         first run, or Settings → Choose features again…:
 //     #welcome-title, #welcome-machine      .machine-fact[data-fact="docker"|"gpu"][data-ok]
 //     #welcome-features                     li.welcome-feature[data-feature="NAME"] with

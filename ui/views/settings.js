@@ -1,13 +1,14 @@
 // @ts-check
 // The Settings dialog (dialog#features-dialog): the features (views/features.js), the
 // servers the user may run himself (views/servers.js), the move from the earlier app
-// (views/earlier.js), the Desktop switches, and "Choose features again…", which opens the
-// welcome view.
+// (views/earlier.js), backups of the choices (views/backups.js), the Desktop switches,
+// and "Choose features again…", which opens the welcome view.
 
 import { errorText } from '../lib/errors.js';
 import { DESKTOP_SETTINGS, isDesktopSetting, normalizeSettings, settingsView } from '../lib/settings.js';
 import { closeDialog } from './dialogs.js';
 import { openFeatures } from './features.js';
+import { openBackups } from './backups.js';
 import { openEarlier } from './earlier.js';
 import { openServers } from './servers.js';
 import { $, on, setText, show } from './dom.js';
@@ -144,7 +145,8 @@ function wire(root) {
 
 /**
  * Opens Settings: the features (as `openFeatures`), the servers (as `openServers`), the
- * move from the earlier app (as `openEarlier`) and the Desktop switches.
+ * move from the earlier app (as `openEarlier`), the backups (as `openBackups`) and the
+ * Desktop switches.
  * `deps.call(command, args, options)` runs a command; `deps.onChanged(result)` runs after
  * features were set; `deps.onShowWelcome(welcome)` gets the `welcome_info` answer.
  * @param {SettingsDeps} deps
@@ -159,4 +161,5 @@ export function openSettings(deps) {
   openFeatures(deps);
   openServers(deps);
   openEarlier(deps);
+  openBackups({ call: deps.call, onRestored: () => openFeatures(deps) });
 }
