@@ -4,7 +4,7 @@
 // [data-name] with button.backup-restore), and restoring one applies it at once. What
 // happened is said in .backup-status.
 
-import { $, h, on, setText, show } from './dom.js';
+import { $, h, on, setStatus, show } from './dom.js';
 
 /** @typedef {{ call: import('../lib/commands.js').Call, onRestored?: () => void }} BackupsDeps */
 
@@ -21,9 +21,7 @@ function section() {
  * @param {'plain' | 'ok' | 'bad'} [tone]
  */
 function say(message, tone = 'plain') {
-  const status = $('.backup-status', section());
-  setText(status, message);
-  if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
+  setStatus($('.backup-status', section()), message, tone);
 }
 
 /**

@@ -100,6 +100,18 @@ export function setText(element, text) {
 }
 
 /**
+ * Says `message` in a status line, with the tone its colour follows (`data-tone`).
+ * @param {HTMLElement | null | undefined} element
+ * @param {string} message
+ * @param {'plain' | 'ok' | 'bad'} [tone]
+ */
+export function setStatus(element, message, tone = 'plain') {
+  if (!element) return;
+  setText(element, message);
+  if (element.dataset.tone !== tone) element.dataset.tone = tone;
+}
+
+/**
  * Shows or hides an element with the `hidden` property.
  * @param {HTMLElement | null | undefined} element
  * @param {unknown} visible

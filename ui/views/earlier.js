@@ -6,7 +6,7 @@
 // app back and quits. What happened is said in .earlier-status.
 
 import { confirmAction } from './dialogs.js';
-import { $, h, on, setText, show } from './dom.js';
+import { $, h, on, setStatus, setText, show } from './dom.js';
 
 /** @typedef {import('../types/EarlierAppView').EarlierAppView} EarlierAppView */
 /** @typedef {{ call: import('../lib/commands.js').Call }} EarlierDeps */
@@ -24,9 +24,7 @@ function section() {
  * @param {'plain' | 'ok' | 'bad'} [tone]
  */
 function say(message, tone = 'plain') {
-  const status = $('.earlier-status', section());
-  setText(status, message);
-  if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
+  setStatus($('.earlier-status', section()), message, tone);
 }
 
 /**

@@ -4,7 +4,7 @@
 // "Use this server" (applied at once). Each row says what happened in its .server-status.
 
 import { addressProblem, modeLine, normalizeOwnServer } from '../lib/servers.js';
-import { $, h, on, setText, show } from './dom.js';
+import { $, h, on, setStatus, show } from './dom.js';
 
 /** @typedef {import('../types/OwnServerView').OwnServerView} OwnServerView */
 /** @typedef {{ call: import('../lib/commands.js').Call }} ServersDeps */
@@ -25,9 +25,7 @@ function list() {
  * @param {'plain' | 'ok' | 'bad'} [tone]
  */
 function say(row, message, tone = 'plain') {
-  const status = $('.server-status', row);
-  setText(status, message);
-  if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
+  setStatus($('.server-status', row), message, tone);
 }
 
 /**

@@ -11,7 +11,7 @@ import { openFeatures } from './features.js';
 import { openBackups } from './backups.js';
 import { openEarlier } from './earlier.js';
 import { openServers } from './servers.js';
-import { $, on, setText, show } from './dom.js';
+import { $, on, setStatus, setText, show } from './dom.js';
 
 /** @typedef {import('../types/Settings').Settings} Settings */
 /** @typedef {import('../types/Welcome').Welcome} Welcome */
@@ -45,10 +45,8 @@ function input(name) {
  * @param {string} text
  * @param {'plain' | 'bad'} [tone]
  */
-function setStatus(text, tone = 'plain') {
-  const status = $('.settings-status', dialog());
-  setText(status, text);
-  if (status && status.dataset.tone !== tone) status.dataset.tone = tone;
+function say(text, tone = 'plain') {
+  setStatus($('.settings-status', dialog()), text, tone);
 }
 
 /**
@@ -78,17 +76,17 @@ async function onSwitch(element) {
   const value = element.checked;
   pending.add(name);
   element.disabled = true;
-  setStatus('');
+  say('');
   const result = await api.call('set_setting', { name, value }, { quiet: true });
   pending.delete(name);
   element.disabled = false;
   if (result.ok) {
     apply(result.value);
-    setStatus('Saved.');
+    say('Saved.');
   } else {
     element.checked = !value;
     if (current) apply(current);
-    setStatus(result.error, 'bad');
+    say(result.error, 'bad');
   }
 }
 
@@ -100,7 +98,7 @@ async function loadDesktop(deps) {
   }
   const result = await deps.call('get_settings', undefined, { quiet: true });
   if (!result.ok) {
-    setStatus(`Could not read the desktop settings: ${result.error}`, 'bad');
+    say(`Could not read the desktop settings: ${result.error}`, 'bad');
     return;
   }
   apply(result.value);
@@ -112,17 +110,17 @@ async function loadDesktop(deps) {
 async function onShowWelcome(button) {
   if (!api || button.disabled) return;
   button.disabled = true;
-  setStatus('');
+  say('');
   try {
     const result = await api.call('welcome_info', undefined, { quiet: true });
     if (!result.ok) {
-      setStatus(`Could not read the features: ${result.error}`, 'bad');
+      say(`Could not read the features: ${result.error}`, 'bad');
       return;
     }
     closeDialog(dialog());
     api.onShowWelcome?.(result.value);
   } catch (error) {
-    setStatus(errorText(error), 'bad');
+    say(errorText(error), 'bad');
   } finally {
     button.disabled = false;
   }
@@ -156,7 +154,7 @@ export function openSettings(deps) {
   const root = dialog();
   if (!root) return;
   if (!wired) wire(root);
-  setStatus('');
+  say('');
   loadDesktop(deps);
   openFeatures(deps);
   openServers(deps);

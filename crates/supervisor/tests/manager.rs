@@ -798,22 +798,7 @@ depends_on = { once = "completed" }
 async fn a_saved_own_server_is_used_instead_of_ours() {
     let (ours, theirs) = (free_port(), free_port());
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let served = dir.path().join("www");
-    std::fs::create_dir_all(&served).expect("makes");
-    std::fs::write(served.join("health"), "ok").expect("writes");
-    let _server = KilledOnDrop(
-        std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &theirs.to_string(),
-                "--bind",
-                "127.0.0.1",
-            ])
-            .current_dir(&served)
-            .spawn()
-            .expect("the user's server starts"),
-    );
+    let _server = users_server(dir.path(), theirs);
     let mut choices = Choices::default();
     choices
         .setup
@@ -853,6 +838,27 @@ depends_on = ["backend"]
     );
 }
 
+/// The user's own server: an HTTP server on 127.0.0.1:`port` whose `/health` answers,
+/// serving `dir/www` (which it makes). Ended however the test ends.
+fn users_server(dir: &std::path::Path, port: u16) -> KilledOnDrop {
+    let served = dir.join("www");
+    std::fs::create_dir_all(&served).expect("makes");
+    std::fs::write(served.join("health"), "ok").expect("writes");
+    KilledOnDrop(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .current_dir(&served)
+            .spawn()
+            .expect("the user's server starts"),
+    )
+}
+
 /// A process of the test's own, ended however the test ends.
 struct KilledOnDrop(std::process::Child);
 
@@ -870,22 +876,7 @@ impl Drop for KilledOnDrop {
 async fn a_service_switches_to_the_users_server_and_back_while_running() {
     let (ours, theirs) = (free_port(), free_port());
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let served = dir.path().join("www");
-    std::fs::create_dir_all(&served).expect("makes");
-    std::fs::write(served.join("health"), "ok").expect("writes");
-    let _server = KilledOnDrop(
-        std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &theirs.to_string(),
-                "--bind",
-                "127.0.0.1",
-            ])
-            .current_dir(&served)
-            .spawn()
-            .expect("the user's server starts"),
-    );
+    let _server = users_server(dir.path(), theirs);
     let text = format!(
         r#"
 [services.backend]
@@ -971,22 +962,7 @@ depends_on = {{ backend = {{ condition = "healthy", restart = true }} }}
 async fn restored_choices_apply_at_once() {
     let (ours, theirs) = (free_port(), free_port());
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let served = dir.path().join("www");
-    std::fs::create_dir_all(&served).expect("makes");
-    std::fs::write(served.join("health"), "ok").expect("writes");
-    let _server = KilledOnDrop(
-        std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                &theirs.to_string(),
-                "--bind",
-                "127.0.0.1",
-            ])
-            .current_dir(&served)
-            .spawn()
-            .expect("the user's server starts"),
-    );
+    let _server = users_server(dir.path(), theirs);
     let text = format!(
         r#"
 [features.extra]
