@@ -715,3 +715,41 @@ restart = { policy = "on-failure", backoff = "10ms", max_restarts = 2 }
     h.shutdown().await;
     remove_containers(&["quick"]);
 }
+
+/// A container that ignores SIGTERM is stopped only when Docker has killed it, after its
+/// `stop_timeout`, even when that is longer than a request to the engine may take: the
+/// service is never said to be stopped while its container still runs.
+#[tokio::test]
+async fn a_slow_container_is_stopped_only_once_it_has_ended() {
+    let Some(_turn) = one_at_a_time().await else {
+        return;
+    };
+    remove_containers(&["slow"]);
+    let mut h = Harness::up(
+        r#"
+[services.slow]
+image = "clara-test/busybox:1"
+# The shell ignores SIGTERM: Docker kills it when the stop timeout runs out.
+command = ["sh", "-c", "trap '' TERM; echo up; while true; do sleep 1; done"]
+stop_timeout = "10s"
+health = { log = "up" }
+"#,
+    )
+    .await;
+    assert_eq!(
+        h.wait_startup().await,
+        EventKind::StartupComplete { degraded: vec![] }
+    );
+    let began = std::time::Instant::now();
+    h.manager.stop_service("slow").await.expect("stops");
+    h.wait_state("slow", ServiceState::Stopped).await;
+    let running = docker(&["inspect", "-f", "{{.State.Running}}", "clara_slow"]);
+    let took = began.elapsed();
+    h.shutdown().await;
+    remove_containers(&["slow"]);
+    assert_eq!(
+        running, "false",
+        "said stopped after {took:?}, while the container ran"
+    );
+    assert!(took >= Duration::from_secs(9), "stopped after {took:?}");
+}

@@ -190,7 +190,9 @@ async fn watch(
             let seconds = i32::try_from(request.timeout.as_secs().max(1)).unwrap_or(i32::MAX);
             let began = Instant::now();
             let options = StopContainerOptionsBuilder::new().t(seconds).build();
-            if let Err(error) = client.stop_container(name, Some(options)).await
+            if let Err(error) = super::patient(client, request.timeout)
+                .stop_container(name, Some(options))
+                .await
                 && status_of(&error) != Some(304)
             {
                 tracing::warn!("cannot stop the container {name}: {error}");
@@ -246,7 +248,7 @@ async fn follow_logs(client: Docker, name: String, adopted: bool, sink: OutputSi
 /// Stops and removes the container of a service.
 async fn remove(client: &Docker, name: &str, service: &Service) -> Result<(), StartError> {
     let seconds = i32::try_from(service.stop_timeout.as_secs().max(1)).unwrap_or(i32::MAX);
-    let _ = client
+    let _ = super::patient(client, service.stop_timeout)
         .stop_container(
             name,
             Some(StopContainerOptionsBuilder::new().t(seconds).build()),

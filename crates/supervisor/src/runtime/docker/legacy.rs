@@ -89,11 +89,11 @@ pub async fn free_name_for(client: &Docker, name: &str) -> String {
 /// Stops the container `name` and renames it `kept_as`. Nothing is removed.
 pub async fn set_aside(client: &Docker, name: &str, kept_as: &str) -> Result<(), String> {
     let stop = StopContainerOptionsBuilder::new().t(STOP_SECONDS).build();
-    // The client's own timeout is a connection's (seconds); a stop may take all of its own.
-    let patient = client
-        .clone()
-        .with_timeout(Duration::from_secs(STOP_SECONDS.unsigned_abs().into()) * 2);
-    match patient.stop_container(name, Some(stop)).await {
+    let wait = Duration::from_secs(STOP_SECONDS.unsigned_abs().into());
+    match super::patient(client, wait)
+        .stop_container(name, Some(stop))
+        .await
+    {
         // 304: it was not running.
         Ok(())
         | Err(bollard::errors::Error::DockerResponseServerError {

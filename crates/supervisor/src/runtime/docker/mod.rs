@@ -22,6 +22,13 @@ pub use engine::EngineRuntime;
 /// How long one attempt to reach an engine may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A client for a request the engine answers only after `wait` (a stop waits up to the
+/// stop timeout): the connection's own timeout, a few seconds, would give up first and
+/// leave the container running.
+pub(crate) fn patient(client: &Docker, wait: Duration) -> Docker {
+    client.clone().with_timeout(wait + Duration::from_secs(10))
+}
+
 /// An engine that answered: the client and where it was found.
 #[derive(Debug, Clone)]
 pub struct Connection {
