@@ -47,7 +47,7 @@ impl MovePlan {
     pub async fn make(paths: &LegacyPaths, docker_host: Option<String>) -> MovePlan {
         let found = legacy::find(paths);
         let containers = match engine(docker_host).probe().await {
-            Ok(connection) => containers::find(&connection.client).await,
+            Ok(connection) => Ok(containers::find(&connection.client).await),
             Err(error) => Err(error.message),
         };
         MovePlan { found, containers }

@@ -23,25 +23,13 @@ pub struct LegacyContainer {
     pub service: String,
     /// Whether it runs now.
     pub running: bool,
-    /// Its mounts as `SOURCE:TARGET` (a host folder or a volume's name).
-    pub mounts: Vec<String>,
-}
-
-/// The catalog's service that replaces the earlier app's container `name`.
-pub fn replacement(name: &str) -> Option<&'static str> {
-    match name {
-        "clara_python" => Some("python-backend"),
-        "clara_n8n" => Some("n8n"),
-        "clara_comfyui" => Some("comfyui"),
-        _ => None,
-    }
 }
 
 /// The earlier app's containers on this engine: those with its names that carry no
 /// ClaraVerse label.
-pub async fn find(client: &Docker) -> Result<Vec<LegacyContainer>, String> {
+pub async fn find(client: &Docker) -> Vec<LegacyContainer> {
     let mut found = Vec::new();
-    for name in spec::LEGACY_CONTAINERS {
+    for (name, service) in spec::LEGACY_CONTAINERS {
         let Ok(container) = client.inspect_container(name, None).await else {
             continue;
         };
@@ -53,26 +41,16 @@ pub async fn find(client: &Docker) -> Result<Vec<LegacyContainer>, String> {
         if labels.contains_key(spec::LABEL_MANAGED) {
             continue;
         }
-        let mounts = container
-            .mounts
-            .unwrap_or_default()
-            .into_iter()
-            .map(|mount| {
-                let source = mount.name.or(mount.source).unwrap_or_default();
-                format!("{source}:{}", mount.destination.unwrap_or_default())
-            })
-            .collect();
         found.push(LegacyContainer {
             name: name.to_string(),
-            service: replacement(name).unwrap_or_default().to_string(),
+            service: service.to_string(),
             running: container
                 .state
                 .and_then(|state| state.running)
                 .unwrap_or(false),
-            mounts,
         });
     }
-    Ok(found)
+    found
 }
 
 /// The name `name` is kept under: `NAME-electron`, or `NAME-electron-2`, … when taken.
@@ -113,7 +91,10 @@ pub async fn put_back(
     name: &str,
     start: bool,
 ) -> Result<(), String> {
-    let service = replacement(name).unwrap_or_default();
+    let service = spec::LEGACY_CONTAINERS
+        .iter()
+        .find(|(legacy, _)| *legacy == name)
+        .map_or(name, |(_, service)| *service);
     for ours in [spec::container_name(service), name.to_string()] {
         let Ok(container) = client.inspect_container(&ours, None).await else {
             continue;

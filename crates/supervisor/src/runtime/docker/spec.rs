@@ -20,8 +20,13 @@ pub const LABEL_SPEC_HASH: &str = "claraverse.spec-hash";
 /// The setup a container belongs to: one state directory with one definitions file (see
 /// [`project`]). A supervisor changes only its own project's containers.
 pub const LABEL_PROJECT: &str = "claraverse.project";
-/// The containers the Electron ClaraVerse app made, without labels.
-pub const LEGACY_CONTAINERS: [&str; 3] = ["clara_python", "clara_n8n", "clara_comfyui"];
+/// The containers the Electron ClaraVerse app made, without labels, each with the catalog's
+/// service that replaces it.
+pub const LEGACY_CONTAINERS: [(&str, &str); 3] = [
+    ("clara_python", "python-backend"),
+    ("clara_n8n", "n8n"),
+    ("clara_comfyui", "comfyui"),
+];
 
 /// `clara_<service>`.
 pub fn container_name(service: &str) -> String {
@@ -77,11 +82,13 @@ pub fn owner(name: &str, labels: &HashMap<String, String>, project: &str) -> Own
              or definitions file), so it is left alone: quit that setup, or remove the \
              container (docker rm -f {name}), then choose Retry"
         )),
-        (false, _) if LEGACY_CONTAINERS.contains(&name) => Owner::Other(format!(
-            "the container {name} of the earlier ClaraVerse app holds this name, so it is \
+        (false, _) if LEGACY_CONTAINERS.iter().any(|(legacy, _)| *legacy == name) => {
+            Owner::Other(format!(
+                "the container {name} of the earlier ClaraVerse app holds this name, so it is \
              left alone: rename it to keep it (docker rename {name} {name}-electron) or \
              remove it, then choose Retry"
-        )),
+            ))
+        }
         (false, _) => Owner::Other(format!(
             "a container named {name} that ClaraVerse did not make holds this name, so it is \
              left alone: rename it (docker rename {name} {name}-old) or remove it, then \
