@@ -337,10 +337,7 @@ impl Core {
             None => self.setup.servers.remove(name),
         };
         self.select(&selection);
-        let unit = self.unit_mut(name);
-        unit.status.own_server = service.own_server_url().map(str::to_string);
-        unit.status.critical = service.critical;
-        unit.service = Arc::new(service);
+        self.unit_mut(name).run_as(Arc::new(service));
         if self.unit(name).wants_up() {
             self.restart(name)?;
         }

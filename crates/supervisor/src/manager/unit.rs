@@ -95,17 +95,16 @@ impl Unit {
         } else {
             ServiceState::Disabled
         };
-        let mut status = ServiceStatus::new(
+        let status = ServiceStatus::new(
             &service.name,
             service.description.clone(),
             service.critical,
             state,
         );
-        status.own_server = service.own_server_url().map(str::to_string);
-        Unit {
+        let mut unit = Unit {
             status,
             tracker: RestartTracker::new(service.restart.clone()),
-            service,
+            service: Arc::clone(&service),
             selected,
             goal,
             next: Next::Nothing,
@@ -114,7 +113,17 @@ impl Unit {
             completed: false,
             timer_token: 0,
             dependents_follow: false,
-        }
+        };
+        unit.run_as(service);
+        unit
+    }
+
+    /// From its next start on, runs `service` (the same service as written, or as the
+    /// user's own server); what the status says of it follows at once.
+    pub fn run_as(&mut self, service: Arc<Service>) {
+        self.status.own_server = service.own_server_url().map(str::to_string);
+        self.status.critical = service.critical;
+        self.service = service;
     }
 
     /// The current state.
