@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clara_supervisor::backup::{self, Backup};
 use clara_supervisor::manager::Manager;
+use clara_supervisor::persist;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -35,11 +36,10 @@ pub fn folder() -> Option<PathBuf> {
 /// returns the sentence to show.
 pub fn save(state_dir: &Path) -> Result<String, String> {
     let folder = folder().ok_or("this system names no folder for documents")?;
-    let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace(['T', ':'], " ")
-        .replace('Z', "");
-    let file = folder.join(format!("ClaraVerse choices {}.json", time.trim()));
+    let file = folder.join(format!(
+        "ClaraVerse choices {}.json",
+        persist::now_for_file_name()
+    ));
     backup::back_up(state_dir, &file).map_err(|error| error.to_string())?;
     Ok(format!("Saved to {}.", file.display()))
 }

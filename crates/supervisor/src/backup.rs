@@ -102,7 +102,7 @@ pub fn back_up(state_dir: &Path, file: &Path) -> Result<Backup, BackupError> {
     let backup = Backup {
         format: FORMAT.to_string(),
         version: VERSION,
-        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        created: persist::now_text(),
         choices,
         settings,
     };

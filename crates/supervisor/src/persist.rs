@@ -146,9 +146,7 @@ impl StateFiles {
     /// Moves a damaged state file aside, to `NAME.damaged-TIME` beside it, so that writing
     /// a new one loses nothing; returns where it went.
     pub fn keep_damaged(&self, path: &Path) -> io::Result<PathBuf> {
-        let time = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-            .to_string()
-            .replace(':', "-");
+        let time = now_for_file_name();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -197,6 +195,18 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Sta
             why: error.to_string(),
         }),
     }
+}
+
+/// The time now, as the state files and backups write it: RFC 3339 to the second
+/// (`2026-12-03T18:05:12Z`).
+pub fn now_text() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// The time now as a file's name may hold it, `2026-12-03T18-05-12Z`: names made with it
+/// sort by time, and hold no `:` (which Windows forbids).
+pub fn now_for_file_name() -> String {
+    now_text().replace(':', "-")
 }
 
 /// Writes `value` as pretty JSON to `path`, atomically (see [`write_atomically`]).

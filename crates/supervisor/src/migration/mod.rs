@@ -247,7 +247,7 @@ pub async fn carry_out(
     let mut manifest = Manifest {
         format: FORMAT.to_string(),
         version: VERSION,
-        created: now(),
+        created: persist::now_text(),
         files: saved,
         containers: Vec::new(),
         undone: None,
@@ -371,7 +371,7 @@ pub async fn undo(
         }
     }
     if undone.problems.is_empty() {
-        manifest.undone = Some(now());
+        manifest.undone = Some(persist::now_text());
     }
     write_manifest(&backup, &manifest)?;
     Ok(undone)
@@ -480,7 +480,7 @@ fn engine(docker_host: Option<String>) -> DockerEngine {
 fn new_backup_dir(state_dir: &Path) -> Result<PathBuf, MoveError> {
     let parent = state_dir.join(BACKUPS_DIR);
     persist::create_private_dir(&parent).map_err(io_error("write", &parent))?;
-    let time = now().replace(':', "-");
+    let time = persist::now_for_file_name();
     let mut dir = parent.join(&time);
     let mut number = 2;
     loop {
@@ -565,10 +565,6 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
-}
-
-fn now() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// Makes the error for a failed `action` on `path`.
