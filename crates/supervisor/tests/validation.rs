@@ -1,10 +1,12 @@
 //! Every validation rule, each with the exact message a user sees.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clara_supervisor::definitions::{
-    self, Condition, Probe, RestartMode, RuntimeKind, StopSignal, Variables, VolumeSource,
+    self, Archive, Checksum, Condition, Install, Probe, RestartMode, RuntimeKind, StopSignal,
+    Variables, VolumeSource,
 };
 use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
@@ -889,5 +891,147 @@ own_server = "healthz"
     assert_eq!(
         fine.definitions.services["n8n"].own_server.as_deref(),
         Some("/healthz")
+    );
+}
+
+#[test]
+fn install_gives_the_program_folder_and_what_to_download() {
+    let text = r#"
+[services.core]
+command = ["${PROGRAM_DIR}/llama-swap", "--listen", "127.0.0.1:8091"]
+cwd = "${PROGRAM_DIR}"
+
+[services.core.install]
+program = "llama-swap"
+version = "171"
+url = "https://example.org/v{version}/llama-swap_{version}_linux_amd64.tar.gz"
+checksums = "https://example.org/v{version}/llama-swap_{version}_checksums.txt"
+"#;
+    let loaded = load(text).expect("valid");
+    let core = &loaded.definitions.services["core"];
+    let folder = PathBuf::from("/home/u/.local/share/ClaraVerse/programs/core/171");
+    assert_eq!(
+        core.install,
+        Some(Install {
+            program: "llama-swap".into(),
+            version: "171".into(),
+            url: "https://example.org/v171/llama-swap_171_linux_amd64.tar.gz".into(),
+            checksum: Checksum::List(
+                "https://example.org/v171/llama-swap_171_checksums.txt".into()
+            ),
+            archive: Archive::TarGz,
+            folder: folder.clone(),
+        })
+    );
+    assert_eq!(
+        core.runtime,
+        RuntimeKind::Process {
+            command: vec![
+                format!("{}/llama-swap", folder.display()),
+                "--listen".into(),
+                "127.0.0.1:8091".into()
+            ]
+        }
+    );
+    assert_eq!(core.cwd.as_deref(), Some(folder.as_path()));
+}
+
+#[test]
+fn a_chosen_folder_takes_the_place_of_the_download() {
+    let text = r#"
+[services.core]
+command = ["${PROGRAM_DIR}/llama-swap"]
+
+[services.core.install]
+version = "171"
+url = "https://example.org/llama-swap.tar.gz"
+sha256 = "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+folder_variable = "CLARA_CORE_PROGRAMS"
+"#;
+    let downloaded = load(text).expect("valid");
+    let install = downloaded.definitions.services["core"].install.clone();
+    assert_eq!(
+        install.map(|install| install.checksum),
+        Some(Checksum::Sha256(
+            "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789".into()
+        ))
+    );
+    let mut options = options(Platform::Linux, FeatureChoice::Defaults);
+    options.variables = options.variables.with_folders(
+        &[(
+            "CLARA_CORE_PROGRAMS".to_string(),
+            PathBuf::from("/opt/llama"),
+        )]
+        .into(),
+    );
+    let chosen = load_with(text, &options).expect("valid");
+    let core = &chosen.definitions.services["core"];
+    assert_eq!(core.install, None, "nothing to download");
+    assert_eq!(
+        core.runtime,
+        RuntimeKind::Process {
+            command: vec!["/opt/llama/llama-swap".into()]
+        }
+    );
+}
+
+#[test]
+fn install_problems_are_each_said() {
+    let base = r#"
+[services.core]
+command = ["${PROGRAM_DIR}/tool"]
+
+[services.core.install]
+"#;
+    let cases = [
+        (
+            "url = \"https://example.org/t.tar.gz\"\nsha256 = \"00\"\n",
+            "test.toml:5:1: service \"core\": install has no version (pin the release, e.g. version = \"1.2.3\")",
+        ),
+        (
+            "version = \"../up\"\nurl = \"https://example.org/t.tar.gz\"\nchecksums = \"https://example.org/sums\"\n",
+            "test.toml:6:11: service \"core\": install.version \"../up\" cannot name a folder: it must not be empty, \".\" or \"..\", nor hold \"/\" or \"\\\"",
+        ),
+        (
+            "version = \"1\"\nsha256 = \"00\"\n",
+            "test.toml:5:1: service \"core\": install has no url (give the release's download address; {version} in it is replaced)",
+        ),
+        (
+            "version = \"1\"\nurl = \"ftp://example.org/t.tar.gz\"\nchecksums = \"https://example.org/sums\"\n",
+            "test.toml:7:7: service \"core\": install.url \"ftp://example.org/t.tar.gz\" is not an http:// or https:// address",
+        ),
+        (
+            "version = \"1\"\nurl = \"https://example.org/t.tar.gz\"\n",
+            "test.toml:5:1: service \"core\": install has no checksum, so the download could not be verified (give sha256 = \"…\", or checksums = \"…\" (the address of the release's list of sums))",
+        ),
+        (
+            "version = \"1\"\nurl = \"https://example.org/t.tar.gz\"\nsha256 = \"1234\"\n",
+            "test.toml:8:10: service \"core\": install.sha256 \"1234\" is not a SHA-256 sum (64 hexadecimal digits)",
+        ),
+        (
+            "version = \"1\"\nurl = \"https://example.org/t.tar.gz\"\nsha256 = \"1234\"\nchecksums = \"https://example.org/sums\"\n",
+            "test.toml:9:13: service \"core\": install has both sha256 and checksums (keep one: sha256 pins the sum, checksums names the release's list of sums)",
+        ),
+        (
+            "version = \"1\"\nurl = \"https://example.org/t\"\nchecksums = \"https://example.org/sums\"\narchive = \"rar\"\n",
+            "test.toml:9:11: service \"core\": install.archive \"rar\" is not known (expected one of: tar.gz, zip, file)",
+        ),
+    ];
+    for (table, expected) in cases {
+        assert_eq!(only_error(&format!("{base}{table}")), expected, "{table}");
+    }
+}
+
+#[test]
+fn program_dir_needs_an_install_table() {
+    assert_eq!(
+        only_error("[services.core]\ncommand = [\"${PROGRAM_DIR}/tool\"]\n"),
+        "test.toml:2:12: service \"core\": command uses ${PROGRAM_DIR}, which only a service with an install table has (add [services.NAME.install], or write the program's own path)"
+    );
+    assert_eq!(
+        only_error(
+            "[services.web]\nimage = \"nginx\"\n[services.web.install]\nversion = \"1\"\nurl = \"https://example.org/t\"\nchecksums = \"https://example.org/sums\"\n"
+        ),
+        "test.toml:3:1: service \"web\": install only applies to a native program (a service with command and no image)"
     );
 }

@@ -1,6 +1,9 @@
 //! Turns one raw service into the model: expands variables, parses the small formats,
 //! picks the runtime and reports everything wrong with it.
 
+mod install;
+
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::time::Duration;
@@ -29,7 +32,8 @@ const ENGINES: [&str; 1] = ["docker"];
 /// Builds one service, collecting every problem instead of stopping at the first.
 pub struct ServiceBuilder<'a> {
     source: &'a SourceFile,
-    variables: &'a Variables,
+    /// The file's variables; with `${PROGRAM_DIR}` once the `install` table is read.
+    variables: Cow<'a, Variables>,
     name: &'a str,
     /// Where the service's table starts, for problems about the service as a whole.
     span: Range<usize>,
@@ -46,7 +50,7 @@ impl<'a> ServiceBuilder<'a> {
     ) -> Self {
         ServiceBuilder {
             source,
-            variables,
+            variables: Cow::Borrowed(variables),
             name,
             span,
             diagnostics: Vec::new(),
@@ -193,7 +197,18 @@ impl<'a> ServiceBuilder<'a> {
                 None,
             );
         }
+        // First: it gives `${PROGRAM_DIR}` to the strings after it.
+        let install = self.install(&raw);
         let runtime = self.runtime(&raw);
+        if let (Some(table), Some(runtime)) = (&raw.install, &runtime)
+            && !matches!(runtime, RuntimeKind::Process { .. })
+        {
+            self.error(
+                table.span(),
+                "install only applies to a native program (a service with command and no image)",
+                None,
+            );
+        }
         let cwd = raw
             .cwd
             .as_ref()
@@ -347,6 +362,7 @@ impl<'a> ServiceBuilder<'a> {
             min_uptime,
             download_bytes,
             own_server,
+            install,
             location: Some(self.source.location(self.span.clone())),
         }
     }
@@ -678,7 +694,7 @@ fn is_valid_name(name: &str) -> bool {
 }
 
 /// Checks an http:// or https:// address with a host; the error says what is wrong.
-fn check_http_url(key: &str, text: &str) -> Result<(), String> {
+pub(super) fn check_http_url(key: &str, text: &str) -> Result<(), String> {
     let not_http =
         |why: &str| format!("{key} \"{text}\" is not an http:// or https:// address{why}");
     if !["http://", "https://"]

@@ -20,9 +20,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
-    Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, PortMapping, Probe,
-    Protocol, RestartMode, RestartPolicy, RuntimeKind, Service, StopSignal, Volume, VolumeSource,
-    dependency_graph,
+    Archive, Checksum, Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, Install,
+    PortMapping, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind, Service, StopSignal,
+    Volume, VolumeSource, dependency_graph,
 };
 pub use own_server::{own_server, use_own_servers};
 pub use variables::{VariableError, Variables};
@@ -33,7 +33,7 @@ use crate::graph::describe_cycle;
 use crate::platform::Platform;
 use crate::suggest;
 use build::ServiceBuilder;
-use raw::{RawDependency, RawFeature, RawHealth, RawRestart, RawService, field_names};
+use raw::{RawDependency, RawFeature, RawHealth, RawInstall, RawRestart, RawService, field_names};
 
 /// What checking a file found: its definitions (`None` when it is not usable TOML) and
 /// every problem, errors and warnings, in the order found.
@@ -425,6 +425,7 @@ fn service_keys(path: &[String]) -> &'static [&'static str] {
         [_] => field_names::<RawService>(),
         [table, _] if table == "health" => field_names::<RawHealth>(),
         [table, _] if table == "restart" => field_names::<RawRestart>(),
+        [table, _] if table == "install" => field_names::<RawInstall>(),
         [table, _, _] if table == "depends_on" => field_names::<RawDependency>(),
         [table, _, rest @ ..] if table == "platform" => service_keys(rest),
         _ => &[],

@@ -85,6 +85,11 @@ pub struct Service {
     /// its identity.
     #[serde(skip)]
     pub own_server: Option<String>,
+    /// Where its program is downloaded from when this machine lacks it; `None` when it
+    /// has no `install` table, or when the program is in a folder the app ships or the
+    /// user chose. Not part of its identity.
+    #[serde(skip)]
+    pub install: Option<Install>,
     /// Where the service is defined, for messages (not part of its identity).
     #[serde(skip)]
     pub location: Option<Location>,
@@ -135,6 +140,82 @@ impl RuntimeKind {
             RuntimeKind::External { .. } => "external",
             RuntimeKind::Engine => "engine",
         }
+    }
+}
+
+/// Where a native service's program comes from when this machine lacks it
+/// (`[services.NAME.install]`): a pinned release, downloaded, verified and unpacked into
+/// a folder of its own before the service's first start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    /// The program's name for people, e.g. `llama-swap` (the service's name by default).
+    pub program: String,
+    /// The pinned version.
+    pub version: String,
+    /// Where the release is downloaded from, with `{version}` replaced.
+    pub url: String,
+    /// How the download is verified.
+    pub checksum: Checksum,
+    /// What the download is.
+    pub archive: Archive,
+    /// Where it is installed, `${CLARA_HOME}/programs/SERVICE/VERSION`: the value of
+    /// `${PROGRAM_DIR}`.
+    pub folder: PathBuf,
+}
+
+/// How a download is verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    /// Its SHA-256, pinned in the definitions (lowercase hex).
+    Sha256(String),
+    /// The release's own list of SHA-256 sums (`HASH  FILE` lines) at this URL, where
+    /// the line for the download's file name gives its sum.
+    List(String),
+}
+
+/// What a download is, and how it is unpacked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    /// A gzip-compressed tar archive.
+    TarGz,
+    /// A zip archive.
+    Zip,
+    /// The program itself, saved under the download's file name.
+    File,
+}
+
+impl Archive {
+    /// Every kind, in the order used in messages.
+    pub const ALL: [Archive; 3] = [Archive::TarGz, Archive::Zip, Archive::File];
+
+    /// The name used in definitions files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Archive::TarGz => "tar.gz",
+            Archive::Zip => "zip",
+            Archive::File => "file",
+        }
+    }
+
+    /// The kind a download's URL suggests by its ending: `.tar.gz` or `.tgz`, `.zip`, or
+    /// else a plain file.
+    pub fn from_url(url: &str) -> Archive {
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        if path.ends_with(".tar.gz") || path.ends_with(".tgz") {
+            Archive::TarGz
+        } else if path.ends_with(".zip") {
+            Archive::Zip
+        } else {
+            Archive::File
+        }
+    }
+}
+
+impl Install {
+    /// The name of the downloaded file: the last part of the URL's path.
+    pub fn file_name(&self) -> &str {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or_default()
     }
 }
 

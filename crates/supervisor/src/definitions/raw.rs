@@ -45,6 +45,7 @@ pub struct RawService {
     pub min_uptime: Option<Spanned<String>>,
     pub download: Option<Spanned<String>>,
     pub own_server: Option<Spanned<String>>,
+    pub install: Option<Spanned<RawInstall>>,
     pub platform: Option<BTreeMap<String, Spanned<RawService>>>,
 }
 
@@ -80,9 +81,22 @@ impl RawService {
             min_uptime: over.min_uptime.or(self.min_uptime),
             download: over.download.or(self.download),
             own_server: over.own_server.or(self.own_server),
+            install: over.install.or(self.install),
             platform: self.platform,
         }
     }
+}
+
+/// `[services.NAME.install]`: where the service's program is downloaded from.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawInstall {
+    pub program: Option<String>,
+    pub version: Option<Spanned<String>>,
+    pub url: Option<Spanned<String>>,
+    pub sha256: Option<Spanned<String>>,
+    pub checksums: Option<Spanned<String>>,
+    pub archive: Option<Spanned<String>>,
+    pub folder_variable: Option<Spanned<String>>,
 }
 
 /// `depends_on` in its three forms: a list of names (each must be healthy), or a table of

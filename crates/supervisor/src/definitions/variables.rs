@@ -1,7 +1,8 @@
 //! `${VAR}` and `${VAR:-default}` in definition strings.
 //!
-//! Values come from the environment, plus two built-ins: `${CLARA_HOME}` (the app's data
-//! directory) and `${SERVICE}` (the name of the service being defined). `$$` is a literal
+//! Values come from the environment, plus three built-ins: `${CLARA_HOME}` (the app's data
+//! directory), `${SERVICE}` (the name of the service being defined) and `${PROGRAM_DIR}`
+//! (the folder of its program, for a service with an `install` table). `$$` is a literal
 //! `$`; a `$` not followed by `{` is kept as it is.
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub struct Variables {
     environment: BTreeMap<String, String>,
     clara_home: PathBuf,
+    program_dir: Option<PathBuf>,
 }
 
 /// Why a string's variables could not be expanded.
@@ -26,6 +28,9 @@ pub enum VariableError {
     /// `${}` or a name with characters other than letters, digits and `_`.
     #[error("has a bad variable name \"${{{0}}}\"")]
     BadName(String),
+    /// `${PROGRAM_DIR}` in a service that has no `install` table.
+    #[error("uses ${{PROGRAM_DIR}}, which only a service with an install table has")]
+    NoProgramDir,
     /// Defaults inside defaults, deeper than [`MAX_NESTING`].
     #[error("nests \"${{…}}\" more than {MAX_NESTING} deep")]
     TooDeep,
@@ -49,6 +54,9 @@ impl VariableError {
                 "names use letters, digits and \"_\", and do not start with a digit".into()
             }
             VariableError::TooDeep => "give the innermost default directly".into(),
+            VariableError::NoProgramDir => {
+                "add [services.NAME.install], or write the program's own path".into()
+            }
         }
     }
 }
@@ -66,6 +74,7 @@ impl Variables {
         Variables {
             environment,
             clara_home,
+            program_dir: None,
         }
     }
 
@@ -77,6 +86,7 @@ impl Variables {
         Variables {
             environment: environment.into_iter().collect(),
             clara_home: clara_home.into(),
+            program_dir: None,
         }
     }
 
@@ -90,6 +100,23 @@ impl Variables {
                 .or_insert_with(|| folder.to_string_lossy().into_owned());
         }
         self
+    }
+
+    /// These variables, with `folder` as the value of `${PROGRAM_DIR}` (for one service).
+    pub fn with_program_dir(&self, folder: PathBuf) -> Variables {
+        Variables {
+            program_dir: Some(folder),
+            ..self.clone()
+        }
+    }
+
+    /// The value of the environment variable `name` (or of a saved folder), when it is
+    /// set and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.environment
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
     }
 
     /// The app's data directory, the value of `${CLARA_HOME}`.
@@ -151,6 +178,11 @@ impl Variables {
         let value = match name {
             "SERVICE" => Some(service.to_string()),
             "CLARA_HOME" => Some(self.clara_home.display().to_string()),
+            "PROGRAM_DIR" => match &self.program_dir {
+                Some(folder) => Some(folder.display().to_string()),
+                None if default.is_some() => None,
+                None => return Err(VariableError::NoProgramDir),
+            },
             _ => self.environment.get(name).cloned(),
         };
         match (value, default) {
