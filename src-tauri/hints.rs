@@ -17,6 +17,9 @@ pub fn what_to_do(cause: FailureCause) -> String {
             "Another program uses its port: close that program, then choose Retry."
         }
         FailureCause::ImageDownload => "Check the internet connection, then choose Retry.",
+        FailureCause::ProgramDownload => {
+            "Its program could not be downloaded: check the internet connection, then choose Retry — or Continue without it."
+        }
         FailureCause::NameTaken => {
             "A container ClaraVerse did not make holds its name: rename or remove that container as the message says, then choose Retry — or Continue without it."
         }
@@ -46,6 +49,10 @@ mod tests {
         assert!(what_to_do(FailureCause::PortInUse).starts_with("Another program uses its port"));
         assert!(what_to_do(FailureCause::EngineUnavailable).starts_with("Start Docker"));
         assert!(what_to_do(FailureCause::ImageDownload).starts_with("Check the internet"));
+        assert!(
+            what_to_do(FailureCause::ProgramDownload)
+                .starts_with("Its program could not be downloaded")
+        );
         assert!(what_to_do(FailureCause::NameTaken).starts_with("A container ClaraVerse"));
         assert!(what_to_do(FailureCause::NotReady).starts_with("It started but never answered"));
         assert!(what_to_do(FailureCause::Unhealthy).contains("health check"));
@@ -61,6 +68,7 @@ mod tests {
             FailureCause::EngineUnavailable,
             FailureCause::PortInUse,
             FailureCause::ImageDownload,
+            FailureCause::ProgramDownload,
             FailureCause::NameTaken,
             FailureCause::NotReady,
             FailureCause::Unhealthy,

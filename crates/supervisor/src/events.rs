@@ -58,9 +58,9 @@ pub enum EventKind {
         /// Services that failed (not critical): the app runs without them.
         degraded: Vec<String>,
     },
-    /// An image download advanced.
+    /// A download advanced: a container's image, or a native service's program.
     PullProgress {
-        /// The service whose image it is.
+        /// The service it is for.
         name: String,
         /// Bytes downloaded so far.
         done: u64,
@@ -123,7 +123,7 @@ impl std::fmt::Display for EventKind {
             EventKind::PullProgress { name, done, total } => {
                 write!(
                     f,
-                    "{name}: downloading its image, {} of {} MB",
+                    "{name}: downloading, {} of {} MB",
                     done / 1_000_000,
                     total / 1_000_000
                 )

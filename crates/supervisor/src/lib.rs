@@ -9,7 +9,8 @@
 //! `clara-supervisor` CLI both sit on top of this crate; it has no UI dependency.
 //! One supervisor runs per state directory: it holds that directory's [`lock`]. What the
 //! user chose there can be backed up and restored ([`backup`]), and what the earlier
-//! Electron app left can be carried over and undone ([`migration`]).
+//! Electron app left can be carried over and undone ([`migration`]). A native service's
+//! program that this machine lacks is downloaded before its first start ([`install`]).
 
 pub mod backup;
 pub mod catalog;
@@ -18,6 +19,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod health;
+pub mod install;
 pub mod load;
 pub mod lock;
 pub mod manager;

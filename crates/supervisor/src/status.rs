@@ -98,6 +98,8 @@ pub enum FailureCause {
     PortInUse,
     /// Its image could not be downloaded.
     ImageDownload,
+    /// Its program could not be downloaded and installed.
+    ProgramDownload,
     /// A container that is not ours holds its container's name (the message says whose).
     NameTaken,
     /// It started but did not become ready in time.
@@ -114,7 +116,8 @@ pub enum FailureCause {
 }
 
 impl FailureCause {
-    /// Something this machine lacks (the engine, a program, a folder, an image) or holds in
+    /// Something this machine lacks (the engine, a program, a folder, an image, or what a
+    /// download would have brought) or holds in
     /// the way (someone else's container with its name): a start-up goes on without the
     /// service, critical or not, and the dashboard says what to do.
     pub fn is_missing_here(self) -> bool {
@@ -123,6 +126,7 @@ impl FailureCause {
             FailureCause::Missing
                 | FailureCause::EngineUnavailable
                 | FailureCause::ImageDownload
+                | FailureCause::ProgramDownload
                 | FailureCause::NameTaken
         )
     }

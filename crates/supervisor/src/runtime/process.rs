@@ -1,4 +1,5 @@
-//! Native processes: started from an argument vector (never a shell), each in its own
+//! Native processes: installed first when their program is missing (see [`crate::install`]),
+//! started from an argument vector (never a shell), each in its own
 //! process group (Unix) or Job Object (Windows), output drained, exit seen when it happens,
 //! stopped as a whole group. On Windows a service opens no console window, and is created
 //! suspended so that it runs only once it is inside its Job Object.
@@ -18,6 +19,7 @@ use super::{
     ports,
 };
 use crate::definitions::{self, Service};
+use crate::install::{self, Installer};
 use crate::output;
 use crate::status::{ExitInfo, FailureCause};
 
@@ -29,6 +31,7 @@ pub struct ProcessRuntime {
     guard: Guard,
     mark: Arc<RunMark>,
     alive: mpsc::Sender<()>,
+    installer: Installer,
 }
 
 /// Resolves once a process runtime and every instance it started are gone: what a manager
@@ -49,7 +52,13 @@ impl ProcessRuntime {
     pub fn new(guard: Guard, mark: Arc<RunMark>) -> (Self, AllEnded) {
         // Nothing is ever sent: each instance's task holds a sender until it ends.
         let (alive, ended) = mpsc::channel(1);
-        (ProcessRuntime { guard, mark, alive }, AllEnded(ended))
+        let runtime = ProcessRuntime {
+            guard,
+            mark,
+            alive,
+            installer: Installer::new(install::STALL_TIMEOUT),
+        };
+        (runtime, AllEnded(ended))
     }
 }
 
@@ -60,7 +69,20 @@ impl Runtime for ProcessRuntime {
             mark: self.mark.instance(&request.service.name),
             alive: self.alive.clone(),
         };
-        Box::pin(async move { start(watch, request) })
+        let installer = self.installer.clone();
+        Box::pin(async move {
+            if let Some(install) = &request.service.install {
+                installer
+                    .ensure(install, &request.progress)
+                    .await
+                    .map_err(|error| StartError {
+                        message: error.message,
+                        detail: error.detail,
+                        cause: FailureCause::ProgramDownload,
+                    })?;
+            }
+            start(watch, request)
+        })
     }
 }
 

@@ -6,6 +6,8 @@
 #[cfg(unix)]
 pub mod up;
 
+pub mod release;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

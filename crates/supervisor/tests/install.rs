@@ -1,0 +1,382 @@
+//! Programs downloaded before a native service's first start, against a real HTTP server
+//! on 127.0.0.1 serving archives these tests make: fetched with progress, verified,
+//! unpacked and started; every way a download goes wrong gives its sentence and leaves no
+//! partial program behind.
+
+#![cfg(unix)]
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use clara_supervisor::definitions::{Archive, Checksum, Install};
+use clara_supervisor::events::EventKind;
+use clara_supervisor::install::{InstallError, Installer, Outcome, STALL_TIMEOUT};
+use clara_supervisor::runtime::PullProgress;
+use clara_supervisor::state::ServiceState;
+use clara_supervisor::status::FailureCause;
+use support::release::{ReleaseServer, Reply, checksums, sha256, tar_gz, zip};
+use support::{Harness, PATIENCE};
+use tokio::sync::mpsc;
+
+/// The stand-in program: says its version when asked; else says it is ready, then waits
+/// to be stopped.
+const TOOL: &[u8] = b"#!/bin/sh
+if [ \"$1\" = --version ]; then echo \"tool 1.0\"; exit 0; fi
+echo \"tool 1.0 ready\"
+exec sleep 300
+";
+
+/// The release's archive: the program plus a file beside it, as real releases have.
+fn release() -> Vec<u8> {
+    tar_gz(&[("tool", 0o755, TOOL), ("README.md", 0o644, b"# tool\n")])
+}
+
+fn definitions(server: &ReleaseServer, critical: bool) -> String {
+    format!(
+        r#"
+[services.tool]
+critical = {critical}
+command = ["${{PROGRAM_DIR}}/tool"]
+health = {{ log = "ready" }}
+
+[services.tool.install]
+program = "tool"
+version = "1.0"
+url = "{}"
+checksums = "{}"
+
+[services.other]
+command = ["sleep", "300"]
+"#,
+        server.url("/tool_{version}.tar.gz"),
+        server.url("/checksums.txt"),
+    )
+}
+
+async fn release_server() -> ReleaseServer {
+    let archive = release();
+    ReleaseServer::start([
+        (
+            "/checksums.txt",
+            Reply::Bytes(checksums(&[
+                ("tool_0.9.tar.gz", b"an older release"),
+                ("tool_1.0.tar.gz", &archive),
+            ])),
+        ),
+        ("/tool_1.0.tar.gz", Reply::Bytes(archive)),
+    ])
+    .await
+}
+
+/// The download progress events of `name` seen so far.
+fn progress_of(harness: &Harness, name: &str) -> Vec<(u64, u64)> {
+    harness
+        .seen
+        .iter()
+        .filter_map(|event| match &event.kind {
+            EventKind::PullProgress {
+                name: n,
+                done,
+                total,
+            } if n == name => Some((*done, *total)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What is in `folder`, by name.
+fn names_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .map(|entry| {
+                    entry
+                        .expect("an entry")
+                        .file_name()
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_missing_program_is_downloaded_verified_unpacked_then_started() {
+    let server = release_server().await;
+    let text = definitions(&server, true);
+    let mut harness = Harness::up(&text).await;
+    harness.wait_state("tool", ServiceState::Running).await;
+    let size = release().len() as u64;
+    let progress = progress_of(&harness, "tool");
+    assert_eq!(progress.first(), Some(&(0, size)), "{progress:?}");
+    assert_eq!(progress.last(), Some(&(size, size)), "{progress:?}");
+    let versions = harness.path("home/programs/tool");
+    assert_eq!(names_in(&versions), ["1.0"], "no work folder is left");
+    assert_eq!(names_in(&versions.join("1.0")), ["README.md", "tool"]);
+    assert_eq!(server.hits("/tool_1.0.tar.gz"), 1);
+    assert_eq!(server.hits("/checksums.txt"), 1);
+    harness.shutdown().await;
+
+    // A second start uses the installed program without downloading it again.
+    let dir = harness.dir;
+    let mut again = Harness::in_dir(&text, dir, None).await;
+    again.manager.start_all().await.expect("starts");
+    again.wait_state("tool", ServiceState::Running).await;
+    assert_eq!(progress_of(&again, "tool"), []);
+    assert_eq!(server.hits("/tool_1.0.tar.gz"), 1);
+    again.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_download_is_said_and_leaves_the_rest_running_until_downloaded_again() {
+    let server = release_server().await;
+    server.set("/tool_1.0.tar.gz", Reply::Status(404));
+    let mut harness = Harness::up(&definitions(&server, true)).await;
+    let reason = harness.wait_state("tool", ServiceState::Error).await;
+    let sentence = format!(
+        "the download of tool 1.0 from {} answered 404 Not Found",
+        server.url("/tool_1.0.tar.gz")
+    );
+    assert_eq!(
+        reason.as_deref(),
+        Some(format!("{sentence}; trying again in 1h").as_str())
+    );
+    // Critical, yet something this machine lacks: the start-up goes on without it.
+    assert!(matches!(
+        harness.wait_startup().await,
+        EventKind::StartupComplete { .. }
+    ));
+    let other = harness.status_of("other").await;
+    assert_eq!(other.state, ServiceState::Running);
+    let tool = harness.status_of("tool").await;
+    let error = tool.last_error.expect("the failure is kept");
+    assert_eq!(error.cause, FailureCause::ProgramDownload);
+    assert_eq!(error.message, sentence);
+    assert_eq!(
+        names_in(&harness.path("home/programs/tool")),
+        Vec::<String>::new()
+    );
+
+    // "Download again": once the release is there, a restart fetches it and starts.
+    server.set("/tool_1.0.tar.gz", Reply::Bytes(release()));
+    harness
+        .manager
+        .restart_service("tool")
+        .await
+        .expect("restarts");
+    harness.wait_state("tool", ServiceState::Running).await;
+    harness.shutdown().await;
+}
+
+/// An install of `archive` from `server`'s `path`, verified against `sum`, into `home`.
+fn install(
+    server: &ReleaseServer,
+    path: &str,
+    archive: Archive,
+    sum: &str,
+    home: &Path,
+) -> Install {
+    Install {
+        program: "tool".into(),
+        version: "1.0".into(),
+        url: server.url(path),
+        checksum: Checksum::Sha256(sum.into()),
+        archive,
+        folder: home.join("programs/tool/1.0"),
+    }
+}
+
+/// Runs one install; its outcome and the progress it reported.
+async fn ensure(
+    installer: &Installer,
+    install: &Install,
+) -> (Result<Outcome, InstallError>, Vec<PullProgress>) {
+    let (progress, mut updates) = mpsc::unbounded_channel();
+    let outcome = tokio::time::timeout(PATIENCE, installer.ensure(install, &progress))
+        .await
+        .expect("the install ends in time");
+    drop(progress);
+    let mut seen = Vec::new();
+    while let Some(update) = updates.recv().await {
+        seen.push(update);
+    }
+    (outcome, seen)
+}
+
+#[tokio::test]
+async fn a_zip_and_a_plain_file_install_as_runnable_programs() {
+    let archive = zip(&[("bin/tool", 0o755, TOOL)]);
+    let server = ReleaseServer::start([
+        ("/tool.zip", Reply::Bytes(archive.clone())),
+        ("/tool", Reply::Bytes(TOOL.to_vec())),
+    ])
+    .await;
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let installer = Installer::new(STALL_TIMEOUT);
+    for (path, archive, sum, program) in [
+        ("/tool.zip", Archive::Zip, sha256(&archive), "bin/tool"),
+        ("/tool", Archive::File, sha256(TOOL), "tool"),
+    ] {
+        let _ = std::fs::remove_dir_all(home.path().join("programs"));
+        let install = install(&server, path, archive, &sum, home.path());
+        let (outcome, progress) = ensure(&installer, &install).await;
+        assert_eq!(outcome, Ok(Outcome::Installed), "{path}");
+        assert!(
+            progress
+                .last()
+                .is_some_and(|last| last.done == last.total && last.done > 0)
+        );
+        let output = std::process::Command::new(install.folder.join(program))
+            .arg("--version")
+            .output()
+            .expect("the installed program runs");
+        assert_eq!(output.stdout, b"tool 1.0\n", "{path}");
+        let (again, progress) = ensure(&installer, &install).await;
+        assert_eq!(
+            (again, progress),
+            (Ok(Outcome::Present), Vec::new()),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_failed_download_gives_its_sentence_and_keeps_nothing() {
+    let good = release();
+    let corrupt = b"this is not an archive at all".to_vec();
+    let big: Vec<u8> = (0..4000u32).map(|i| i as u8).collect();
+    let server = ReleaseServer::start([
+        ("/good.tar.gz", Reply::Bytes(good.clone())),
+        ("/corrupt.tar.gz", Reply::Bytes(corrupt.clone())),
+        ("/missing.tar.gz", Reply::Status(404)),
+        ("/stalls.tar.gz", Reply::StallAfter(big.clone(), 1000)),
+        ("/cut.tar.gz", Reply::CutAfter(big.clone(), 1000)),
+    ])
+    .await;
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let installer = Installer::new(Duration::from_millis(500));
+    let wrong = "0".repeat(64);
+    let cases = [
+        (
+            "/corrupt.tar.gz",
+            sha256(&corrupt),
+            "could not be unpacked as a tar.gz archive (failed to iterate over archive: invalid gzip header)".to_string(),
+        ),
+        (
+            "/good.tar.gz",
+            wrong.clone(),
+            format!(
+                "does not match its checksum, so it was not installed (expected SHA-256 {wrong}, got {})",
+                sha256(&good)
+            ),
+        ),
+        (
+            "/missing.tar.gz",
+            sha256(&good),
+            "answered 404 Not Found".to_string(),
+        ),
+        (
+            "/stalls.tar.gz",
+            sha256(&big),
+            "stalled: nothing arrived for 500ms".to_string(),
+        ),
+        (
+            "/cut.tar.gz",
+            sha256(&big),
+            "broke off after 1.0 KB of 4.0 KB".to_string(),
+        ),
+    ];
+    for (path, sum, problem) in cases {
+        let install = install(&server, path, Archive::TarGz, &sum, home.path());
+        let (outcome, _) = ensure(&installer, &install).await;
+        let error = outcome.expect_err(path);
+        assert_eq!(
+            error.message,
+            format!(
+                "the download of tool 1.0 from {} {problem}",
+                server.url(path)
+            )
+        );
+        assert_eq!(
+            names_in(&home.path().join("programs/tool")),
+            Vec::<String>::new(),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_killed_download_leaves_no_program_and_its_remains_go_at_the_next_try() {
+    let good = release();
+    let big: Vec<u8> = (0..4000u32).map(|i| i as u8).collect();
+    let server = ReleaseServer::start([("/tool.tar.gz", Reply::StallAfter(big, 1000))]).await;
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let versions = home.path().join("programs/tool");
+    let install = install(
+        &server,
+        "/tool.tar.gz",
+        Archive::TarGz,
+        &sha256(&good),
+        home.path(),
+    );
+    let installer = Installer::new(STALL_TIMEOUT);
+    let (progress, mut updates) = mpsc::unbounded_channel();
+    let download = {
+        let (installer, install) = (installer.clone(), install.clone());
+        tokio::spawn(async move { installer.ensure(&install, &progress).await })
+    };
+    // Killed once the first bytes are in: what a quit or a crash does to a download.
+    while let Some(update) = updates.recv().await {
+        if update.done > 0 {
+            break;
+        }
+    }
+    download.abort();
+    let _ = download.await;
+    let left: Vec<String> = names_in(&versions);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(
+        left[0].starts_with(".1.0-") && left[0].ends_with(".partial"),
+        "{left:?}"
+    );
+
+    server.set("/tool.tar.gz", Reply::Bytes(good));
+    let (outcome, _) = ensure(&installer, &install).await;
+    assert_eq!(outcome, Ok(Outcome::Installed));
+    assert_eq!(names_in(&versions), ["1.0"]);
+}
+
+#[tokio::test]
+async fn a_checksums_list_without_the_file_is_said() {
+    let good = release();
+    let server = ReleaseServer::start([
+        ("/tool.tar.gz", Reply::Bytes(good.clone())),
+        (
+            "/sums.txt",
+            Reply::Bytes(checksums(&[("other.tar.gz", &good)])),
+        ),
+    ])
+    .await;
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let install = Install {
+        checksum: Checksum::List(server.url("/sums.txt")),
+        ..install(&server, "/tool.tar.gz", Archive::TarGz, "", home.path())
+    };
+    let (outcome, _) = ensure(&Installer::new(STALL_TIMEOUT), &install).await;
+    assert_eq!(
+        outcome.expect_err("no sum").message,
+        format!(
+            "the checksums of tool 1.0 at {} list no SHA-256 for tool.tar.gz",
+            server.url("/sums.txt")
+        )
+    );
+    assert_eq!(
+        names_in(&home.path().join("programs/tool")),
+        Vec::<String>::new()
+    );
+}
