@@ -20,6 +20,9 @@ pub fn what_to_do(cause: FailureCause) -> String {
         FailureCause::ProgramDownload => {
             "Its program could not be downloaded: check the internet connection, then choose Retry — or Continue without it."
         }
+        FailureCause::NotSetUp => {
+            "It needs something from you first: add what the message says, then choose Retry — or Continue without it."
+        }
         FailureCause::NameTaken => {
             "A container ClaraVerse did not make holds its name: rename or remove that container as the message says, then choose Retry — or Continue without it."
         }
@@ -53,6 +56,7 @@ mod tests {
             what_to_do(FailureCause::ProgramDownload)
                 .starts_with("Its program could not be downloaded")
         );
+        assert!(what_to_do(FailureCause::NotSetUp).starts_with("It needs something from you"));
         assert!(what_to_do(FailureCause::NameTaken).starts_with("A container ClaraVerse"));
         assert!(what_to_do(FailureCause::NotReady).starts_with("It started but never answered"));
         assert!(what_to_do(FailureCause::Unhealthy).contains("health check"));
@@ -69,6 +73,7 @@ mod tests {
             FailureCause::PortInUse,
             FailureCause::ImageDownload,
             FailureCause::ProgramDownload,
+            FailureCause::NotSetUp,
             FailureCause::NameTaken,
             FailureCause::NotReady,
             FailureCause::Unhealthy,

@@ -3,4 +3,4 @@
 /**
  * What kind of failure a service met.
  */
-export type FailureCause = "missing" | "engineUnavailable" | "portInUse" | "imageDownload" | "programDownload" | "nameTaken" | "notReady" | "unhealthy" | "exited" | "dependencyFailed" | "other";
+export type FailureCause = "missing" | "engineUnavailable" | "portInUse" | "imageDownload" | "programDownload" | "notSetUp" | "nameTaken" | "notReady" | "unhealthy" | "exited" | "dependencyFailed" | "other";

@@ -10,7 +10,8 @@
 //! One supervisor runs per state directory: it holds that directory's [`lock`]. What the
 //! user chose there can be backed up and restored ([`backup`]), and what the earlier
 //! Electron app left can be carried over and undone ([`migration`]). A native service's
-//! program that this machine lacks is downloaded before its first start ([`install`]).
+//! program that this machine lacks is downloaded before its first start ([`install`]),
+//! and what it needs is made ready before each start ([`prepare`]).
 
 pub mod backup;
 pub mod catalog;
@@ -28,6 +29,7 @@ pub mod output;
 pub mod persist;
 pub mod plan;
 pub mod platform;
+pub mod prepare;
 pub mod restart;
 pub mod runtime;
 pub mod selection;

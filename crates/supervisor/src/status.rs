@@ -100,6 +100,9 @@ pub enum FailureCause {
     ImageDownload,
     /// Its program could not be downloaded and installed.
     ProgramDownload,
+    /// It needs something only the user can give before it can start (a model): the
+    /// message says what and where.
+    NotSetUp,
     /// A container that is not ours holds its container's name (the message says whose).
     NameTaken,
     /// It started but did not become ready in time.
@@ -117,7 +120,7 @@ pub enum FailureCause {
 
 impl FailureCause {
     /// Something this machine lacks (the engine, a program, a folder, an image, or what a
-    /// download would have brought) or holds in
+    /// download would have brought, or the user has yet to add) or holds in
     /// the way (someone else's container with its name): a start-up goes on without the
     /// service, critical or not, and the dashboard says what to do.
     pub fn is_missing_here(self) -> bool {
@@ -127,6 +130,7 @@ impl FailureCause {
                 | FailureCause::EngineUnavailable
                 | FailureCause::ImageDownload
                 | FailureCause::ProgramDownload
+                | FailureCause::NotSetUp
                 | FailureCause::NameTaken
         )
     }

@@ -1035,3 +1035,28 @@ fn program_dir_needs_an_install_table() {
         "test.toml:3:1: service \"web\": install only applies to a native program (a service with command and no image)"
     );
 }
+
+#[test]
+fn prepare_problems_are_each_said() {
+    let base = "[services.core]\ncommand = [\"llama-swap\"]\n";
+    assert_eq!(
+        only_error(&format!("{base}prepare = {{ kind = \"llama-swap\" }}\n")),
+        "test.toml:3:20: service \"core\": prepare.kind \"llama-swap\" is not known (did you mean \"llama-swap-config\"?)"
+    );
+    assert_eq!(
+        errors(&format!(
+            "{base}prepare = {{ kind = \"llama-swap-config\", models = [] }}\n"
+        )),
+        [
+            "test.toml:3:11: service \"core\": prepare of kind \"llama-swap-config\" has no config (add config = \"${CLARA_HOME}/llama-swap-config.yaml\")",
+            "test.toml:3:11: service \"core\": prepare of kind \"llama-swap-config\" has no models (add models = [\"${CLARA_HOME}/models\"], the folders of GGUF models)",
+            "test.toml:3:11: service \"core\": prepare of kind \"llama-swap-config\" has no server (add server = \"${PROGRAM_DIR}/llama-server\")",
+        ]
+    );
+    assert_eq!(
+        only_error(
+            "[services.web]\nimage = \"nginx\"\nprepare = { kind = \"llama-swap-config\", config = \"c\", models = [\"m\"], server = \"s\" }\n"
+        ),
+        "test.toml:3:11: service \"web\": prepare only applies to a native program (a service with command and no image)"
+    );
+}

@@ -2,6 +2,7 @@
 //! picks the runtime and reports everything wrong with it.
 
 mod install;
+mod prepare;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -209,6 +210,16 @@ impl<'a> ServiceBuilder<'a> {
                 None,
             );
         }
+        let prepare = self.prepare(&raw);
+        if let (Some(table), Some(runtime)) = (&raw.prepare, &runtime)
+            && !matches!(runtime, RuntimeKind::Process { .. })
+        {
+            self.error(
+                table.span(),
+                "prepare only applies to a native program (a service with command and no image)",
+                None,
+            );
+        }
         let cwd = raw
             .cwd
             .as_ref()
@@ -363,6 +374,7 @@ impl<'a> ServiceBuilder<'a> {
             download_bytes,
             own_server,
             install,
+            prepare,
             location: Some(self.source.location(self.span.clone())),
         }
     }

@@ -21,8 +21,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
     Archive, Checksum, Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, Install,
-    PortMapping, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind, Service, StopSignal,
-    Volume, VolumeSource, dependency_graph,
+    PortMapping, Prepare, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind, Service,
+    StopSignal, Volume, VolumeSource, dependency_graph,
 };
 pub use own_server::{own_server, use_own_servers};
 pub use variables::{VariableError, Variables};
@@ -33,7 +33,10 @@ use crate::graph::describe_cycle;
 use crate::platform::Platform;
 use crate::suggest;
 use build::ServiceBuilder;
-use raw::{RawDependency, RawFeature, RawHealth, RawInstall, RawRestart, RawService, field_names};
+use raw::{
+    RawDependency, RawFeature, RawHealth, RawInstall, RawPrepare, RawRestart, RawService,
+    field_names,
+};
 
 /// What checking a file found: its definitions (`None` when it is not usable TOML) and
 /// every problem, errors and warnings, in the order found.
@@ -426,6 +429,7 @@ fn service_keys(path: &[String]) -> &'static [&'static str] {
         [table, _] if table == "health" => field_names::<RawHealth>(),
         [table, _] if table == "restart" => field_names::<RawRestart>(),
         [table, _] if table == "install" => field_names::<RawInstall>(),
+        [table, _] if table == "prepare" => field_names::<RawPrepare>(),
         [table, _, _] if table == "depends_on" => field_names::<RawDependency>(),
         [table, _, rest @ ..] if table == "platform" => service_keys(rest),
         _ => &[],

@@ -90,6 +90,10 @@ pub struct Service {
     /// user chose. Not part of its identity.
     #[serde(skip)]
     pub install: Option<Install>,
+    /// What is made ready before each start of a native program (its config written…).
+    /// Not part of its identity.
+    #[serde(skip)]
+    pub prepare: Option<Prepare>,
     /// Where the service is defined, for messages (not part of its identity).
     #[serde(skip)]
     pub location: Option<Location>,
@@ -217,6 +221,26 @@ impl Install {
         let path = self.url.split(['?', '#']).next().unwrap_or_default();
         path.rsplit('/').next().unwrap_or_default()
     }
+}
+
+/// What is made ready before each start of a native service (`[services.NAME.prepare]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prepare {
+    /// `kind = "llama-swap-config"`: llama-swap's config, written from the GGUF models
+    /// found in `models`, each run by the llama.cpp server `server`.
+    LlamaSwapConfig {
+        /// The config file written.
+        config: PathBuf,
+        /// The folders searched for models, in order; absent ones are skipped.
+        models: Vec<PathBuf>,
+        /// The llama.cpp server program (`llama-server`), a path or a name on the PATH.
+        server: String,
+    },
+}
+
+impl Prepare {
+    /// Every kind, by the name used in definitions files.
+    pub const KINDS: [&'static str; 1] = ["llama-swap-config"];
 }
 
 /// Whether a container asks for the GPU.

@@ -46,6 +46,7 @@ pub struct RawService {
     pub download: Option<Spanned<String>>,
     pub own_server: Option<Spanned<String>>,
     pub install: Option<Spanned<RawInstall>>,
+    pub prepare: Option<Spanned<RawPrepare>>,
     pub platform: Option<BTreeMap<String, Spanned<RawService>>>,
 }
 
@@ -82,6 +83,7 @@ impl RawService {
             download: over.download.or(self.download),
             own_server: over.own_server.or(self.own_server),
             install: over.install.or(self.install),
+            prepare: over.prepare.or(self.prepare),
             platform: self.platform,
         }
     }
@@ -97,6 +99,15 @@ pub struct RawInstall {
     pub checksums: Option<Spanned<String>>,
     pub archive: Option<Spanned<String>>,
     pub folder_variable: Option<Spanned<String>>,
+}
+
+/// `[services.NAME.prepare]`: what is made ready before each start.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawPrepare {
+    pub kind: Spanned<String>,
+    pub config: Option<Spanned<String>>,
+    pub models: Option<Vec<Spanned<String>>>,
+    pub server: Option<Spanned<String>>,
 }
 
 /// `depends_on` in its three forms: a list of names (each must be healthy), or a table of

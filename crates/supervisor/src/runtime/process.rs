@@ -1,5 +1,5 @@
-//! Native processes: installed first when their program is missing (see [`crate::install`]),
-//! started from an argument vector (never a shell), each in its own
+//! Native processes: installed first when their program is missing (see [`crate::install`])
+//! and made ready (see [`crate::prepare`]), started from an argument vector (never a shell), each in its own
 //! process group (Unix) or Job Object (Windows), output drained, exit seen when it happens,
 //! stopped as a whole group. On Windows a service opens no console window, and is created
 //! suspended so that it runs only once it is inside its Job Object.
@@ -21,6 +21,7 @@ use super::{
 use crate::definitions::{self, Service};
 use crate::install::{self, Installer};
 use crate::output;
+use crate::prepare::{self, PrepareError};
 use crate::status::{ExitInfo, FailureCause};
 
 /// How long to wait for a killed group to be confirmed empty.
@@ -81,9 +82,33 @@ impl Runtime for ProcessRuntime {
                         cause: FailureCause::ProgramDownload,
                     })?;
             }
-            start(watch, request)
+            let detail = match request.service.prepare.clone() {
+                Some(prepare) => made_ready(prepare).await?,
+                None => None,
+            };
+            start(watch, request).map(|instance| Instance { detail, ..instance })
         })
     }
+}
+
+/// Makes a service ready before its start (see [`crate::prepare`]); what is worth showing.
+async fn made_ready(prepare: definitions::Prepare) -> Result<Option<String>, StartError> {
+    let prepared = tokio::task::spawn_blocking(move || prepare::run(&prepare))
+        .await
+        .unwrap_or_else(|error| {
+            Err(PrepareError {
+                message: format!("could not be made ready ({error})"),
+                needs_the_user: false,
+            })
+        });
+    prepared.map_err(|error| {
+        let cause = if error.needs_the_user {
+            FailureCause::NotSetUp
+        } else {
+            FailureCause::Other
+        };
+        StartError::new(error.message).because(cause)
+    })
 }
 
 /// What keeps an eye on one instance: the guard, its mark, and the runtime's count of live
