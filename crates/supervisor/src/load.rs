@@ -9,6 +9,7 @@ use crate::diagnostics::{self, Diagnostic, SourceFile};
 use crate::persist::StateFiles;
 use crate::plan::Plan;
 use crate::platform::Platform;
+use crate::runtime::gpu;
 use crate::selection::{self, FeatureChoice, Selection};
 
 /// What a load depends on besides the file itself.
@@ -23,11 +24,11 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// This machine's platform and environment, with the default features.
+    /// This machine's platform, environment and accelerator, with the default features.
     pub fn for_this_machine() -> LoadOptions {
         LoadOptions {
             platform: Platform::current(),
-            variables: Variables::from_environment(),
+            variables: Variables::from_environment().with_accelerator(gpu::detect()),
             features: FeatureChoice::Defaults,
         }
     }

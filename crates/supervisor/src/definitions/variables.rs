@@ -8,12 +8,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::platform::Accelerator;
+
 /// The values variables expand to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Variables {
     environment: BTreeMap<String, String>,
     clara_home: PathBuf,
     program_dir: Option<PathBuf>,
+    accelerator: Accelerator,
 }
 
 /// Why a string's variables could not be expanded.
@@ -75,6 +78,7 @@ impl Variables {
             environment,
             clara_home,
             program_dir: None,
+            accelerator: Accelerator::Cpu,
         }
     }
 
@@ -87,6 +91,7 @@ impl Variables {
             environment: environment.into_iter().collect(),
             clara_home: clara_home.into(),
             program_dir: None,
+            accelerator: Accelerator::Cpu,
         }
     }
 
@@ -108,6 +113,20 @@ impl Variables {
             program_dir: Some(folder),
             ..self.clone()
         }
+    }
+
+    /// These variables for a machine whose models run best on `accelerator` (the CPU
+    /// unless told): it chooses among the builds an `install` offers.
+    pub fn with_accelerator(self, accelerator: Accelerator) -> Variables {
+        Variables {
+            accelerator,
+            ..self
+        }
+    }
+
+    /// The machine's accelerator, see [`Variables::with_accelerator`].
+    pub fn accelerator(&self) -> Accelerator {
+        self.accelerator
     }
 
     /// The value of the environment variable `name` (or of a saved folder), when it is

@@ -4,6 +4,7 @@
 
 pub mod docker;
 mod external;
+pub mod gpu;
 pub mod guard;
 pub mod leftovers;
 pub mod mark;
