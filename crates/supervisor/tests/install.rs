@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use clara_supervisor::definitions::{Archive, Checksum, Install};
+use clara_supervisor::definitions::{Archive, Checksum, Download, Install};
 use clara_supervisor::events::EventKind;
 use clara_supervisor::install::{InstallError, Installer, Outcome, STALL_TIMEOUT};
 use clara_supervisor::runtime::PullProgress;
@@ -173,7 +173,20 @@ async fn a_failed_download_is_said_and_leaves_the_rest_running_until_downloaded_
     harness.shutdown().await;
 }
 
-/// An install of `archive` from `server`'s `path`, verified against `sum`, into `home`.
+/// A download of `archive` from `server`'s `path`, verified against `sum`.
+fn download(server: &ReleaseServer, path: &str, archive: Archive, sum: &str) -> Download {
+    Download {
+        program: "tool".into(),
+        version: "1.0".into(),
+        url: server.url(path),
+        checksum: Checksum::Sha256(sum.into()),
+        archive,
+        into: None,
+        variant: None,
+    }
+}
+
+/// An install of that one download into `home`.
 fn install(
     server: &ReleaseServer,
     path: &str,
@@ -182,11 +195,7 @@ fn install(
     home: &Path,
 ) -> Install {
     Install {
-        program: "tool".into(),
-        version: "1.0".into(),
-        url: server.url(path),
-        checksum: Checksum::Sha256(sum.into()),
-        archive,
+        parts: vec![download(server, path, archive, sum)],
         folder: home.join("programs/tool/1.0"),
     }
 }
@@ -219,7 +228,8 @@ async fn a_zip_and_a_plain_file_install_as_runnable_programs() {
     let home = tempfile::tempdir().expect("a temporary folder");
     let installer = Installer::new(STALL_TIMEOUT);
     for (path, archive, sum, program) in [
-        ("/tool.zip", Archive::Zip, sha256(&archive), "bin/tool"),
+        // Its one folder, bin/, is unwrapped.
+        ("/tool.zip", Archive::Zip, sha256(&archive), "tool"),
         ("/tool", Archive::File, sha256(TOOL), "tool"),
     ] {
         let _ = std::fs::remove_dir_all(home.path().join("programs"));
@@ -364,8 +374,11 @@ async fn a_checksums_list_without_the_file_is_said() {
     .await;
     let home = tempfile::tempdir().expect("a temporary folder");
     let install = Install {
-        checksum: Checksum::List(server.url("/sums.txt")),
-        ..install(&server, "/tool.tar.gz", Archive::TarGz, "", home.path())
+        parts: vec![Download {
+            checksum: Checksum::List(server.url("/sums.txt")),
+            ..download(&server, "/tool.tar.gz", Archive::TarGz, "")
+        }],
+        folder: home.path().join("programs/tool/1.0"),
     };
     let (outcome, _) = ensure(&Installer::new(STALL_TIMEOUT), &install).await;
     assert_eq!(
@@ -377,6 +390,79 @@ async fn a_checksums_list_without_the_file_is_said() {
     );
     assert_eq!(
         names_in(&home.path().join("programs/tool")),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn several_releases_install_together_into_one_folder() {
+    // Like llama-swap (files at the top) and the llama.cpp server (wrapped in a folder of
+    // its own, a build per accelerator, its sum in a GitHub release's JSON).
+    let swap = tar_gz(&[("tool", 0o755, TOOL), ("LICENSE", 0o644, b"MIT\n")]);
+    let server_build = tar_gz(&[
+        ("llama-b1/llama-server", 0o755, TOOL),
+        ("llama-b1/libggml.so", 0o644, b"a library"),
+    ]);
+    let name = "llama-b1-bin-ubuntu-vulkan-x64.tar.gz";
+    let release = format!(
+        r#"{{"tag_name":"b1","assets":[{{"name":"{name}","digest":"sha256:{}"}}]}}"#,
+        sha256(&server_build)
+    );
+    let server = ReleaseServer::start([
+        ("/swap.tar.gz", Reply::Bytes(swap.clone())),
+        (
+            "/b1/llama-b1-bin-ubuntu-vulkan-x64.tar.gz",
+            Reply::Bytes(server_build),
+        ),
+        ("/releases/tags/b1", Reply::Bytes(release.into_bytes())),
+    ])
+    .await;
+    let home = tempfile::tempdir().expect("a temporary folder");
+    let install = Install {
+        parts: vec![
+            download(&server, "/swap.tar.gz", Archive::TarGz, &sha256(&swap)),
+            Download {
+                program: "llama.cpp server".into(),
+                version: "b1".into(),
+                url: server.url(&format!("/b1/{name}")),
+                checksum: Checksum::List(server.url("/releases/tags/b1")),
+                archive: Archive::TarGz,
+                into: Some("llama.cpp".into()),
+                variant: Some("vulkan".into()),
+            },
+        ],
+        folder: home.path().join("programs/core/1.0+b1-vulkan"),
+    };
+    let (outcome, progress) = ensure(&Installer::new(STALL_TIMEOUT), &install).await;
+    assert_eq!(outcome, Ok(Outcome::Installed));
+    assert!(progress.len() >= 4, "each download reports: {progress:?}");
+    assert_eq!(names_in(&install.folder), ["LICENSE", "llama.cpp", "tool"]);
+    assert_eq!(
+        names_in(&install.folder.join("llama.cpp")),
+        ["libggml.so", "llama-server"]
+    );
+    let output = std::process::Command::new(install.folder.join("llama.cpp/llama-server"))
+        .arg("--version")
+        .output()
+        .expect("the installed server runs");
+    assert_eq!(output.stdout, b"tool 1.0\n");
+
+    // One part failing leaves none of them.
+    let _ = std::fs::remove_dir_all(home.path().join("programs"));
+    server.set(
+        "/releases/tags/b1",
+        Reply::Bytes(b"{\"assets\":[]}".to_vec()),
+    );
+    let (outcome, _) = ensure(&Installer::new(STALL_TIMEOUT), &install).await;
+    assert_eq!(
+        outcome.expect_err("no digest").message,
+        format!(
+            "the checksums of llama.cpp server b1 at {} list no SHA-256 for {name}",
+            server.url("/releases/tags/b1")
+        )
+    );
+    assert_eq!(
+        names_in(&home.path().join("programs/core")),
         Vec::<String>::new()
     );
 }

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clara_supervisor::definitions::{
-    self, Archive, Checksum, Condition, Install, Probe, RestartMode, RuntimeKind, StopSignal,
-    Variables, VolumeSource,
+    self, Archive, Checksum, Condition, Download, Install, Probe, RestartMode, RuntimeKind,
+    StopSignal, Variables, VolumeSource,
 };
 use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
-use clara_supervisor::platform::Platform;
+use clara_supervisor::platform::{Accelerator, Platform};
 use clara_supervisor::selection::FeatureChoice;
 
 fn options(platform: Platform, features: FeatureChoice) -> LoadOptions {
@@ -913,13 +913,17 @@ checksums = "https://example.org/v{version}/llama-swap_{version}_checksums.txt"
     assert_eq!(
         core.install,
         Some(Install {
-            program: "llama-swap".into(),
-            version: "171".into(),
-            url: "https://example.org/v171/llama-swap_171_linux_amd64.tar.gz".into(),
-            checksum: Checksum::List(
-                "https://example.org/v171/llama-swap_171_checksums.txt".into()
-            ),
-            archive: Archive::TarGz,
+            parts: vec![Download {
+                program: "llama-swap".into(),
+                version: "171".into(),
+                url: "https://example.org/v171/llama-swap_171_linux_amd64.tar.gz".into(),
+                checksum: Checksum::List(
+                    "https://example.org/v171/llama-swap_171_checksums.txt".into()
+                ),
+                archive: Archive::TarGz,
+                into: None,
+                variant: None,
+            }],
             folder: folder.clone(),
         })
     );
@@ -951,7 +955,7 @@ folder_variable = "CLARA_CORE_PROGRAMS"
     let downloaded = load(text).expect("valid");
     let install = downloaded.definitions.services["core"].install.clone();
     assert_eq!(
-        install.map(|install| install.checksum),
+        install.map(|install| install.parts[0].checksum.clone()),
         Some(Checksum::Sha256(
             "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789".into()
         ))
@@ -1058,5 +1062,76 @@ fn prepare_problems_are_each_said() {
             "[services.web]\nimage = \"nginx\"\nprepare = { kind = \"llama-swap-config\", config = \"c\", models = [\"m\"], server = \"s\" }\n"
         ),
         "test.toml:3:11: service \"web\": prepare only applies to a native program (a service with command and no image)"
+    );
+}
+
+#[test]
+fn several_downloads_share_one_folder_and_take_the_machines_build() {
+    let text = r#"
+[services.core]
+command = ["${PROGRAM_DIR}/llama-swap"]
+prepare = { kind = "llama-swap-config", config = "${CLARA_HOME}/c.yaml", models = ["${CLARA_HOME}/models"], server = "${PROGRAM_DIR}/llama.cpp/llama-server" }
+
+[[services.core.install]]
+program = "llama-swap"
+version = "250"
+url = "https://example.org/llama-swap_{version}_linux_amd64.tar.gz"
+checksums = "https://example.org/llama-swap_{version}_checksums.txt"
+
+[[services.core.install]]
+program = "llama.cpp server"
+version = "b11195"
+url = "https://example.org/{version}/llama-{version}-bin-{variant}.tar.gz"
+checksums = "https://api.example.org/releases/tags/{version}"
+into = "llama.cpp"
+variants = { cpu = "ubuntu-x64", vulkan = "ubuntu-vulkan-x64" }
+"#;
+    let home = "/home/u/.local/share/ClaraVerse/programs/core";
+    for (accelerator, build, text_of_build) in [
+        (Accelerator::Cpu, "cpu", "ubuntu-x64"),
+        (Accelerator::Vulkan, "vulkan", "ubuntu-vulkan-x64"),
+        // No CUDA build for Linux: the next best.
+        (Accelerator::Cuda, "vulkan", "ubuntu-vulkan-x64"),
+    ] {
+        let mut options = options(Platform::Linux, FeatureChoice::Defaults);
+        options.variables = options.variables.with_accelerator(accelerator);
+        let loaded = load_with(text, &options).expect("valid");
+        let core = &loaded.definitions.services["core"];
+        let install = core.install.as_ref().expect("an install");
+        let folder = PathBuf::from(format!("{home}/250+b11195-{build}"));
+        assert_eq!(install.folder, folder, "{accelerator}");
+        assert_eq!(install.parts.len(), 2);
+        let server = &install.parts[1];
+        assert_eq!(
+            server.url,
+            format!("https://example.org/b11195/llama-b11195-bin-{text_of_build}.tar.gz")
+        );
+        assert_eq!(server.variant.as_deref(), Some(build));
+        assert_eq!(server.into.as_deref(), Some("llama.cpp"));
+        assert_eq!(
+            core.prepare,
+            Some(definitions::Prepare::LlamaSwapConfig {
+                config: "/home/u/.local/share/ClaraVerse/c.yaml".into(),
+                models: vec!["/home/u/.local/share/ClaraVerse/models".into()],
+                server: format!("{}/llama.cpp/llama-server", folder.display()),
+            })
+        );
+    }
+}
+
+#[test]
+fn variant_problems_are_each_said() {
+    let base = "[services.core]\ncommand = [\"${PROGRAM_DIR}/tool\"]\n[services.core.install]\nversion = \"1\"\nchecksums = \"https://example.org/sums\"\n";
+    assert_eq!(
+        only_error(&format!(
+            "{base}url = \"https://example.org/tool-{{variant}}.zip\"\n"
+        )),
+        "test.toml:6:7: service \"core\": install.url uses {variant}, but install has no variants (add variants = { cpu = \"…\", vulkan = \"…\" }: the text {variant} stands for on each machine)"
+    );
+    assert_eq!(
+        only_error(&format!(
+            "{base}url = \"https://example.org/tool-{{variant}}.zip\"\nvariants = {{ cuda = \"cuda\" }}\n"
+        )),
+        "test.toml:3:1: service \"core\": install.variants has no build this machine can run (its best is cpu) (add cpu = \"…\", the build every machine runs)"
     );
 }

@@ -20,9 +20,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
-    Archive, Checksum, Condition, Definitions, Dependency, Feature, GpuMode, HealthCheck, Install,
-    PortMapping, Prepare, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind, Service,
-    StopSignal, Volume, VolumeSource, dependency_graph,
+    Archive, Checksum, Condition, Definitions, Dependency, Download, Feature, GpuMode, HealthCheck,
+    Install, PortMapping, Prepare, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind,
+    Service, StopSignal, Volume, VolumeSource, dependency_graph,
 };
 pub use own_server::{own_server, use_own_servers};
 pub use variables::{VariableError, Variables};
@@ -428,7 +428,7 @@ fn service_keys(path: &[String]) -> &'static [&'static str] {
         [_] => field_names::<RawService>(),
         [table, _] if table == "health" => field_names::<RawHealth>(),
         [table, _] if table == "restart" => field_names::<RawRestart>(),
-        [table, _] if table == "install" => field_names::<RawInstall>(),
+        [table, _] | [table, _, _] if table == "install" => field_names::<RawInstall>(),
         [table, _] if table == "prepare" => field_names::<RawPrepare>(),
         [table, _, _] if table == "depends_on" => field_names::<RawDependency>(),
         [table, _, rest @ ..] if table == "platform" => service_keys(rest),

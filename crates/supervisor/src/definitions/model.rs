@@ -147,24 +147,37 @@ impl RuntimeKind {
     }
 }
 
-/// Where a native service's program comes from when this machine lacks it
-/// (`[services.NAME.install]`): a pinned release, downloaded, verified and unpacked into
-/// a folder of its own before the service's first start.
+/// Where a native service's programs come from when this machine lacks them
+/// (`[services.NAME.install]`, or several `[[services.NAME.install]]`): pinned releases,
+/// downloaded, verified and unpacked together into one folder before the service's first
+/// start. The folder is complete or absent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Install {
+    /// What is downloaded, in order.
+    pub parts: Vec<Download>,
+    /// Where all of it is installed, the value of `${PROGRAM_DIR}`:
+    /// `${CLARA_HOME}/programs/SERVICE/VERSION`, with the versions of several parts joined
+    /// by `+`, and each chosen build after its version (`250+b11195-vulkan`).
+    pub folder: PathBuf,
+}
+
+/// One release download of an [`Install`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
     /// The program's name for people, e.g. `llama-swap` (the service's name by default).
     pub program: String,
     /// The pinned version.
     pub version: String,
-    /// Where the release is downloaded from, with `{version}` replaced.
+    /// Where the release is downloaded from, with `{version}` and `{variant}` replaced.
     pub url: String,
     /// How the download is verified.
     pub checksum: Checksum,
     /// What the download is.
     pub archive: Archive,
-    /// Where it is installed, `${CLARA_HOME}/programs/SERVICE/VERSION`: the value of
-    /// `${PROGRAM_DIR}`.
-    pub folder: PathBuf,
+    /// The subfolder of the program folder it is unpacked into; `None`: the folder itself.
+    pub into: Option<String>,
+    /// The build chosen for this machine, when the release offers several (`variants`).
+    pub variant: Option<String>,
 }
 
 /// How a download is verified.
@@ -172,8 +185,9 @@ pub struct Install {
 pub enum Checksum {
     /// Its SHA-256, pinned in the definitions (lowercase hex).
     Sha256(String),
-    /// The release's own list of SHA-256 sums (`HASH  FILE` lines) at this URL, where
-    /// the line for the download's file name gives its sum.
+    /// The release's own list of sums at this URL, where the entry for the download's
+    /// file name gives its SHA-256: `HASH  FILE` lines, or a GitHub release's JSON (each
+    /// asset's `digest`).
     List(String),
 }
 
@@ -215,7 +229,7 @@ impl Archive {
     }
 }
 
-impl Install {
+impl Download {
     /// The name of the downloaded file: the last part of the URL's path.
     pub fn file_name(&self) -> &str {
         let path = self.url.split(['?', '#']).next().unwrap_or_default();

@@ -45,7 +45,7 @@ pub struct RawService {
     pub min_uptime: Option<Spanned<String>>,
     pub download: Option<Spanned<String>>,
     pub own_server: Option<Spanned<String>>,
-    pub install: Option<Spanned<RawInstall>>,
+    pub install: Option<Spanned<RawInstalls>>,
     pub prepare: Option<Spanned<RawPrepare>>,
     pub platform: Option<BTreeMap<String, Spanned<RawService>>>,
 }
@@ -99,6 +99,58 @@ pub struct RawInstall {
     pub checksums: Option<Spanned<String>>,
     pub archive: Option<Spanned<String>>,
     pub folder_variable: Option<Spanned<String>>,
+    pub into: Option<Spanned<String>>,
+    pub variants: Option<BTreeMap<String, Spanned<String>>>,
+}
+
+/// `[services.NAME.install]`, or an array of them (`[[services.NAME.install]]`).
+#[derive(Debug, Clone)]
+pub enum RawInstalls {
+    /// A single table.
+    One(Box<RawInstall>),
+    /// An array of tables, each with its position.
+    Many(Vec<Spanned<RawInstall>>),
+}
+
+impl RawInstalls {
+    /// Every table with its position; a single table is where the whole value (`span`) is.
+    pub fn items(
+        &self,
+        span: std::ops::Range<usize>,
+    ) -> Vec<(std::ops::Range<usize>, &RawInstall)> {
+        match self {
+            RawInstalls::One(item) => vec![(span, item.as_ref())],
+            RawInstalls::Many(items) => items
+                .iter()
+                .map(|item| (item.span(), item.get_ref()))
+                .collect(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawInstalls {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct InstallsVisitor;
+
+        impl<'de> Visitor<'de> for InstallsVisitor {
+            type Value = RawInstalls;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table or an array of tables")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(SeqAccessDeserializer::new(seq)).map(RawInstalls::Many)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                Deserialize::deserialize(MapAccessDeserializer::new(map))
+                    .map(|one| RawInstalls::One(Box::new(one)))
+            }
+        }
+
+        deserializer.deserialize_any(InstallsVisitor)
+    }
 }
 
 /// `[services.NAME.prepare]`: what is made ready before each start.

@@ -166,14 +166,26 @@ impl Fetch<'_> {
     }
 }
 
-/// The sum a `sha256sum`-style list gives for `file_name` (`HASH  NAME`, or `HASH *NAME`).
+/// The sum a list gives for `file_name`: a GitHub release's JSON, whose assets each have
+/// a `digest` ("sha256:HASH"), or `sha256sum` lines (`HASH  NAME`, or `HASH *NAME`).
 fn listed_sum(list: &str, file_name: &str) -> Option<String> {
+    if let Ok(release) = serde_json::from_str::<serde_json::Value>(list) {
+        let assets = release.get("assets")?.as_array()?;
+        let asset = assets
+            .iter()
+            .find(|asset| asset.get("name").and_then(|name| name.as_str()) == Some(file_name))?;
+        let digest = asset.get("digest")?.as_str()?.strip_prefix("sha256:")?;
+        return is_sha256(digest).then(|| digest.to_ascii_lowercase());
+    }
     list.lines().find_map(|line| {
         let (sum, name) = line.trim().split_once(char::is_whitespace)?;
         let name = name.trim_start().trim_start_matches('*');
-        (name == file_name && sum.len() == 64 && sum.chars().all(|c| c.is_ascii_hexdigit()))
-            .then(|| sum.to_ascii_lowercase())
+        (name == file_name && is_sha256(sum)).then(|| sum.to_ascii_lowercase())
     })
+}
+
+fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Bytes in words: "12.5 MB", "300 KB", "12 bytes".
@@ -202,6 +214,20 @@ mod tests {
         );
         assert_eq!(listed_sum(&list, "tool.zip"), None);
         assert_eq!(listed_sum("short  tool.zip", "tool.zip"), None);
+    }
+
+    #[test]
+    fn a_github_release_gives_each_asset_its_digest() {
+        let sum = "c".repeat(64);
+        let release = format!(
+            r#"{{"tag_name":"b1","assets":[{{"name":"llama-b1-bin-ubuntu-x64.tar.gz","digest":"sha256:{sum}"}},{{"name":"old.zip","digest":null}}]}}"#
+        );
+        assert_eq!(
+            listed_sum(&release, "llama-b1-bin-ubuntu-x64.tar.gz"),
+            Some(sum)
+        );
+        assert_eq!(listed_sum(&release, "old.zip"), None);
+        assert_eq!(listed_sum(&release, "absent.zip"), None);
     }
 
     #[test]

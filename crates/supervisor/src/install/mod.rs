@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::definitions::{Checksum, Install};
+use crate::definitions::{Checksum, Download, Install};
 use crate::runtime::PullProgress;
 
 /// How long a download may receive nothing before it is given up.
@@ -73,8 +73,9 @@ impl Installer {
         Installer { client, stall }
     }
 
-    /// Makes sure `install`'s program is in its folder: nothing to do when it is there,
-    /// else downloaded (progress to `progress`), verified and unpacked into place.
+    /// Makes sure `install`'s programs are in their folder: nothing to do when it is
+    /// there, else each part downloaded (progress to `progress`), verified and unpacked,
+    /// then all of them moved into place at once.
     pub async fn ensure(
         &self,
         install: &Install,
@@ -86,16 +87,20 @@ impl Installer {
         let versions = install.folder.parent().unwrap_or(Path::new("."));
         tokio::fs::create_dir_all(versions)
             .await
-            .map_err(|error| cannot_write(install, versions, &error))?;
+            .map_err(|error| cannot_write(versions, &error))?;
         remove_partials(versions).await;
+        let name = install
+            .folder
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let work = versions.join(format!(
-            ".{}-{}-{}{PARTIAL}",
-            install.version,
+            ".{name}-{}-{}{PARTIAL}",
             std::process::id(),
             fastrand::u32(..)
         ));
         let result = self.install_through(install, &work, progress).await;
-        // Whatever happened, the work folder goes: a success moved the program out of it.
+        // Whatever happened, the work folder goes: a success moved the programs out of it.
         let _ = tokio::fs::remove_dir_all(&work).await;
         result
     }
@@ -106,39 +111,63 @@ impl Installer {
         work: &Path,
         progress: &mpsc::UnboundedSender<PullProgress>,
     ) -> Result<Outcome, InstallError> {
+        let programs = work.join("programs");
+        tokio::fs::create_dir_all(&programs)
+            .await
+            .map_err(|error| cannot_write(work, &error))?;
+        for (index, part) in install.parts.iter().enumerate() {
+            let file = work.join(format!("download-{index}"));
+            let into = match &part.into {
+                Some(into) => programs.join(into),
+                None => programs.clone(),
+            };
+            self.install_part(part, &file, &into, progress).await?;
+        }
+        match tokio::fs::rename(&programs, &install.folder).await {
+            Ok(()) => Ok(Outcome::Installed),
+            // Another installer of the same version finished first: its copy is complete.
+            Err(_) if install.folder.is_dir() => Ok(Outcome::Installed),
+            Err(error) => Err(cannot_write(&install.folder, &error)),
+        }
+    }
+
+    /// Downloads `part` into `file`, verifies it, and unpacks it into `into`.
+    async fn install_part(
+        &self,
+        part: &Download,
+        file: &Path,
+        into: &Path,
+        progress: &mpsc::UnboundedSender<PullProgress>,
+    ) -> Result<(), InstallError> {
         let client = self.client.as_ref().map_err(|why| {
             InstallError::new(format!(
                 "cannot download {} {}: this computer offers no secure connection",
-                install.program, install.version
+                part.program, part.version
             ))
             .with_detail(why)
         })?;
-        tokio::fs::create_dir_all(work)
-            .await
-            .map_err(|error| cannot_write(install, work, &error))?;
-        let file = work.join("download");
         let what = format!(
             "the download of {} {} from {}",
-            install.program, install.version, install.url
+            part.program, part.version, part.url
         );
         let fetch = download::Fetch {
             client,
             stall: self.stall,
             what: &what,
         };
-        let sum = fetch.save(&install.url, &file, progress).await?;
-        let expected = match &install.checksum {
+        let sum = fetch.save(&part.url, file, progress).await?;
+        let expected = match &part.checksum {
             Checksum::Sha256(sum) => sum.clone(),
             Checksum::List(list) => {
                 let what = format!(
                     "the checksums of {} {} at {list}",
-                    install.program, install.version
+                    part.program, part.version
                 );
                 download::Fetch {
                     what: &what,
                     ..fetch
                 }
-                .sum_listed(list, install.file_name())
+                .sum_listed(list, part.file_name())
                 .await?
             }
         };
@@ -147,26 +176,19 @@ impl Installer {
                 "{what} does not match its checksum, so it was not installed (expected SHA-256 {expected}, got {sum})"
             )));
         }
-        let program = work.join("program");
-        let (archive, name) = (install.archive, install.file_name().to_string());
+        let (archive, name) = (part.archive, part.file_name().to_string());
         let unpacked = {
-            let (file, program) = (file.clone(), program.clone());
-            tokio::task::spawn_blocking(move || unpack::unpack(archive, &file, &program, &name))
+            let (file, into) = (file.to_path_buf(), into.to_path_buf());
+            tokio::task::spawn_blocking(move || unpack::unpack(archive, &file, &into, &name))
                 .await
                 .unwrap_or_else(|error| Err(error.to_string()))
         };
         unpacked.map_err(|why| {
             InstallError::new(format!(
                 "{what} could not be unpacked as a {} archive ({why})",
-                install.archive.name()
+                part.archive.name()
             ))
-        })?;
-        match tokio::fs::rename(&program, &install.folder).await {
-            Ok(()) => Ok(Outcome::Installed),
-            // Another installer of the same version finished first: its copy is complete.
-            Err(_) if install.folder.is_dir() => Ok(Outcome::Installed),
-            Err(error) => Err(cannot_write(install, &install.folder, &error)),
-        }
+        })
     }
 }
 
@@ -189,11 +211,9 @@ async fn remove_partials(versions: &Path) {
     }
 }
 
-fn cannot_write(install: &Install, path: &Path, error: &std::io::Error) -> InstallError {
+fn cannot_write(path: &Path, error: &std::io::Error) -> InstallError {
     InstallError::new(format!(
-        "cannot install {} {}: {} cannot be written ({error})",
-        install.program,
-        install.version,
+        "cannot install the programs: {} cannot be written ({error})",
         path.display()
     ))
 }

@@ -1,30 +1,53 @@
-//! `[services.NAME.install]`: where a native program is downloaded from, and the value of
-//! `${PROGRAM_DIR}`.
+//! `[services.NAME.install]` (or several `[[services.NAME.install]]`): where a native
+//! service's programs are downloaded from, and the value of `${PROGRAM_DIR}`.
+
+use std::path::PathBuf;
 
 use toml::Spanned;
 
-use super::super::model::{Archive, Checksum, Install};
+use super::super::model::{Archive, Checksum, Download, Install};
 use super::super::raw::{RawInstall, RawService};
 use super::{ServiceBuilder, check_http_url};
 
 impl ServiceBuilder<'_> {
-    /// Reads the `install` table and sets `${PROGRAM_DIR}` for the rest of the service:
+    /// Reads the `install` tables and sets `${PROGRAM_DIR}` for the rest of the service:
     /// the folder named by `folder_variable` when that variable is set (a folder the app
     /// ships or the user chose, used as it is), else `${CLARA_HOME}/programs/SERVICE/VERSION`,
-    /// where the download goes. Returns what to download, if anything.
+    /// where the downloads go. Returns what to download, if anything.
     pub(super) fn install(&mut self, raw: &RawService) -> Option<Install> {
-        let table = raw.install.as_ref()?;
-        let install = self.install_table(table);
-        let chosen = table
-            .get_ref()
-            .folder_variable
-            .as_ref()
+        let tables = raw.install.as_ref()?;
+        let items = tables.get_ref().items(tables.span());
+        let parts: Vec<Option<Download>> = items
+            .iter()
+            .map(|(span, table)| self.download(span.clone(), table))
+            .collect();
+        let chosen = items
+            .iter()
+            .find_map(|(_, table)| table.folder_variable.as_ref())
             .and_then(|name| self.variables.get(name.get_ref()))
-            .map(std::path::PathBuf::from);
+            .map(PathBuf::from);
+        let install = match parts.into_iter().collect::<Option<Vec<Download>>>() {
+            Some(parts) if !parts.is_empty() => {
+                let version: Vec<String> = parts
+                    .iter()
+                    .map(|part| match &part.variant {
+                        Some(variant) => format!("{}-{variant}", part.version),
+                        None => part.version.clone(),
+                    })
+                    .collect();
+                let folder = self.programs_folder(&version.join("+"));
+                Some(Install { parts, folder })
+            }
+            Some(_) => {
+                self.error(tables.span(), "install lists no download", None);
+                None
+            }
+            None => None,
+        };
         let folder = match (&chosen, &install) {
             (Some(chosen), _) => chosen.clone(),
             (None, Some(install)) => install.folder.clone(),
-            // A table with errors: the service never runs, and its other strings need not
+            // Tables with errors: the service never runs, and its other strings need not
             // fail for it too.
             (None, None) => self.programs_folder("unknown"),
         };
@@ -32,9 +55,8 @@ impl ServiceBuilder<'_> {
         if chosen.is_some() { None } else { install }
     }
 
-    fn install_table(&mut self, table: &Spanned<RawInstall>) -> Option<Install> {
-        let raw = table.get_ref();
-        let span = table.span();
+    /// One download, checked.
+    fn download(&mut self, span: std::ops::Range<usize>, raw: &RawInstall) -> Option<Download> {
         let Some(version) = &raw.version else {
             self.error(
                 span,
@@ -43,21 +65,15 @@ impl ServiceBuilder<'_> {
             );
             return None;
         };
-        let version_text = version.get_ref();
-        if version_text.is_empty()
-            || version_text == "."
-            || version_text == ".."
-            || version_text.contains(['/', '\\'])
-        {
-            self.error(
-                version.span(),
-                format!(
-                    "install.version \"{version_text}\" cannot name a folder: it must not be empty, \".\" or \"..\", nor hold \"/\" or \"\\\""
-                ),
-                None,
-            );
-            return None;
-        }
+        let version_text = self.folder_name("install.version", version)?;
+        let into = match &raw.into {
+            Some(into) => Some(self.folder_name("install.into", into)?),
+            None => None,
+        };
+        let variant = match &raw.variants {
+            Some(variants) => Some(self.variant(span.clone(), variants)?),
+            None => None,
+        };
         let Some(url) = &raw.url else {
             self.error(
                 span,
@@ -66,7 +82,21 @@ impl ServiceBuilder<'_> {
             );
             return None;
         };
-        let url = self.release_address("install.url", url, version_text)?;
+        let replace = |text: String| match &variant {
+            Some((_, text_of_variant)) => text
+                .replace("{version}", &version_text)
+                .replace("{variant}", text_of_variant),
+            None => text.replace("{version}", &version_text),
+        };
+        if variant.is_none() && url.get_ref().contains("{variant}") {
+            self.error(
+                url.span(),
+                "install.url uses {variant}, but install has no variants",
+                Some("add variants = { cpu = \"…\", vulkan = \"…\" }: the text {variant} stands for on each machine".into()),
+            );
+            return None;
+        }
+        let url_text = replace(self.release_address("install.url", url)?);
         let checksum = match (&raw.sha256, &raw.checksums) {
             (Some(sum), None) => {
                 let sum = sum.get_ref().to_ascii_lowercase();
@@ -83,7 +113,7 @@ impl ServiceBuilder<'_> {
                 Checksum::Sha256(sum)
             }
             (None, Some(list)) => {
-                Checksum::List(self.release_address("install.checksums", list, version_text)?)
+                Checksum::List(replace(self.release_address("install.checksums", list)?))
             }
             (Some(_), Some(list)) => {
                 self.error(
@@ -109,29 +139,71 @@ impl ServiceBuilder<'_> {
             Some(archive) => {
                 self.choice("install.archive", archive, &Archive::ALL, Archive::name)?
             }
-            None => Archive::from_url(&url),
+            None => Archive::from_url(&url_text),
         };
-        let install = Install {
+        let download = Download {
             program: raw.program.clone().unwrap_or_else(|| self.name.to_string()),
-            version: version_text.clone(),
-            url,
+            version: version_text,
+            url: url_text,
             checksum,
             archive,
-            folder: self.programs_folder(version_text),
+            into,
+            variant: variant.map(|(name, _)| name),
         };
-        if install.archive == Archive::File && install.file_name().is_empty() {
+        if download.archive == Archive::File && download.file_name().is_empty() {
             self.error(
-                raw.url.as_ref().map_or(span, Spanned::span),
+                url.span(),
                 "install.url names no file (it ends with \"/\"), so the program would have no name",
                 None,
             );
             return None;
         }
-        Some(install)
+        Some(download)
+    }
+
+    /// The build for this machine among `variants` (name → the text `{variant}` stands
+    /// for): the best its accelerator can use.
+    fn variant(
+        &mut self,
+        span: std::ops::Range<usize>,
+        variants: &std::collections::BTreeMap<String, Spanned<String>>,
+    ) -> Option<(String, String)> {
+        let accelerator = self.variables.accelerator();
+        let found = accelerator.preference().iter().find_map(|wanted| {
+            variants
+                .get(wanted.name())
+                .map(|text| (wanted.name().to_string(), text.get_ref().clone()))
+        });
+        if found.is_none() {
+            self.error(
+                span,
+                format!(
+                    "install.variants has no build this machine can run (its best is {accelerator})"
+                ),
+                Some("add cpu = \"…\", the build every machine runs".into()),
+            );
+        }
+        found
+    }
+
+    /// A value that names one folder: not empty, `.` or `..`, without `/` or `\`.
+    fn folder_name(&mut self, key: &str, value: &Spanned<String>) -> Option<String> {
+        let text = value.get_ref();
+        if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\\']) {
+            self.error(
+                value.span(),
+                format!(
+                    "{key} \"{text}\" cannot name a folder: it must not be empty, \".\" or \"..\", nor hold \"/\" or \"\\\""
+                ),
+                None,
+            );
+            return None;
+        }
+        Some(text.clone())
     }
 
     /// `${CLARA_HOME}/programs/SERVICE/VERSION`.
-    fn programs_folder(&self, version: &str) -> std::path::PathBuf {
+    fn programs_folder(&self, version: &str) -> PathBuf {
         self.variables
             .clara_home()
             .join("programs")
@@ -139,15 +211,10 @@ impl ServiceBuilder<'_> {
             .join(version)
     }
 
-    /// An http(s) address of the release, with its variables expanded and `{version}`
-    /// replaced.
-    fn release_address(
-        &mut self,
-        key: &str,
-        value: &Spanned<String>,
-        version: &str,
-    ) -> Option<String> {
-        let text = self.expand(key, value)?.replace("{version}", version);
+    /// An http(s) address of the release, with its variables expanded (`{version}` and
+    /// `{variant}` are replaced after).
+    fn release_address(&mut self, key: &str, value: &Spanned<String>) -> Option<String> {
+        let text = self.expand(key, value)?;
         match check_http_url(key, &text) {
             Ok(()) => Some(text),
             Err(why) => {
