@@ -4,9 +4,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{Probe, RuntimeKind, Service, Variables, VolumeSource};
+use clara_supervisor::definitions::{
+    Archive, Checksum, Prepare, Probe, RuntimeKind, Service, Variables, VolumeSource,
+};
 use clara_supervisor::load::{self, LoadOptions, Loaded};
-use clara_supervisor::platform::Platform;
+use clara_supervisor::platform::{Accelerator, Platform};
 use clara_supervisor::selection::FeatureChoice;
 
 const HOME: &str = "/home/clara/.local/share/ClaraVerse";
@@ -100,39 +102,99 @@ fn the_default_features_are_clara_core_and_rag() {
 }
 
 #[test]
-fn llamaswap_binary_and_library_path_follow_the_platform() {
+fn clara_core_downloads_its_programs_for_the_platform_and_machine() {
+    let linux = load(Platform::Linux, &["claraCore"]);
+    let llamaswap = &linux.definitions.services["llamaswap"];
+    let install = llamaswap
+        .install
+        .as_ref()
+        .expect("Clara Core's programs are downloaded");
+    let folder = format!("{HOME}/programs/llamaswap/250+b11195-cpu");
+    assert_eq!(install.folder.display().to_string(), folder);
+    let urls: Vec<&str> = install.parts.iter().map(|part| part.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://github.com/mostlygeek/llama-swap/releases/download/v250/llama-swap_250_linux_amd64.tar.gz",
+            "https://github.com/ggml-org/llama.cpp/releases/download/b11195/llama-b11195-bin-ubuntu-x64.tar.gz",
+        ]
+    );
+    assert!(
+        install.parts.iter().all(
+            |part| matches!(&part.checksum, Checksum::List(url) if url.starts_with("https://"))
+        ),
+        "each is verified against the sums its release publishes"
+    );
+    assert_eq!(command(llamaswap)[0], format!("{folder}/llama-swap"));
+    assert_eq!(
+        llamaswap.env["LD_LIBRARY_PATH"],
+        format!("{folder}/llama.cpp")
+    );
+    assert_eq!(
+        llamaswap.prepare,
+        Some(Prepare::LlamaSwapConfig {
+            config: format!("{HOME}/llama-swap-config.yaml").into(),
+            models: vec![
+                format!("{HOME}/models").into(),
+                "/.clara/llama-models".into()
+            ],
+            server: format!("{folder}/llama.cpp/llama-server"),
+        })
+    );
+
     let mac = load(Platform::Macos, &["claraCore"]);
     let llamaswap = &mac.definitions.services["llamaswap"];
-    assert!(
-        command(llamaswap)[0].contains("darwin-arm64"),
-        "{:?}",
-        command(llamaswap)
-    );
-    assert!(llamaswap.env["DYLD_LIBRARY_PATH"].ends_with("darwin-arm64"));
+    let install = llamaswap.install.as_ref().expect("downloaded");
+    assert!(install.parts[0].url.ends_with("_darwin_arm64.tar.gz"));
+    assert!(install.parts[1].url.ends_with("-bin-macos-arm64.tar.gz"));
+    assert!(llamaswap.env["DYLD_LIBRARY_PATH"].ends_with("/llama.cpp"));
     assert!(
         !llamaswap.env.contains_key("LD_LIBRARY_PATH"),
         "the Linux variable must not leak to macOS"
     );
 
-    let linux = load(Platform::Linux, &["claraCore"]);
-    let llamaswap = &linux.definitions.services["llamaswap"];
-    assert_eq!(
-        command(llamaswap)[0],
-        format!("{HOME}/llamacpp-binaries/linux-x64/llama-swap-linux")
-    );
-    assert_eq!(
-        llamaswap.env["LD_LIBRARY_PATH"],
-        format!("{HOME}/llamacpp-binaries/linux-x64")
-    );
-
     let windows = load(Platform::Windows, &["claraCore"]);
     let llamaswap = &windows.definitions.services["llamaswap"];
-    assert!(command(llamaswap)[0].ends_with(".exe"));
+    let install = llamaswap.install.as_ref().expect("downloaded");
+    assert!(
+        install
+            .parts
+            .iter()
+            .all(|part| part.archive == Archive::Zip)
+    );
+    assert!(install.parts[1].url.ends_with("-bin-win-cpu-x64.zip"));
+    assert!(command(llamaswap)[0].ends_with("llama-swap.exe"));
     assert!(!llamaswap.env.contains_key("LD_LIBRARY_PATH"));
 }
 
 #[test]
-fn native_binaries_can_be_pointed_elsewhere() {
+fn a_vulkan_or_nvidia_machine_gets_the_vulkan_build() {
+    for accelerator in [Accelerator::Vulkan, Accelerator::Cuda] {
+        for (platform, build) in [
+            (Platform::Linux, "ubuntu-vulkan-x64.tar.gz"),
+            (Platform::Windows, "win-vulkan-x64.zip"),
+        ] {
+            let options = LoadOptions {
+                platform,
+                variables: Variables::new([], HOME).with_accelerator(accelerator),
+                features: FeatureChoice::Defaults,
+            };
+            let loaded = load::load(&catalog::source(), &options).expect("valid");
+            let install = loaded.definitions.services["llamaswap"]
+                .install
+                .clone()
+                .expect("downloaded");
+            assert!(
+                install.parts[1].url.ends_with(build),
+                "{platform} {accelerator}"
+            );
+            assert!(install.folder.ends_with("250+b11195-vulkan"));
+        }
+    }
+}
+
+#[test]
+fn programs_in_a_chosen_folder_are_used_as_they_are() {
     let options = LoadOptions {
         platform: Platform::Linux,
         variables: Variables::new(
@@ -142,9 +204,12 @@ fn native_binaries_can_be_pointed_elsewhere() {
         features: FeatureChoice::Defaults,
     };
     let loaded = load::load(&catalog::source(), &options).expect("valid");
+    let llamaswap = &loaded.definitions.services["llamaswap"];
+    assert_eq!(command(llamaswap)[0], "/opt/clara/bin/llama-swap");
+    assert_eq!(llamaswap.install, None, "nothing to download");
     assert_eq!(
-        command(&loaded.definitions.services["llamaswap"])[0],
-        "/opt/clara/bin/linux-x64/llama-swap-linux"
+        command(&loaded.definitions.services["mcp"])[0],
+        "/opt/clara/bin/clara-mcp"
     );
 }
 
