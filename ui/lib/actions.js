@@ -29,3 +29,13 @@ export function availableActions(service) {
     prominentRestart: state === 'error',
   };
 }
+
+/**
+ * What the Restart button says: "Download again" after its program could not be
+ * downloaded (a restart downloads it again), else "Restart".
+ * @param {Pick<ServiceView, 'status' | 'lastError'> | null} service
+ */
+export function restartLabel(service) {
+  const failedDownload = service?.status === 'error' && service.lastError?.cause === 'programDownload';
+  return failedDownload ? 'Download again' : 'Restart';
+}

@@ -3,7 +3,7 @@
 // The dashboard draws a card only when its signature changed, its sparklines only when that
 // service's samples changed, and its uptime only when the text differs.
 
-import { availableActions } from './actions.js';
+import { availableActions, restartLabel } from './actions.js';
 import {
   currentUptime, describeExit, formatBytes, formatPercent, formatUptime, healthLabel,
 } from './format.js';
@@ -33,7 +33,7 @@ export function uptimeText(service, nowMs) {
 
 /**
  * Everything a card shows of `service` apart from its uptime and sparklines, as plain data.
- * `pull` is the image download `{ done, total }` of the service, or null.
+ * `pull` is the download `{ done, total }` of the service (its image or its programs), or null.
  * @param {ServiceView} service
  * @param {{ pull?: Pull | null }} [options]
  */
@@ -60,6 +60,7 @@ export function cardModel(service, { pull = null } = {}) {
     url,
     openText: url ? `Open ${url}` : 'Open',
     openTitle: actions.open ? `Open ${url} in your browser` : 'Available while the service runs',
+    restartText: restartLabel(service),
     actions,
   };
 }

@@ -1,7 +1,7 @@
 // @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { availableActions } from '../lib/actions.js';
+import { availableActions, restartLabel } from '../lib/actions.js';
 import { STATES, isActive, isComingUp, stateTone } from '../lib/states.js';
 import { service } from './fixtures.js';
 
@@ -46,6 +46,16 @@ test('open needs a URL and a live service', () => {
 test('a service in error gets a prominent Restart', () => {
   assert.equal(availableActions(service('x', 'error')).prominentRestart, true);
   assert.equal(availableActions(service('x', 'running')).prominentRestart, false);
+});
+
+test('after a failed program download, Restart says Download again', () => {
+  /** @param {import('../types/FailureCause').FailureCause} cause */
+  const failed = (cause) => ({ message: 'the download … answered 404 Not Found', detail: null, cause });
+  assert.equal(restartLabel(service('x', 'error', { lastError: failed('programDownload') })), 'Download again');
+  assert.equal(restartLabel(service('x', 'error', { lastError: failed('exited') })), 'Restart');
+  // Once it runs again, the old failure says nothing about the button.
+  assert.equal(restartLabel(service('x', 'running', { lastError: failed('programDownload') })), 'Restart');
+  assert.equal(restartLabel(null), 'Restart');
 });
 
 test('an unknown state or no service enables nothing', () => {

@@ -28,6 +28,7 @@ test('the card model holds what a card shows', () => {
     url: 'http://127.0.0.1:5678',
     openText: 'Open http://127.0.0.1:5678',
     openTitle: 'Open http://127.0.0.1:5678 in your browser',
+    restartText: 'Restart',
     actions: { start: false, stop: true, restart: true, open: true, prominentRestart: false },
   });
 });

@@ -27,9 +27,9 @@ export function updateBadge(badge, state) {
   if (badge.dataset.state !== state) badge.dataset.state = state;
 }
 
-/** A `<progress>` with its text line, for an image download. */
+/** A `<progress>` with its text line, for a download (an image, or programs). */
 export function pullProgress() {
   return h('div', { class: 'pull', hidden: true },
-    h('progress', { class: 'pull-bar', max: '1', value: '0', 'aria-label': 'Image download' }),
+    h('progress', { class: 'pull-bar', max: '1', value: '0', 'aria-label': 'Download' }),
     h('span', { class: 'pull-text' }));
 }

@@ -201,6 +201,7 @@ function patchCard(card, parts, model) {
   setEnabled(parts.start, actions.start);
   setEnabled(parts.stop, actions.stop);
   setEnabled(parts.restart, actions.restart);
+  setText(parts.restart, model.restartText);
   if (parts.restart && parts.restart.classList.contains('primary') !== actions.prominentRestart) {
     parts.restart.classList.toggle('primary', actions.prominentRestart);
   }

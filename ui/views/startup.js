@@ -1,5 +1,6 @@
 // @ts-check
-// The start-up view: every service in start order, its state advancing, and image downloads.
+// The start-up view: every service in start order, its state advancing, and its downloads
+// (an image, or a native service's programs).
 
 import { formatPullProgress } from '../lib/format.js';
 import { isComingUp } from '../lib/states.js';
@@ -29,7 +30,7 @@ export function updatePull(block, pull, visible) {
       bar.removeAttribute('value');
     }
   }
-  setText($('.pull-text', block), `Downloading image: ${formatPullProgress(pull.done, pull.total)}`);
+  setText($('.pull-text', block), `Downloading: ${formatPullProgress(pull.done, pull.total)}`);
 }
 
 /**
