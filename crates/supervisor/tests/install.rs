@@ -49,6 +49,10 @@ checksums = "{}"
 
 [services.other]
 command = ["sleep", "300"]
+
+[services.bridge]
+command = ["sleep", "300"]
+depends_on = {{ tool = "healthy" }}
 "#,
         server.url("/tool_{version}.tar.gz"),
         server.url("/checksums.txt"),
@@ -146,11 +150,22 @@ async fn a_failed_download_is_said_and_leaves_the_rest_running_until_downloaded_
         reason.as_deref(),
         Some(format!("{sentence}; trying again in 1h").as_str())
     );
-    // Critical, yet something this machine lacks: the start-up goes on without it.
-    assert!(matches!(
+    // Critical, yet something this machine lacks: the start-up goes on without it, and
+    // what needs it waits.
+    assert_eq!(
         harness.wait_startup().await,
-        EventKind::StartupComplete { .. }
-    ));
+        EventKind::StartupComplete {
+            degraded: vec!["bridge".into(), "tool".into()]
+        }
+    );
+    let bridge = harness.status_of("bridge").await;
+    assert_eq!(bridge.state, ServiceState::Waiting);
+    assert_eq!(
+        bridge.reason,
+        Some(format!(
+            "waiting for tool, which cannot start yet: {sentence}"
+        ))
+    );
     let other = harness.status_of("other").await;
     assert_eq!(other.state, ServiceState::Running);
     let tool = harness.status_of("tool").await;
@@ -170,6 +185,7 @@ async fn a_failed_download_is_said_and_leaves_the_rest_running_until_downloaded_
         .await
         .expect("restarts");
     harness.wait_state("tool", ServiceState::Running).await;
+    harness.wait_state("bridge", ServiceState::Running).await;
     harness.shutdown().await;
 }
 

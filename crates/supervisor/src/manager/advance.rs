@@ -155,6 +155,21 @@ impl Core {
             if meets(other, dependency.condition) {
                 continue;
             }
+            if other.state() == ServiceState::Error
+                && !other.blocked()
+                && let Some(error) = other
+                    .status
+                    .last_error
+                    .as_ref()
+                    .filter(|error| error.cause.is_missing_here())
+            {
+                // Something this machine lacks (a program, a model, an image): no failure
+                // of this service's, which starts once it is there.
+                return Readiness::Waiting(format!(
+                    "waiting for {}, which cannot start yet: {}",
+                    dependency.service, error.message
+                ));
+            }
             if other.state() == ServiceState::Error || other.blocked() {
                 return Readiness::Failed(dependency.service.clone());
             }

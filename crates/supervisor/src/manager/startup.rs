@@ -26,7 +26,9 @@ impl Core {
                 ServiceState::Error if missing_here && !unit.blocked() => {
                     degraded.push(name.clone())
                 }
-                ServiceState::Waiting if self.needs_missing_engine(name) => {
+                ServiceState::Waiting
+                    if self.needs_missing_engine(name) || self.needs_something_missing(name) =>
+                {
                     degraded.push(name.clone())
                 }
                 ServiceState::Error if unit.service.critical => {
@@ -71,6 +73,17 @@ impl Core {
             cause,
         };
         self.stop_all(now);
+    }
+
+    /// Whether `name` waits for a service that this machine cannot run yet (its program,
+    /// model or image is missing), directly or not.
+    fn needs_something_missing(&self, name: &str) -> bool {
+        self.plan.dependencies(name).iter().any(|dependency| {
+            let unit = self.unit(dependency);
+            unit.state() == ServiceState::Error
+                && !unit.blocked()
+                && unit.cause().is_some_and(FailureCause::is_missing_here)
+        })
     }
 
     /// Whether `name` cannot run because Docker is not reachable: it is a container, or
