@@ -201,24 +201,21 @@ impl<'a> ServiceBuilder<'a> {
         // First: it gives `${PROGRAM_DIR}` to the strings after it.
         let install = self.install(&raw);
         let runtime = self.runtime(&raw);
-        if let (Some(table), Some(runtime)) = (&raw.install, &runtime)
-            && !matches!(runtime, RuntimeKind::Process { .. })
-        {
-            self.error(
-                table.span(),
-                "install only applies to a native program (a service with command and no image)",
-                None,
-            );
-        }
         let prepare = self.prepare(&raw);
-        if let (Some(table), Some(runtime)) = (&raw.prepare, &runtime)
-            && !matches!(runtime, RuntimeKind::Process { .. })
-        {
-            self.error(
-                table.span(),
-                "prepare only applies to a native program (a service with command and no image)",
-                None,
-            );
+        let native_only = [
+            ("install", raw.install.as_ref().map(Spanned::span)),
+            ("prepare", raw.prepare.as_ref().map(Spanned::span)),
+        ];
+        for (key, span) in native_only {
+            if let (Some(span), Some(runtime)) = (span, &runtime)
+                && !matches!(runtime, RuntimeKind::Process { .. })
+            {
+                self.error(
+                    span,
+                    format!("{key} only applies to a native program (a service with command and no image)"),
+                    None,
+                );
+            }
         }
         let cwd = raw
             .cwd
