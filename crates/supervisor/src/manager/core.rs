@@ -483,7 +483,18 @@ impl Core {
         let unit = self.unit_mut(name);
         let previous = unit.status.state;
         if previous == next {
-            unit.status.reason = reason;
+            // What a waiting service waits for is news (its dependency now starts, say);
+            // other states say the same thing again in other words.
+            let news = next == ServiceState::Waiting && unit.status.reason != reason;
+            unit.status.reason = reason.clone();
+            if news {
+                self.emit(EventKind::ServiceStateChanged {
+                    name: name.to_string(),
+                    previous_state: previous,
+                    current_state: next,
+                    reason,
+                });
+            }
             return;
         }
         if !previous.can_become(next) {
