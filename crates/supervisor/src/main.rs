@@ -15,6 +15,7 @@ use clara_supervisor::catalog;
 use clara_supervisor::definitions::{self, Variables};
 use clara_supervisor::diagnostics::{Diagnostic, SourceFile};
 use clara_supervisor::events::{Event, EventKind};
+use clara_supervisor::install::{self, SaveFolderError};
 use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, definitions_name};
@@ -83,6 +84,26 @@ enum Command {
     Restore {
         /// The backup file to read.
         file: PathBuf,
+        /// The state directory (default: $CLARA_HOME/state).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// Run a service's programs from a folder you already have (llama-swap and the llama.cpp
+    /// server, for Clara Core) instead of downloading them. Each program is checked first
+    /// (it is there and answers --version); the folder is then saved in the choices and
+    /// used from the next start. Without FOLDER, the programs are downloaded again.
+    ///
+    /// Exit codes: 0 once saved; 1 when the folder is refused (nothing changed); 2 when a
+    /// supervisor runs on the state directory (quit it first; nothing changed).
+    UsePrograms {
+        /// The folder of the programs; without it, they are downloaded.
+        folder: Option<PathBuf>,
+        /// The service whose programs these are.
+        #[arg(long, default_value = "llamaswap")]
+        service: String,
+        /// The definitions file (default: the built-in catalog).
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// The state directory (default: $CLARA_HOME/state).
         #[arg(long)]
         state_dir: Option<PathBuf>,
@@ -189,6 +210,22 @@ fn main() -> ExitCode {
                 Err(error) => Err(error.to_string()),
             }
         }
+        Command::UsePrograms {
+            folder,
+            service,
+            config,
+            state_dir,
+        } => {
+            let state_dir = state_dir.unwrap_or_else(default_state_dir);
+            current_thread_runtime().and_then(|runtime| {
+                runtime.block_on(use_programs(
+                    &service,
+                    folder.as_deref(),
+                    config.as_deref(),
+                    &state_dir,
+                ))
+            })
+        }
         Command::Migrate {
             dry_run,
             undo,
@@ -211,6 +248,65 @@ fn main() -> ExitCode {
 /// `$CLARA_HOME/state`, where the app and `up` keep their state unless told otherwise.
 fn default_state_dir() -> PathBuf {
     Variables::from_environment().default_state_dir()
+}
+
+/// `clara-supervisor use-programs`: a folder of programs checked, then saved.
+async fn use_programs(
+    name: &str,
+    folder: Option<&Path>,
+    config: Option<&Path>,
+    state_dir: &Path,
+) -> Result<ExitCode, String> {
+    let source = definitions::read(config).map_err(|error| error.to_string())?;
+    let checked = definitions::check(
+        &source,
+        Platform::current(),
+        &LoadOptions::for_this_machine().variables,
+    );
+    let service = checked
+        .definitions
+        .as_ref()
+        .and_then(|definitions| definitions.services.get(name))
+        .ok_or_else(|| format!("{} defines no service \"{name}\"", source.name()))?;
+    let Some(variable) = service
+        .programs
+        .as_ref()
+        .and_then(|programs| programs.variable.clone())
+    else {
+        return Err(format!(
+            "{name} cannot take its programs from a folder: its install names no folder_variable"
+        ));
+    };
+    let said = match folder {
+        Some(folder) => {
+            let folder = std::path::absolute(folder).map_err(|error| error.to_string())?;
+            let versions = install::check_folder(service, &folder).await?;
+            (Some(folder), versions)
+        }
+        None => (None, Vec::new()),
+    };
+    match install::save_folder(
+        state_dir,
+        &variable,
+        said.0.as_deref(),
+        "clara-supervisor use-programs",
+    ) {
+        Ok(()) => {}
+        Err(error @ SaveFolderError::Lock(LockError::Held { .. })) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(ALREADY_RUNNING));
+        }
+        Err(error) => return Err(error.to_string()),
+    }
+    match said {
+        (Some(folder), versions) => println!(
+            "{name} runs the programs in {} from its next start ({})",
+            folder.display(),
+            versions.join("; ")
+        ),
+        (None, _) => println!("{name} downloads its programs again from its next start"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `clara-supervisor migrate`: the plan, then the move (or its undoing).

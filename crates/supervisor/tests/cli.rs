@@ -196,3 +196,77 @@ fn catalog_prints_the_built_in_file() {
     assert!(output.status.success());
     assert_eq!(stdout(&output), clara_supervisor::catalog::TEXT);
 }
+
+/// Writes an executable script.
+#[cfg(unix)]
+fn script(path: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("the folder");
+    std::fs::write(path, text).expect("the script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("executable");
+}
+
+#[cfg(unix)]
+#[test]
+fn programs_the_user_has_are_checked_then_chosen_for_the_next_start() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("state");
+    let mine = dir.path().join("my llama");
+    script(
+        &mine.join("llama-swap"),
+        "#!/bin/sh\necho \"version: 250 (abc), built at now\"\n",
+    );
+    script(
+        &mine.join("llama.cpp/llama-server"),
+        "#!/bin/sh\necho \"version: 6123 (def)\" >&2\n",
+    );
+    let state_arg = state.display().to_string();
+    let mine_arg = mine.display().to_string();
+    let output = run(&["use-programs", &mine_arg, "--state-dir", &state_arg]);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "llamaswap runs the programs in {mine_arg} from its next start (llama-swap: version: 250 (abc), built at now; llama-server: version: 6123 (def))\n"
+        )
+    );
+    assert!(output.status.success());
+    let choices: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(state.join("choices.json")).expect("the choices are saved"),
+    )
+    .expect("JSON");
+    assert_eq!(choices["folders"]["CLARA_BINARIES"], mine_arg.as_str());
+
+    // Refused, nothing changed: a program missing, or one that does not run.
+    let elsewhere = dir.path().join("elsewhere");
+    script(&elsewhere.join("llama-swap"), "#!/bin/sh\nexit 3\n");
+    let elsewhere_arg = elsewhere.display().to_string();
+    let output = run(&["use-programs", &elsewhere_arg, "--state-dir", &state_arg]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!("error: {elsewhere_arg}/llama-swap --version failed (exit status: 3)\n")
+    );
+    std::fs::remove_file(elsewhere.join("llama-swap")).expect("removed");
+    script(&elsewhere.join("llama-swap"), "#!/bin/sh\necho 1\n");
+    let output = run(&["use-programs", &elsewhere_arg, "--state-dir", &state_arg]);
+    assert_eq!(
+        stderr(&output),
+        format!("error: {elsewhere_arg} has no llama.cpp/llama-server: llamaswap needs it there\n")
+    );
+    let still: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("choices.json")).expect("the choices"))
+            .expect("JSON");
+    assert_eq!(still["folders"]["CLARA_BINARIES"], mine_arg.as_str());
+
+    // Without a folder: downloaded again.
+    let output = run(&["use-programs", "--state-dir", &state_arg]);
+    assert_eq!(
+        stdout(&output),
+        "llamaswap downloads its programs again from its next start\n"
+    );
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("choices.json")).expect("the choices"))
+            .expect("JSON");
+    assert!(after["folders"].get("CLARA_BINARIES").is_none(), "{after}");
+}

@@ -199,7 +199,7 @@ impl<'a> ServiceBuilder<'a> {
             );
         }
         // First: it gives `${PROGRAM_DIR}` to the strings after it.
-        let install = self.install(&raw);
+        let (install, programs) = self.install(&raw);
         let runtime = self.runtime(&raw);
         let prepare = self.prepare(&raw);
         let native_only = [
@@ -371,6 +371,7 @@ impl<'a> ServiceBuilder<'a> {
             download_bytes,
             own_server,
             install,
+            programs,
             prepare,
             location: Some(self.source.location(self.span.clone())),
         }

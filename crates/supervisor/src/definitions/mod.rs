@@ -21,8 +21,8 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 pub use model::{
     Archive, Checksum, Condition, Definitions, Dependency, Download, Feature, GpuMode, HealthCheck,
-    Install, PortMapping, Prepare, Probe, Protocol, RestartMode, RestartPolicy, RuntimeKind,
-    Service, StopSignal, Volume, VolumeSource, dependency_graph,
+    Install, PortMapping, Prepare, Probe, Programs, Protocol, RestartMode, RestartPolicy,
+    RuntimeKind, Service, StopSignal, Volume, VolumeSource, dependency_graph,
 };
 pub use own_server::{own_server, use_own_servers};
 pub use variables::{VariableError, Variables};

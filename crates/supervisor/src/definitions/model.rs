@@ -90,6 +90,10 @@ pub struct Service {
     /// user chose. Not part of its identity.
     #[serde(skip)]
     pub install: Option<Install>,
+    /// Where its programs are (`${PROGRAM_DIR}`), for a service with an `install` table.
+    /// Not part of its identity.
+    #[serde(skip)]
+    pub programs: Option<Programs>,
     /// What is made ready before each start of a native program (its config written…).
     /// Not part of its identity.
     #[serde(skip)]
@@ -159,6 +163,16 @@ pub struct Install {
     /// `${CLARA_HOME}/programs/SERVICE/VERSION`, with the versions of several parts joined
     /// by `+`, and each chosen build after its version (`250+b11195-vulkan`).
     pub folder: PathBuf,
+}
+
+/// The folder of a service's programs: `${PROGRAM_DIR}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Programs {
+    /// The folder now: where they are downloaded to, or a folder the app ships or the
+    /// user chose.
+    pub folder: PathBuf,
+    /// The variable that names a folder to use instead of downloading (`folder_variable`).
+    pub variable: Option<String>,
 }
 
 /// One release download of an [`Install`].

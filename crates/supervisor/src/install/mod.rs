@@ -3,8 +3,11 @@
 //! moved there in one rename. A program folder is therefore complete or absent; what a
 //! failed or killed download left is removed, now or at the next try.
 
+mod chosen;
 mod download;
 mod unpack;
+
+pub use chosen::{SaveFolderError, check_folder, programs_of, save_folder};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

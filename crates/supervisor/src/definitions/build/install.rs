@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use toml::Spanned;
 
-use super::super::model::{Archive, Checksum, Download, Install};
+use super::super::model::{Archive, Checksum, Download, Install, Programs};
 use super::super::raw::{RawInstall, RawService};
 use super::{ServiceBuilder, check_http_url};
 
@@ -13,18 +13,23 @@ impl ServiceBuilder<'_> {
     /// Reads the `install` tables and sets `${PROGRAM_DIR}` for the rest of the service:
     /// the folder named by `folder_variable` when that variable is set (a folder the app
     /// ships or the user chose, used as it is), else `${CLARA_HOME}/programs/SERVICE/VERSION`,
-    /// where the downloads go. Returns what to download, if anything.
-    pub(super) fn install(&mut self, raw: &RawService) -> Option<Install> {
-        let tables = raw.install.as_ref()?;
+    /// where the downloads go. Returns what to download, if anything, and the folder.
+    pub(super) fn install(&mut self, raw: &RawService) -> (Option<Install>, Option<Programs>) {
+        let Some(tables) = raw.install.as_ref() else {
+            return (None, None);
+        };
         let items = tables.get_ref().items(tables.span());
         let parts: Vec<Option<Download>> = items
             .iter()
             .map(|(span, table)| self.download(span.clone(), table))
             .collect();
-        let chosen = items
+        let variable = items
             .iter()
             .find_map(|(_, table)| table.folder_variable.as_ref())
-            .and_then(|name| self.variables.get(name.get_ref()))
+            .map(|name| name.get_ref().clone());
+        let chosen = variable
+            .as_ref()
+            .and_then(|name| self.variables.get(name))
             .map(PathBuf::from);
         let install = match parts.into_iter().collect::<Option<Vec<Download>>>() {
             Some(parts) if !parts.is_empty() => {
@@ -51,8 +56,12 @@ impl ServiceBuilder<'_> {
             // fail for it too.
             (None, None) => self.programs_folder("unknown"),
         };
-        self.variables = std::borrow::Cow::Owned(self.variables.with_program_dir(folder));
-        if chosen.is_some() { None } else { install }
+        self.variables = std::borrow::Cow::Owned(self.variables.with_program_dir(folder.clone()));
+        let programs = Programs { folder, variable };
+        match chosen {
+            Some(_) => (None, Some(programs)),
+            None => (install, Some(programs)),
+        }
     }
 
     /// One download, checked.
