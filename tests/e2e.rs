@@ -1176,3 +1176,172 @@ async fn a_state_directory_held_by_the_headless_supervisor_is_said_in_the_window
     .expect("signals");
     assert_eq!(exit_code(&mut up, PATIENCE).await, Some(0));
 }
+
+/// A release server for the end-to-end tests: serves the files of `root` on `port`,
+/// slowly (64 KiB every 150 ms) so that a download's progress can be seen; what is
+/// absent answers 404.
+fn slow_release_server(root: &Path, port: u16) -> KilledOnDrop {
+    let script = root.join("serve.py");
+    std::fs::write(
+        &script,
+        r#"
+import http.server, os, sys, time
+root, port = sys.argv[1], int(sys.argv[2])
+class Release(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = os.path.join(root, self.path.lstrip("/"))
+        if not os.path.isfile(path):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = open(path, "rb").read()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        for start in range(0, len(data), 65536):
+            self.wfile.write(data[start:start + 65536])
+            self.wfile.flush()
+            time.sleep(0.15)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), Release).serve_forever()
+"#,
+    )
+    .expect("writes");
+    KilledOnDrop(
+        Command::new("python3")
+            .arg(&script)
+            .arg(root.join("releases"))
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the release server starts"),
+    )
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: scripts/test runs it under xvfb-run"]
+async fn clara_core_downloads_its_program_then_runs_and_the_bridge_follows() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path().display().to_string();
+    // The stand-in Clara Core, released as core_1.0.tar.gz with a list of sums; a megabyte
+    // and a half of noise beside it makes a download that takes a few seconds.
+    let build = dir.path().join("build");
+    std::fs::create_dir_all(&build).expect("makes");
+    std::fs::write(
+        build.join("core"),
+        "#!/bin/sh\necho \"core ready\"\nexec sleep 600\n",
+    )
+    .expect("writes");
+    // Random, so that compression keeps its size.
+    let mut noise = vec![0u8; 1_500_000];
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").expect("random bytes"),
+        &mut noise,
+    )
+    .expect("random bytes");
+    std::fs::write(build.join("weights.bin"), noise).expect("writes");
+    let releases = dir.path().join("releases");
+    std::fs::create_dir_all(&releases).expect("makes");
+    let archive = dir.path().join("core_1.0.tar.gz");
+    let packed = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "chmod 755 {d}/build/core && tar -C {d}/build -czf {d}/core_1.0.tar.gz core weights.bin && cd {d} && sha256sum core_1.0.tar.gz > {d}/releases/sums.txt"
+        ))
+        .status()
+        .expect("tar and sha256sum run");
+    assert!(packed.success());
+    let port = free_port();
+    let _server = slow_release_server(dir.path(), port);
+    let home = dir.path().join("home");
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).expect("makes");
+    std::fs::write(models.join("Tiny.gguf"), b"GGUF\x03\x00\x00\x00").expect("a model");
+
+    let config = dir.path().join("services.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[services.core]
+description = "Clara Core, a stand-in"
+critical = true
+command = ["${{PROGRAM_DIR}}/core"]
+health = {{ log = "ready" }}
+prepare = {{ kind = "llama-swap-config", config = "{d}/llama-swap-config.yaml", models = ["{d}/models"], server = "${{PROGRAM_DIR}}/llama-server" }}
+
+[services.core.install]
+program = "core"
+version = "1.0"
+url = "http://127.0.0.1:{port}/core_{{version}}.tar.gz"
+checksums = "http://127.0.0.1:{port}/sums.txt"
+
+[services.mcp]
+description = "The MCP bridge, a stand-in"
+command = ["sleep", "600"]
+depends_on = {{ core = "healthy" }}
+"#
+        ),
+    )
+    .expect("writes");
+    let state = dir.path().join("state");
+    chosen(&state, &[]);
+    let driver = driver_at_home(&state, &dir.path().join("driver.log"), Some(&home)).await;
+    let client = open_app(&driver, &config).await;
+
+    // The release is not there yet: the card says so, and offers to download again.
+    let card = ".service-card[data-service=\"core\"]";
+    wait_state(&client, "core", "error").await;
+    let reason = wait_text(&client, &format!("{card} .service-reason"), |text| {
+        !text.is_empty()
+    })
+    .await;
+    assert!(
+        reason.starts_with(&format!(
+            "the download of core 1.0 from http://127.0.0.1:{port}/core_1.0.tar.gz answered 404 Not Found"
+        )),
+        "{reason}"
+    );
+    wait_text(&client, &format!("{card} button.restart"), |text| {
+        text == "Download again"
+    })
+    .await;
+    wait_state(&client, "mcp", "waiting").await;
+    screenshot("download-failed.png");
+
+    // Published: Download again shows the download's progress, then Clara Core runs
+    // with the model found, and the bridge follows.
+    std::fs::rename(&archive, releases.join("core_1.0.tar.gz")).expect("publishes");
+    click(&client, &format!("{card} button.restart")).await;
+    let progress = wait_text(&client, &format!("{card} .pull-text"), |text| {
+        text.starts_with("Downloading: ") && !text.contains("(100%)")
+    })
+    .await;
+    assert!(progress.contains(" MB ("), "{progress}");
+    wait_text(
+        &client,
+        ".service-card[data-service=\"mcp\"] .service-reason",
+        |text| text == "waiting for core to be ready",
+    )
+    .await;
+    screenshot("download-progress.png");
+    wait_state(&client, "core", "running").await;
+    wait_text(&client, &format!("{card} .service-detail"), |text| {
+        text == "1 model: tiny"
+    })
+    .await;
+    wait_state(&client, "mcp", "running").await;
+    wait_text(&client, &format!("{card} button.restart"), |text| {
+        text == "Restart"
+    })
+    .await;
+    assert!(
+        home.join(".local/share/ClaraVerse/programs/core/1.0/core")
+            .is_file()
+    );
+    screenshot("download-done.png");
+    client.close().await.expect("the session ends");
+}
