@@ -10,10 +10,15 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
+use clara_supervisor::definitions::Variables;
 use clara_supervisor::definitions::{Archive, Checksum, Download, Install};
+use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::events::EventKind;
-use clara_supervisor::install::{InstallError, Installer, Outcome, STALL_TIMEOUT};
+use clara_supervisor::install::{InstallError, Installer, Outcome, STALL_TIMEOUT, check_folder};
+use clara_supervisor::load::{self, LoadOptions};
+use clara_supervisor::platform::Platform;
 use clara_supervisor::runtime::PullProgress;
+use clara_supervisor::selection::FeatureChoice;
 use clara_supervisor::state::ServiceState;
 use clara_supervisor::status::FailureCause;
 use support::release::{ReleaseServer, Reply, checksums, sha256, tar_gz, zip};
@@ -480,5 +485,112 @@ async fn several_releases_install_together_into_one_folder() {
     assert_eq!(
         names_in(&home.path().join("programs/core")),
         Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn programs_the_user_has_replace_the_download_at_once() {
+    let server = release_server().await;
+    server.set("/tool_1.0.tar.gz", Reply::Status(404));
+    let text = definitions(&server, false).replace(
+        "checksums = ",
+        "folder_variable = \"TOOL_DIR\"\nchecksums = ",
+    );
+    let mut harness = Harness::up(&text).await;
+    harness.wait_state("tool", ServiceState::Error).await;
+
+    // The user's own copy, read into the definition as the app reads it.
+    let mine = harness.path("my tools");
+    std::fs::create_dir_all(&mine).expect("a folder");
+    let own = String::from_utf8_lossy(TOOL).replace("tool 1.0 ready", "my own tool ready");
+    std::fs::write(mine.join("tool"), own).expect("the program");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(mine.join("tool"), std::fs::Permissions::from_mode(0o755))
+            .expect("executable");
+    }
+    let dir = harness.dir.path().to_path_buf();
+    let with_folder = |folder: Option<&Path>| {
+        let mut environment = vec![("DIR".to_string(), dir.display().to_string())];
+        environment
+            .extend(folder.map(|folder| ("TOOL_DIR".to_string(), folder.display().to_string())));
+        let options = LoadOptions {
+            platform: Platform::current(),
+            variables: Variables::new(environment, dir.join("home")),
+            features: FeatureChoice::Defaults,
+        };
+        load::load(&SourceFile::new("test.toml", &text), &options)
+            .expect("valid")
+            .definitions
+            .services["tool"]
+            .clone()
+    };
+    let chosen = with_folder(Some(&mine));
+    assert_eq!(chosen.install, None);
+    assert_eq!(
+        check_folder(&chosen, &mine).await,
+        Ok(vec!["tool: tool 1.0".to_string()])
+    );
+    harness
+        .manager
+        .use_programs(chosen, Some(mine.clone()))
+        .await
+        .expect("used");
+    harness.wait_state("tool", ServiceState::Running).await;
+    harness.wait_state("bridge", ServiceState::Running).await;
+    let said: Vec<String> = harness
+        .manager
+        .logs("tool", 10)
+        .await
+        .expect("its log")
+        .into_iter()
+        .map(|line| line.text)
+        .collect();
+    assert!(
+        said.iter().any(|line| line == "my own tool ready"),
+        "{said:?}"
+    );
+    let saved = std::fs::read_to_string(harness.path("state/choices.json")).expect("saved");
+    assert!(saved.contains("TOOL_DIR"), "{saved}");
+    assert_eq!(
+        server.hits("/tool_1.0.tar.gz"),
+        1,
+        "nothing downloaded for it"
+    );
+
+    // Back to the download.
+    harness
+        .manager
+        .use_programs(with_folder(None), None)
+        .await
+        .expect("used");
+    harness.wait_state("tool", ServiceState::Error).await;
+    assert_eq!(server.hits("/tool_1.0.tar.gz"), 2);
+    let saved = std::fs::read_to_string(harness.path("state/choices.json")).expect("saved");
+    assert!(!saved.contains("TOOL_DIR"), "{saved}");
+    harness.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_folder_without_the_programs_is_refused_with_what_is_missing() {
+    let server = release_server().await;
+    let text = definitions(&server, false);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let service = support::definitions(&text, dir.path()).services["tool"].clone();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("a folder");
+    assert_eq!(
+        check_folder(&service, &empty).await,
+        Err(format!(
+            "{} has no tool: tool needs it there",
+            empty.display()
+        ))
+    );
+    assert_eq!(
+        check_folder(&service, &dir.path().join("absent")).await,
+        Err(format!(
+            "{} is not a folder",
+            dir.path().join("absent").display()
+        ))
     );
 }

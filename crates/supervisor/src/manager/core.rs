@@ -10,13 +10,14 @@
 //! spawns, sleeps or touches the OS, so the tests drive it from tables.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::ManagerError;
 use super::action::Action;
 use super::unit::{Goal, Next, Unit};
-use crate::definitions::{self, Definitions, RuntimeKind};
+use crate::definitions::{self, Definitions, RuntimeKind, Service};
 use crate::events::{EventKind, StartupPhase};
 use crate::persist::{Choices, ProcessRecord, Setup};
 use crate::plan::Plan;
@@ -263,6 +264,52 @@ impl Core {
     ) -> Result<(), ManagerError> {
         self.check_name(name)?;
         self.switch_server(name, url)?;
+        self.save_choices();
+        self.advance(now);
+        Ok(())
+    }
+
+    /// Runs the new definition `service` from now on (its programs from `folder`, or
+    /// downloaded with `None`), restarting it when it should run, and saves the folder. A
+    /// service run as the user's own server stays so; the new definition applies when it
+    /// runs here again.
+    pub fn use_programs(
+        &mut self,
+        service: Service,
+        folder: Option<PathBuf>,
+        now: Instant,
+    ) -> Result<(), ManagerError> {
+        let name = service.name.clone();
+        self.check_name(&name)?;
+        let written = &self.written.services[&name];
+        if written.depends_on != service.depends_on || written.feature != service.feature {
+            return Err(ManagerError::Programs(format!(
+                "the new definition of {name} changes more than its programs"
+            )));
+        }
+        let Some(variable) = written
+            .programs
+            .as_ref()
+            .and_then(|programs| programs.variable.clone())
+        else {
+            return Err(ManagerError::Programs(format!(
+                "{name} cannot take its programs from a folder"
+            )));
+        };
+        match folder {
+            Some(folder) => self.setup.folders.insert(variable, folder),
+            None => self.setup.folders.remove(&variable),
+        };
+        self.written.services.insert(name.clone(), service.clone());
+        if !self.setup.servers.contains_key(&name) {
+            self.definitions
+                .services
+                .insert(name.clone(), service.clone());
+            self.unit_mut(&name).run_as(Arc::new(service));
+            if self.unit(&name).wants_up() {
+                self.restart(&name)?;
+            }
+        }
         self.save_choices();
         self.advance(now);
         Ok(())

@@ -45,7 +45,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
-use crate::definitions::Definitions;
+use crate::definitions::{Definitions, Service};
 use crate::diagnostics::Diagnostic;
 use crate::events::{Event, Snapshot};
 use crate::lock::{LockError, StateLock};
@@ -147,6 +147,9 @@ pub enum ManagerError {
     /// The service cannot be the user's own server at that URL (a sentence why).
     #[error("{0}")]
     OwnServer(String),
+    /// The service cannot take its programs from a folder (a sentence why).
+    #[error("{0}")]
+    Programs(String),
     /// The manager has shut down.
     #[error("the supervisor has shut down")]
     ShutDown,
@@ -180,6 +183,11 @@ enum Command {
     Restart(String, Reply<Result<(), ManagerError>>),
     SetFeatures(BTreeSet<String>, Reply<Result<Selection, ManagerError>>),
     UseOwnServer(String, Option<String>, Reply<Result<(), ManagerError>>),
+    UsePrograms(
+        Box<Service>,
+        Option<PathBuf>,
+        Reply<Result<(), ManagerError>>,
+    ),
     Restore(Box<Choices>, Reply<Result<bool, ManagerError>>),
     Shutdown(Reply<()>),
     Status(Reply<Vec<ServiceStatus>>),
@@ -316,6 +324,19 @@ impl Manager {
         url: Option<String>,
     ) -> Result<(), ManagerError> {
         self.ask(|reply| Command::UseOwnServer(name.to_string(), url, reply))
+            .await?
+    }
+
+    /// Runs `service` (a new definition of a service, read with its programs' folder
+    /// variable naming `folder`) from now on, restarting it if it runs, and saves `folder`
+    /// in the choices (`None`: none, its programs are downloaded). The caller has checked
+    /// the folder (see [`crate::install::check_folder`]).
+    pub async fn use_programs(
+        &self,
+        service: Service,
+        folder: Option<PathBuf>,
+    ) -> Result<(), ManagerError> {
+        self.ask(|reply| Command::UsePrograms(Box::new(service), folder, reply))
             .await?
     }
 
