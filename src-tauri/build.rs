@@ -36,6 +36,8 @@ const COMMANDS: &[&str] = &[
     "list_own_servers",
     "test_own_server",
     "use_own_server",
+    "list_programs",
+    "use_programs_folder",
     "earlier_app",
     "remove_kept_container",
     "undo_move",

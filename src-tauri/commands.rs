@@ -1,6 +1,9 @@
 //! The commands the web UI may call. Each answers with data or a sentence for people.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use clara_supervisor::install;
 
 use clara_supervisor::migration;
 use clara_supervisor::output::LogLine;
@@ -13,8 +16,8 @@ use crate::bridge::{Follow, Startup};
 use crate::launch::{self, LaunchState, Launcher, Phase};
 use crate::settings::{Settings, SettingsFile};
 use crate::views::{
-    EarlierAppView, FeatureChange, FeatureView, KeptContainerView, OwnServerView, ServerTest,
-    ServiceView, feature_change, features, own_servers,
+    EarlierAppView, FeatureChange, FeatureView, KeptContainerView, OwnServerView, ProgramsView,
+    ServerTest, ServiceView, feature_change, features, own_servers,
 };
 use crate::welcome::{self, Welcome};
 use crate::{AppState, desktop};
@@ -316,6 +319,92 @@ pub async fn use_own_server(
         .use_own_server(&name, url)
         .await
         .map_err(sentence)
+}
+
+/// The services whose programs may come from a folder the user has, and where theirs are.
+#[tauri::command]
+pub fn list_programs(
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+) -> Answer<Vec<ProgramsView>> {
+    state
+        .definitions
+        .services
+        .values()
+        .filter(|service| {
+            service
+                .programs
+                .as_ref()
+                .is_some_and(|programs| programs.variable.is_some())
+        })
+        .map(|written| {
+            let now = launcher.read_service(&written.name, None)?;
+            let folder = now
+                .programs
+                .as_ref()
+                .map(|programs| programs.folder.display().to_string())
+                .unwrap_or_default();
+            Ok(ProgramsView {
+                service: now.name.clone(),
+                description: now.description.clone(),
+                folder,
+                downloaded: now.install.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// Runs `name` from the programs in `folder` (checked first: each is there and answers
+/// `--version`), or (`folder` null) from those ClaraVerse downloads; at once, and saved.
+/// Answers what was found.
+#[tauri::command]
+pub async fn use_programs_folder(
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+    name: String,
+    folder: Option<String>,
+) -> Answer<String> {
+    let written = state
+        .definitions
+        .services
+        .get(&name)
+        .ok_or_else(|| format!("there is no service \"{name}\""))?;
+    let Some(variable) = written
+        .programs
+        .as_ref()
+        .and_then(|programs| programs.variable.clone())
+    else {
+        return Err(format!("{name} cannot take its programs from a folder"));
+    };
+    let folder = folder
+        .map(|folder| PathBuf::from(folder.trim()))
+        .filter(|folder| !folder.as_os_str().is_empty());
+    if let Some(folder) = &folder
+        && !folder.is_absolute()
+    {
+        return Err(format!(
+            "\"{}\" is not a full path: write the whole path of the folder, from its start",
+            folder.display()
+        ));
+    }
+    let service = launcher.read_service(&name, Some((&variable, folder.as_deref())))?;
+    let found = match &folder {
+        Some(folder) => install::check_folder(&service, folder).await?,
+        None => Vec::new(),
+    };
+    state
+        .manager
+        .use_programs(service, folder.clone())
+        .await
+        .map_err(sentence)?;
+    Ok(match folder {
+        Some(folder) => format!(
+            "{name} runs the programs in {} now ({}).",
+            folder.display(),
+            found.join("; ")
+        ),
+        None => format!("{name} runs the programs ClaraVerse downloads now."),
+    })
 }
 
 /// The move from the earlier app that can still be undone, with the containers it kept;

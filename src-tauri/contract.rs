@@ -21,7 +21,9 @@ use crate::desktop::SecondLaunch;
 use crate::launch::LaunchState;
 use crate::metrics::MetricsUpdate;
 use crate::settings::Settings;
-use crate::views::{EarlierAppView, FeatureChange, FeatureView, OwnServerView, ServerTest};
+use crate::views::{
+    EarlierAppView, FeatureChange, FeatureView, OwnServerView, ProgramsView, ServerTest,
+};
 use crate::welcome::Welcome;
 use clara_supervisor::output::LogLine;
 
@@ -111,6 +113,8 @@ commands! {
     list_own_servers() -> Vec<OwnServerView>;
     test_own_server(name: String, url: String) -> ServerTest;
     use_own_server(name: String, url: Option<String>) -> ();
+    list_programs() -> Vec<ProgramsView>;
+    use_programs_folder(name: String, folder: Option<String>) -> String;
     earlier_app() -> Option<EarlierAppView>;
     remove_kept_container(kept_as: String) -> ();
     undo_move() -> String;

@@ -6,11 +6,11 @@
 //! carry them over (Continue) or not (Start fresh), before the engine takes the state
 //! directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clara_supervisor::definitions::{self, Definitions};
+use clara_supervisor::definitions::{self, Definitions, Service};
 use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{ManagerConfig, ManagerError, definitions_name};
@@ -246,6 +246,43 @@ fn launch<R: Runtime>(app: &AppHandle<R>, launcher: &Launcher) -> Result<Phase, 
     }
     crate::start_all(app);
     Ok(Phase::Running)
+}
+
+impl Launcher {
+    /// The definition of `name` read anew from the definitions, with the saved folders,
+    /// and with `change` applied to them first (a folder variable set to a folder, or
+    /// unset): how a service runs once the user chose where its programs are.
+    pub fn read_service(
+        &self,
+        name: &str,
+        change: Option<(&str, Option<&Path>)>,
+    ) -> Result<Service, String> {
+        let source = definitions::read(self.plan.config_file.as_deref())
+            .map_err(|error| error.to_string())?;
+        let mut folders = StateFiles::new(&self.plan.state_dir)
+            .read_choices()
+            .map(|choices| choices.setup.folders)
+            .unwrap_or_default();
+        match change {
+            Some((variable, Some(folder))) => {
+                folders.insert(variable.to_string(), folder.to_path_buf());
+            }
+            Some((variable, None)) => {
+                folders.remove(variable);
+            }
+            None => {}
+        }
+        let mut options = self.plan.options.clone();
+        options.variables = options.variables.with_folders(&folders);
+        let loaded =
+            load::load(&source, &options).map_err(|error| format!("{}: {error}", source.name()))?;
+        loaded
+            .definitions
+            .services
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("there is no service \"{name}\""))
+    }
 }
 
 /// The definitions of `plan`, checked; every problem with its position otherwise.

@@ -266,6 +266,21 @@ fn plural(count: usize, one: &str) -> String {
     }
 }
 
+/// A service whose programs may come from a folder the user has, as Settings shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgramsView {
+    /// The service's name.
+    pub service: String,
+    /// What it does.
+    pub description: Option<String>,
+    /// Where its programs are: downloaded into it, or the user's folder.
+    pub folder: String,
+    /// True when ClaraVerse downloads them (into `folder`); false when they are taken from
+    /// a folder the user chose (or one the environment names).
+    pub downloaded: bool,
+}
+
 /// A service the user may run himself, as Settings shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 #[serde(rename_all = "camelCase")]

@@ -1278,6 +1278,7 @@ program = "core"
 version = "1.0"
 url = "http://127.0.0.1:{port}/core_{{version}}.tar.gz"
 checksums = "http://127.0.0.1:{port}/sums.txt"
+folder_variable = "CORE_DIR"
 
 [services.mcp]
 description = "The MCP bridge, a stand-in"
@@ -1343,5 +1344,74 @@ depends_on = {{ core = "healthy" }}
             .is_file()
     );
     screenshot("download-done.png");
+
+    // Settings → Programs: the user's own copy, checked, then used at once; then back.
+    let mine = dir.path().join("mine");
+    for (name, says) in [
+        ("core", "core 2.0 (mine)"),
+        ("llama-server", "version: 1 (mine)"),
+    ] {
+        let script = mine.join(name);
+        std::fs::create_dir_all(&mine).expect("makes");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\n[ \"$1\" = --version ] && echo \"{says}\" && exit 0\necho \"core ready\"\nexec sleep 601\n"),
+        )
+        .expect("writes");
+        let made = Command::new("chmod").arg("755").arg(&script).status();
+        assert!(made.is_ok_and(|status| status.success()));
+    }
+    click(&client, "#settings-button").await;
+    let row = "#programs-list li.server-row[data-service=\"core\"]";
+    wait_text(&client, &format!("{row} .server-status"), |text| {
+        text.starts_with("ClaraVerse downloads them into ") && text.ends_with("/programs/core/1.0.")
+    })
+    .await;
+    client
+        .find(Locator::Css(&format!("{row} input.programs-folder")))
+        .await
+        .expect("the folder field")
+        .send_keys(&mine.display().to_string())
+        .await
+        .expect("types");
+    click(&client, &format!("{row} button.programs-use")).await;
+    wait_text(&client, &format!("{row} .server-status"), |text| {
+        text == format!(
+            "core runs the programs in {} now (core: core 2.0 (mine); llama-server: version: 1 (mine)).",
+            mine.display()
+        )
+    })
+    .await;
+    screenshot("programs-folder.png");
+    wait_state(&client, "core", "running").await;
+    let mine_runs = || {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| {
+                std::fs::read(entry.path().join("cmdline"))
+                    .is_ok_and(|cmdline| cmdline == b"sleep\x00601\x00")
+            })
+    };
+    assert!(
+        eventually(PATIENCE, mine_runs).await,
+        "the user's copy runs"
+    );
+    let choices = std::fs::read_to_string(state.join("choices.json")).expect("saved");
+    assert!(choices.contains("CORE_DIR"), "{choices}");
+
+    click(&client, &format!("{row} button.programs-download")).await;
+    wait_text(&client, &format!("{row} .server-status"), |text| {
+        text == "core runs the programs ClaraVerse downloads now."
+    })
+    .await;
+    assert!(
+        eventually(PATIENCE, || !mine_runs()).await,
+        "the user's copy stopped"
+    );
+    wait_state(&client, "core", "running").await;
+    let choices = std::fs::read_to_string(state.join("choices.json")).expect("saved");
+    assert!(!choices.contains("CORE_DIR"), "{choices}");
     client.close().await.expect("the session ends");
 }

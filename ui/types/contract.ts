@@ -8,6 +8,7 @@ import type { LaunchState } from "./LaunchState";
 import type { LogLine } from "./LogLine";
 import type { MetricsUpdate } from "./MetricsUpdate";
 import type { OwnServerView } from "./OwnServerView";
+import type { ProgramsView } from "./ProgramsView";
 import type { PullProgress } from "./PullProgress";
 import type { SecondLaunch } from "./SecondLaunch";
 import type { ServerTest } from "./ServerTest";
@@ -63,6 +64,8 @@ export type Commands = {
   "list_own_servers": { args: undefined, answer: Array<OwnServerView> },
   "test_own_server": { args: { name: string, url: string }, answer: ServerTest },
   "use_own_server": { args: { name: string, url: string | null }, answer: null },
+  "list_programs": { args: undefined, answer: Array<ProgramsView> },
+  "use_programs_folder": { args: { name: string, folder: string | null }, answer: string },
   "earlier_app": { args: undefined, answer: EarlierAppView | null },
   "remove_kept_container": { args: { keptAs: string }, answer: null },
   "undo_move": { args: undefined, answer: string },

@@ -1,6 +1,7 @@
 // @ts-check
 // The Settings dialog (dialog#features-dialog): the features (views/features.js), the
-// servers the user may run himself (views/servers.js), the move from the earlier app
+// servers the user may run himself (views/servers.js), where the programs come from
+// (views/programs.js), the move from the earlier app
 // (views/earlier.js), backups of the choices (views/backups.js), the Desktop switches,
 // and "Choose features again…", which opens the welcome view.
 
@@ -10,6 +11,7 @@ import { closeDialog } from './dialogs.js';
 import { openFeatures } from './features.js';
 import { openBackups } from './backups.js';
 import { openEarlier } from './earlier.js';
+import { openPrograms } from './programs.js';
 import { openServers } from './servers.js';
 import { $, on, setStatus, setText, show } from './dom.js';
 
@@ -143,7 +145,7 @@ function wire(root) {
 
 /**
  * Opens Settings: the features (as `openFeatures`), the servers (as `openServers`), the
- * move from the earlier app (as `openEarlier`), the backups (as `openBackups`) and the
+ * programs (as `openPrograms`), the move from the earlier app (as `openEarlier`), the backups (as `openBackups`) and the
  * Desktop switches.
  * `deps.call(command, args, options)` runs a command; `deps.onChanged(result)` runs after
  * features were set; `deps.onShowWelcome(welcome)` gets the `welcome_info` answer.
@@ -158,6 +160,7 @@ export function openSettings(deps) {
   loadDesktop(deps);
   openFeatures(deps);
   openServers(deps);
+  openPrograms(deps);
   openEarlier(deps);
   openBackups({ call: deps.call, onRestored: () => openFeatures(deps) });
 }

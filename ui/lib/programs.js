@@ -1,0 +1,46 @@
+// @ts-check
+// Settings → Programs: where a service's programs come from — downloaded by ClaraVerse, or a
+// folder the user already has. Pure: no DOM.
+
+/** @typedef {import('../types/ProgramsView').ProgramsView} ProgramsView */
+
+const text = (/** @type {unknown} */ value) => (typeof value === 'string' ? value : '');
+
+/**
+ * A `list_programs` entry with every field filled in; null without a service name.
+ * @param {Partial<ProgramsView> | null | undefined} raw
+ * @returns {ProgramsView | null}
+ */
+export function normalizePrograms(raw) {
+  const service = text(raw?.service);
+  if (!service) return null;
+  return {
+    service,
+    description: text(raw?.description) || null,
+    folder: text(raw?.folder),
+    downloaded: raw?.downloaded !== false,
+  };
+}
+
+/**
+ * Where the programs come from now, in a sentence.
+ * @param {ProgramsView} programs
+ */
+export function programsLine(programs) {
+  return programs.downloaded
+    ? `ClaraVerse downloads them into ${programs.folder}.`
+    : `From your folder ${programs.folder}.`;
+}
+
+/**
+ * Why `folder` cannot be tried, in a sentence; null when it can.
+ * @param {string} folder
+ * @returns {string | null}
+ */
+export function folderProblem(folder) {
+  const trimmed = folder.trim();
+  if (!trimmed) return 'Write the full path of the folder that holds the programs first.';
+  const absolute = trimmed.startsWith('/') || /^[A-Za-z]:[\\/]/.test(trimmed) || trimmed.startsWith('\\\\');
+  if (!absolute) return `"${trimmed}" is not a full path: write the whole path of the folder, from its start.`;
+  return null;
+}

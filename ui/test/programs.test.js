@@ -1,0 +1,31 @@
+// @ts-check
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
+
+test('an entry is filled in, and one without a name is dropped', () => {
+  assert.deepEqual(normalizePrograms({ service: 'llamaswap', folder: '/p', downloaded: false }), {
+    service: 'llamaswap', description: null, folder: '/p', downloaded: false,
+  });
+  assert.equal(normalizePrograms({ folder: '/p' }), null);
+  assert.equal(normalizePrograms(null), null);
+});
+
+test('the line says where the programs come from', () => {
+  assert.equal(
+    programsLine({ service: 'llamaswap', description: null, folder: '/home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu', downloaded: true }),
+    'ClaraVerse downloads them into /home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu.',
+  );
+  assert.equal(
+    programsLine({ service: 'llamaswap', description: null, folder: '/opt/llama', downloaded: false }),
+    'From your folder /opt/llama.',
+  );
+});
+
+test('a folder must be a full path', () => {
+  assert.equal(folderProblem('  '), 'Write the full path of the folder that holds the programs first.');
+  assert.equal(folderProblem('llama.cpp'), '"llama.cpp" is not a full path: write the whole path of the folder, from its start.');
+  assert.equal(folderProblem('/opt/llama'), null);
+  assert.equal(folderProblem('C:\\Tools\\llama'), null);
+  assert.equal(folderProblem('\\\\server\\share'), null);
+});
