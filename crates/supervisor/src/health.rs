@@ -300,6 +300,16 @@ mod tests {
             Ok(())
         );
         drop(listener);
+        // A port that is bound but not listening refuses connections, and stays ours: a
+        // port merely released could be taken at once by another test listening.
+        let closed = tokio::net::TcpSocket::new_v4().expect("a socket");
+        closed
+            .bind("127.0.0.1:0".parse().expect("an address"))
+            .expect("binds");
+        let address = closed.local_addr().expect("has an address").to_string();
+        let probe = Probe::Tcp {
+            address: address.clone(),
+        };
         let error = prober
             .probe(&probe, &Target::Host, Duration::from_secs(5))
             .await
@@ -308,6 +318,7 @@ mod tests {
             error.starts_with(&format!("cannot connect to {address}: ")),
             "{error}"
         );
+        drop(closed);
     }
 
     #[tokio::test]
