@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "use_own_server",
     "list_programs",
     "use_programs_folder",
+    "use_programs_build",
     "earlier_app",
     "remove_kept_container",
     "undo_move",

@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use clara_supervisor::install;
+use clara_supervisor::manager::ProgramsChoice;
+use clara_supervisor::platform::Accelerator;
 
 use clara_supervisor::migration;
 use clara_supervisor::output::LogLine;
@@ -321,12 +323,16 @@ pub async fn use_own_server(
         .map_err(sentence)
 }
 
-/// The services whose programs may come from a folder the user has, and where theirs are.
+/// The services whose programs may come from a folder the user has, where theirs are, and
+/// which build of them is downloaded.
 #[tauri::command]
 pub fn list_programs(
     state: State<'_, AppState>,
     launcher: State<'_, Launcher>,
 ) -> Answer<Vec<ProgramsView>> {
+    let chosen_build = launcher
+        .chosen_build()
+        .map(|build| build.name().to_string());
     state
         .definitions
         .services
@@ -338,20 +344,51 @@ pub fn list_programs(
                 .is_some_and(|programs| programs.variable.is_some())
         })
         .map(|written| {
-            let now = launcher.read_service(&written.name, None)?;
+            let now = launcher.read_service(&written.name, |_| {})?;
             let folder = now
                 .programs
                 .as_ref()
                 .map(|programs| programs.folder.display().to_string())
                 .unwrap_or_default();
+            // What would be downloaded, even while a folder of the user's is used.
+            let variable = folder_variable(&state, &written.name)?;
+            let downloadable = launcher.read_service(&written.name, |setup| {
+                setup.folders.remove(&variable);
+            })?;
+            let parts: Vec<_> = downloadable
+                .install
+                .iter()
+                .flat_map(|install| &install.parts)
+                .collect();
+            let builds: BTreeSet<String> = parts
+                .iter()
+                .flat_map(|part| part.variants.iter().cloned())
+                .collect();
+            let build = parts.iter().find_map(|part| part.variant.clone());
             Ok(ProgramsView {
                 service: now.name.clone(),
                 description: now.description.clone(),
                 folder,
                 downloaded: now.install.is_some(),
+                builds: builds.into_iter().collect(),
+                build,
+                chosen_build: chosen_build.clone(),
             })
         })
         .collect()
+}
+
+/// The folder variable of `name`'s programs: the service may take them from a folder.
+fn folder_variable(state: &AppState, name: &str) -> Answer<String> {
+    state
+        .definitions
+        .services
+        .get(name)
+        .ok_or_else(|| format!("there is no service \"{name}\""))?
+        .programs
+        .as_ref()
+        .and_then(|programs| programs.variable.clone())
+        .ok_or_else(|| format!("{name} cannot take its programs from a folder"))
 }
 
 /// Runs `name` from the programs in `folder` (checked first: each is there and answers
@@ -364,18 +401,7 @@ pub async fn use_programs_folder(
     name: String,
     folder: Option<String>,
 ) -> Answer<String> {
-    let written = state
-        .definitions
-        .services
-        .get(&name)
-        .ok_or_else(|| format!("there is no service \"{name}\""))?;
-    let Some(variable) = written
-        .programs
-        .as_ref()
-        .and_then(|programs| programs.variable.clone())
-    else {
-        return Err(format!("{name} cannot take its programs from a folder"));
-    };
+    let variable = folder_variable(&state, &name)?;
     let folder = folder
         .map(|folder| PathBuf::from(folder.trim()))
         .filter(|folder| !folder.as_os_str().is_empty());
@@ -387,14 +413,21 @@ pub async fn use_programs_folder(
             folder.display()
         ));
     }
-    let service = launcher.read_service(&name, Some((&variable, folder.as_deref())))?;
+    let service = launcher.read_service(&name, |setup| match &folder {
+        Some(folder) => {
+            setup.folders.insert(variable.clone(), folder.clone());
+        }
+        None => {
+            setup.folders.remove(&variable);
+        }
+    })?;
     let found = match &folder {
         Some(folder) => install::check_folder(&service, folder).await?,
         None => Vec::new(),
     };
     state
         .manager
-        .use_programs(service, folder.clone())
+        .use_programs(service, ProgramsChoice::Folder(folder.clone()))
         .await
         .map_err(sentence)?;
     Ok(match folder {
@@ -404,6 +437,38 @@ pub async fn use_programs_folder(
             found.join("; ")
         ),
         None => format!("{name} runs the programs ClaraVerse downloads now."),
+    })
+}
+
+/// Downloads and runs `build` of `name`'s programs (`cuda`, `vulkan`, `cpu`…), or (`build`
+/// null) the best this computer can run; at once, and saved. Answers what it runs.
+#[tauri::command]
+pub async fn use_programs_build(
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+    name: String,
+    build: Option<String>,
+) -> Answer<String> {
+    let accelerator = build
+        .map(|build| build.parse::<Accelerator>())
+        .transpose()?;
+    let service = launcher.read_service(&name, |setup| setup.accelerator = accelerator)?;
+    let runs = service
+        .install
+        .iter()
+        .flat_map(|install| &install.parts)
+        .find_map(|part| part.variant.clone())
+        .ok_or_else(|| format!("{name} has only one build of its programs"))?;
+    state
+        .manager
+        .use_programs(service, ProgramsChoice::Build(accelerator))
+        .await
+        .map_err(sentence)?;
+    Ok(match accelerator {
+        Some(_) => format!("{name} runs the {runs} build now, downloaded first if need be."),
+        None => format!(
+            "{name} runs the build that suits this computer best now: {runs}, downloaded first if need be."
+        ),
     })
 }
 

@@ -115,6 +115,7 @@ commands! {
     use_own_server(name: String, url: Option<String>) -> ();
     list_programs() -> Vec<ProgramsView>;
     use_programs_folder(name: String, folder: Option<String>) -> String;
+    use_programs_build(name: String, build: Option<String>) -> String;
     earlier_app() -> Option<EarlierAppView>;
     remove_kept_container(kept_as: String) -> ();
     undo_move() -> String;

@@ -6,7 +6,7 @@
 //! carry them over (Continue) or not (Start fresh), before the engine takes the state
 //! directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,7 +15,8 @@ use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{ManagerConfig, ManagerError, definitions_name};
 use clara_supervisor::migration::{self, LegacyPaths, MovePlan};
-use clara_supervisor::persist::StateFiles;
+use clara_supervisor::persist::{Setup, StateFiles};
+use clara_supervisor::platform::Accelerator;
 use serde::Serialize;
 use tauri::{AppHandle, Manager as _, Runtime};
 use ts_rs::TS;
@@ -249,31 +250,22 @@ fn launch<R: Runtime>(app: &AppHandle<R>, launcher: &Launcher) -> Result<Phase, 
 }
 
 impl Launcher {
-    /// The definition of `name` read anew from the definitions, with the saved folders,
-    /// and with `change` applied to them first (a folder variable set to a folder, or
-    /// unset): how a service runs once the user chose where its programs are.
+    /// The definition of `name` read anew from the definitions, with the saved setup
+    /// changed by `change` first (a folder of programs, a build of them): how a service
+    /// runs once the user chose where its programs come from.
     pub fn read_service(
         &self,
         name: &str,
-        change: Option<(&str, Option<&Path>)>,
+        change: impl FnOnce(&mut Setup),
     ) -> Result<Service, String> {
         let source = definitions::read(self.plan.config_file.as_deref())
             .map_err(|error| error.to_string())?;
-        let mut folders = StateFiles::new(&self.plan.state_dir)
+        let mut setup = StateFiles::new(&self.plan.state_dir)
             .read_choices()
-            .map(|choices| choices.setup.folders)
+            .map(|choices| choices.setup)
             .unwrap_or_default();
-        match change {
-            Some((variable, Some(folder))) => {
-                folders.insert(variable.to_string(), folder.to_path_buf());
-            }
-            Some((variable, None)) => {
-                folders.remove(variable);
-            }
-            None => {}
-        }
-        let mut options = self.plan.options.clone();
-        options.variables = options.variables.with_folders(&folders);
+        change(&mut setup);
+        let options = self.plan.options.clone().with_setup(&setup);
         let loaded =
             load::load(&source, &options).map_err(|error| format!("{}: {error}", source.name()))?;
         loaded
@@ -282,6 +274,14 @@ impl Launcher {
             .get(name)
             .cloned()
             .ok_or_else(|| format!("there is no service \"{name}\""))
+    }
+
+    /// The build of programs the user chose, if any (see [`Setup::accelerator`]).
+    pub fn chosen_build(&self) -> Option<Accelerator> {
+        StateFiles::new(&self.plan.state_dir)
+            .read_choices()
+            .ok()
+            .and_then(|choices| choices.setup.accelerator)
     }
 }
 
@@ -293,7 +293,7 @@ fn read_definitions(plan: &LaunchPlan) -> Result<Definitions, Problem> {
         details: Vec::new(),
         exit_code: 1,
     })?;
-    let options = plan.options.clone().with_saved_folders(&plan.state_dir);
+    let options = plan.options.clone().with_saved_setup(&plan.state_dir);
     load::load(&source, &options)
         .map(|loaded| {
             for warning in &loaded.warnings {

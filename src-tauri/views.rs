@@ -279,6 +279,12 @@ pub struct ProgramsView {
     /// True when ClaraVerse downloads them (into `folder`); false when they are taken from
     /// a folder the user chose (or one the environment names).
     pub downloaded: bool,
+    /// The builds its downloads offer (`cuda`, `vulkan`, `cpu`…); empty when there is one.
+    pub builds: Vec<String>,
+    /// The build downloaded now, when there are several.
+    pub build: Option<String>,
+    /// The build the user chose; `None`: the best this computer can run.
+    pub chosen_build: Option<String>,
 }
 
 /// A service the user may run himself, as Settings shows it.

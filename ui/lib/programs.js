@@ -19,7 +19,39 @@ export function normalizePrograms(raw) {
     description: text(raw?.description) || null,
     folder: text(raw?.folder),
     downloaded: raw?.downloaded !== false,
+    builds: Array.isArray(raw?.builds) ? raw.builds.filter((build) => typeof build === 'string') : [],
+    build: text(raw?.build) || null,
+    chosenBuild: text(raw?.chosenBuild) || null,
   };
+}
+
+/** @type {Record<string, string>} */
+const BUILD_NAMES = {
+  cuda: 'CUDA (NVIDIA graphics cards)',
+  vulkan: 'Vulkan (most graphics cards)',
+  metal: 'Metal (Apple silicon)',
+  cpu: 'The processor only',
+};
+
+/**
+ * The choices of build, for a select: the best for this computer (the default), then each
+ * build offered; the selected one is what the user chose.
+ * @param {ProgramsView} programs
+ * @returns {{ value: string, label: string, selected: boolean }[]}
+ */
+export function buildOptions(programs) {
+  if (programs.builds.length === 0) return [];
+  const best = programs.chosenBuild || !programs.build
+    ? 'The best for this computer'
+    : `The best for this computer: ${BUILD_NAMES[programs.build] ?? programs.build}`;
+  return [
+    { value: '', label: best, selected: !programs.chosenBuild },
+    ...programs.builds.map((build) => ({
+      value: build,
+      label: BUILD_NAMES[build] ?? build,
+      selected: programs.chosenBuild === build,
+    })),
+  ];
 }
 
 /**

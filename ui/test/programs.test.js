@@ -1,11 +1,11 @@
 // @ts-check
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
+import { buildOptions, folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
 
 test('an entry is filled in, and one without a name is dropped', () => {
   assert.deepEqual(normalizePrograms({ service: 'llamaswap', folder: '/p', downloaded: false }), {
-    service: 'llamaswap', description: null, folder: '/p', downloaded: false,
+    service: 'llamaswap', description: null, folder: '/p', downloaded: false, builds: [], build: null, chosenBuild: null,
   });
   assert.equal(normalizePrograms({ folder: '/p' }), null);
   assert.equal(normalizePrograms(null), null);
@@ -13,11 +13,11 @@ test('an entry is filled in, and one without a name is dropped', () => {
 
 test('the line says where the programs come from', () => {
   assert.equal(
-    programsLine({ service: 'llamaswap', description: null, folder: '/home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu', downloaded: true }),
+    programsLine({ service: 'llamaswap', description: null, folder: '/home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu', downloaded: true, builds: [], build: null, chosenBuild: null }),
     'ClaraVerse downloads them into /home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu.',
   );
   assert.equal(
-    programsLine({ service: 'llamaswap', description: null, folder: '/opt/llama', downloaded: false }),
+    programsLine({ service: 'llamaswap', description: null, folder: '/opt/llama', downloaded: false, builds: [], build: null, chosenBuild: null }),
     'From your folder /opt/llama.',
   );
 });
@@ -28,4 +28,20 @@ test('a folder must be a full path', () => {
   assert.equal(folderProblem('/opt/llama'), null);
   assert.equal(folderProblem('C:\\Tools\\llama'), null);
   assert.equal(folderProblem('\\\\server\\share'), null);
+});
+
+test('the builds offered, the best for this computer first', () => {
+  const programs = {
+    service: 'llamaswap', description: null, folder: '/p', downloaded: true,
+    builds: ['cpu', 'vulkan'], build: 'vulkan', chosenBuild: null,
+  };
+  assert.deepEqual(buildOptions(programs), [
+    { value: '', label: 'The best for this computer: Vulkan (most graphics cards)', selected: true },
+    { value: 'cpu', label: 'The processor only', selected: false },
+    { value: 'vulkan', label: 'Vulkan (most graphics cards)', selected: false },
+  ]);
+  const chosen = buildOptions({ ...programs, build: 'cpu', chosenBuild: 'cpu' });
+  assert.equal(chosen[0].label, 'The best for this computer');
+  assert.deepEqual(chosen.filter((option) => option.selected).map((option) => option.value), ['cpu']);
+  assert.deepEqual(buildOptions({ ...programs, builds: [] }), []);
 });

@@ -20,4 +20,16 @@ folder: string,
  * True when ClaraVerse downloads them (into `folder`); false when they are taken from
  * a folder the user chose (or one the environment names).
  */
-downloaded: boolean, };
+downloaded: boolean, 
+/**
+ * The builds its downloads offer (`cuda`, `vulkan`, `cpu`…); empty when there is one.
+ */
+builds: Array<string>, 
+/**
+ * The build downloaded now, when there are several.
+ */
+build: string | null, 
+/**
+ * The build the user chose; `None`: the best this computer can run.
+ */
+chosenBuild: string | null, };

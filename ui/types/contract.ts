@@ -66,6 +66,7 @@ export type Commands = {
   "use_own_server": { args: { name: string, url: string | null }, answer: null },
   "list_programs": { args: undefined, answer: Array<ProgramsView> },
   "use_programs_folder": { args: { name: string, folder: string | null }, answer: string },
+  "use_programs_build": { args: { name: string, build: string | null }, answer: string },
   "earlier_app": { args: undefined, answer: EarlierAppView | null },
   "remove_kept_container": { args: { keptAs: string }, answer: null },
   "undo_move": { args: undefined, answer: string },

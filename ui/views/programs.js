@@ -1,10 +1,11 @@
 // @ts-check
 // Settings → Programs (#programs-list): per service whose programs may come from a folder the
 // user has (Clara Core: llama-swap and the llama.cpp server), where they come from now, a
-// folder to use instead ("Use this folder": checked, then applied at once), and "Download
-// them" to go back. Each row says what happened in its .server-status.
+// folder to use instead ("Use this folder": checked, then applied at once), "Download them"
+// to go back, and which build is downloaded (the best for this computer, or one chosen).
+// Each row says what happened in its .server-status.
 
-import { folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
+import { buildOptions, folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
 import { $, h, on, setStatus, show } from './dom.js';
 
 /** @typedef {import('../types/ProgramsView').ProgramsView} ProgramsView */
@@ -45,6 +46,12 @@ function rowFor(programs) {
   if (!programs.downloaded) folder.value = programs.folder;
   const download = h('button', { type: 'button', class: 'button programs-download', text: 'Download them' });
   show(download, !programs.downloaded);
+  const options = buildOptions(programs);
+  const build = options.length === 0 ? null : h('label', { class: 'programs-build-label' }, [
+    'Build: ',
+    h('select', { class: 'programs-build', 'aria-label': `Which build of the ${name} programs` },
+      options.map((option) => h('option', { value: option.value, text: option.label, selected: option.selected }))),
+  ]);
   return h('li', { class: 'server-row', 'data-service': name }, [
     h('div', { class: 'server-name' }, [
       h('strong', { text: name }),
@@ -55,6 +62,7 @@ function rowFor(programs) {
       h('button', { type: 'button', class: 'button primary programs-use', text: 'Use this folder' }),
       download,
     ]),
+    build,
     h('p', { class: 'server-status', role: 'status', 'aria-live': 'polite', text: programsLine(programs) }),
   ]);
 }
@@ -76,6 +84,30 @@ async function use(row, folder) {
   }
   show($('.programs-download', row), Boolean(folder));
   say(row, result.value, 'ok');
+}
+
+/**
+ * @param {HTMLElement} row
+ * @param {string | null} build
+ */
+async function useBuild(row, build) {
+  const name = row.dataset.service ?? '';
+  if (!api) return;
+  setBusy(row, true);
+  say(row, 'Switching builds…');
+  const result = await api.call('use_programs_build', { name, build }, { quiet: true });
+  setBusy(row, false);
+  say(row, result.ok ? result.value : result.error, result.ok ? 'ok' : 'bad');
+}
+
+/**
+ * @param {Event} event
+ */
+function onChange(event) {
+  const target = event.target;
+  if (!(target instanceof HTMLSelectElement) || !target.classList.contains('programs-build')) return;
+  const row = /** @type {HTMLElement | null} */ (target.closest('li.server-row'));
+  if (row) useBuild(row, target.value || null);
 }
 
 /**
@@ -106,6 +138,7 @@ export async function openPrograms(deps) {
   if (!wired) {
     wired = true;
     on(root, 'click', onClick);
+    on(root, 'change', onChange);
   }
   const result = await deps.call('list_programs', undefined, { quiet: true });
   if (!result.ok) {

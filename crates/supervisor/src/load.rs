@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::definitions::{self, Checked, Definitions, Variables};
 use crate::diagnostics::{self, Diagnostic, SourceFile};
-use crate::persist::StateFiles;
+use crate::persist::{Setup, StateFiles};
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::runtime::gpu;
@@ -33,12 +33,25 @@ impl LoadOptions {
         }
     }
 
-    /// These options with the folders saved in the choices of `state_dir` (see
-    /// [`Variables::with_folders`]). Choices that cannot be read add nothing: the manager
+    /// These options with the setup saved in the choices of `state_dir` (see
+    /// [`LoadOptions::with_setup`]). Choices that cannot be read add nothing: the manager
     /// says why when it starts.
-    pub fn with_saved_folders(mut self, state_dir: &Path) -> LoadOptions {
-        if let Ok(choices) = StateFiles::new(state_dir).read_choices() {
-            self.variables = self.variables.with_folders(&choices.setup.folders);
+    pub fn with_saved_setup(self, state_dir: &Path) -> LoadOptions {
+        match StateFiles::new(state_dir).read_choices() {
+            Ok(choices) => self.with_setup(&choices.setup),
+            Err(_) => self,
+        }
+    }
+
+    /// These options with what `setup` chose: its folders as values for the variables
+    /// the environment leaves unset (see [`Variables::with_folders`]), and its build of
+    /// programs unless the environment names one (`CLARA_ACCELERATOR`).
+    pub fn with_setup(mut self, setup: &Setup) -> LoadOptions {
+        self.variables = self.variables.with_folders(&setup.folders);
+        if let Some(accelerator) = setup.accelerator
+            && std::env::var_os(gpu::OVERRIDE).is_none()
+        {
+            self.variables = self.variables.with_accelerator(accelerator);
         }
         self
     }

@@ -520,7 +520,7 @@ async fn up(input: &Input, json: bool, state_dir: Option<PathBuf>) -> Result<Exi
     let mut signals = Signals::new()?;
     let (source, options) = read(input)?;
     let state_dir = state_dir.unwrap_or_else(|| options.variables.default_state_dir());
-    let options = options.with_saved_folders(&state_dir);
+    let options = options.with_saved_setup(&state_dir);
     let loaded = match load::load(&source, &options) {
         Ok(loaded) => loaded,
         Err(error) => return Ok(report_failure(&source, &error)),

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::platform::Accelerator;
+
 /// What the user chose, kept across restarts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +44,10 @@ pub struct Setup {
     /// Services the user runs himself: the service's name → the URL of the user's server.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub servers: BTreeMap<String, String>,
+    /// The build of programs the user chose (`install.variants`); `None`: the best this
+    /// machine can run. The environment's `CLARA_ACCELERATOR` wins over it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<Accelerator>,
 }
 
 /// One running native process, as recorded for crash recovery.
@@ -285,9 +291,12 @@ mod tests {
             setup: Setup {
                 folders: BTreeMap::from([("CLARA_N8N_DATA".into(), "/home/u/.clara/n8n".into())]),
                 servers: BTreeMap::from([("comfyui".into(), "http://gpu-box:8188".into())]),
+                accelerator: Some(Accelerator::Vulkan),
             },
         };
         files.write_choices(&choices).expect("writes");
+        let text = std::fs::read_to_string(files.choices_path()).expect("reads");
+        assert!(text.contains(r#""accelerator": "vulkan""#), "{text}");
         assert_eq!(files.read_choices(), Ok(choices));
         // Choices saved before the setup existed still read, with an empty setup.
         std::fs::write(files.choices_path(), r#"{"features":null,"stopped":[]}"#).expect("writes");

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use clara_supervisor::lock::StateLock;
 use clara_supervisor::persist::{Choices, Setup, StateFiles};
+use clara_supervisor::platform::Accelerator;
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clara-supervisor"))
@@ -31,6 +32,7 @@ fn chosen() -> Choices {
         setup: Setup {
             folders: BTreeMap::from([("CLARA_N8N_DATA".into(), "/home/u/.clara/n8n".into())]),
             servers: BTreeMap::from([("comfyui".into(), "http://gpu-box:8188".into())]),
+            accelerator: Some(Accelerator::Cpu),
         },
     }
 }

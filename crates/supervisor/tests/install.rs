@@ -16,7 +16,9 @@ use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::events::EventKind;
 use clara_supervisor::install::{InstallError, Installer, Outcome, STALL_TIMEOUT, check_folder};
 use clara_supervisor::load::{self, LoadOptions};
-use clara_supervisor::platform::Platform;
+use clara_supervisor::manager::ProgramsChoice;
+use clara_supervisor::persist::Setup;
+use clara_supervisor::platform::{Accelerator, Platform};
 use clara_supervisor::runtime::PullProgress;
 use clara_supervisor::selection::FeatureChoice;
 use clara_supervisor::state::ServiceState;
@@ -204,6 +206,7 @@ fn download(server: &ReleaseServer, path: &str, archive: Archive, sum: &str) -> 
         archive,
         into: None,
         variant: None,
+        variants: Vec::new(),
     }
 }
 
@@ -450,6 +453,7 @@ async fn several_releases_install_together_into_one_folder() {
                 archive: Archive::TarGz,
                 into: Some("llama.cpp".into()),
                 variant: Some("vulkan".into()),
+                variants: vec!["cpu".into(), "vulkan".into()],
             },
         ],
         folder: home.path().join("programs/core/1.0+b1-vulkan"),
@@ -533,7 +537,7 @@ async fn programs_the_user_has_replace_the_download_at_once() {
     );
     harness
         .manager
-        .use_programs(chosen, Some(mine.clone()))
+        .use_programs(chosen, ProgramsChoice::Folder(Some(mine.clone())))
         .await
         .expect("used");
     harness.wait_state("tool", ServiceState::Running).await;
@@ -561,7 +565,7 @@ async fn programs_the_user_has_replace_the_download_at_once() {
     // Back to the download.
     harness
         .manager
-        .use_programs(with_folder(None), None)
+        .use_programs(with_folder(None), ProgramsChoice::Folder(None))
         .await
         .expect("used");
     harness.wait_state("tool", ServiceState::Error).await;
@@ -593,4 +597,85 @@ async fn a_folder_without_the_programs_is_refused_with_what_is_missing() {
             dir.path().join("absent").display()
         ))
     );
+}
+
+#[tokio::test]
+async fn another_build_is_downloaded_and_run_at_once() {
+    let cpu = tar_gz(&[("tool", 0o755, TOOL)]);
+    let vulkan_tool = String::from_utf8_lossy(TOOL).replace("tool 1.0 ready", "vulkan tool ready");
+    let vulkan = tar_gz(&[("tool", 0o755, vulkan_tool.as_bytes())]);
+    let server = ReleaseServer::start([
+        ("/tool-cpu.tar.gz", Reply::Bytes(cpu.clone())),
+        ("/tool-vulkan.tar.gz", Reply::Bytes(vulkan.clone())),
+        (
+            "/sums.txt",
+            Reply::Bytes(checksums(&[
+                ("tool-cpu.tar.gz", &cpu),
+                ("tool-vulkan.tar.gz", &vulkan),
+            ])),
+        ),
+    ])
+    .await;
+    let text = format!(
+        r#"
+[services.tool]
+command = ["${{PROGRAM_DIR}}/tool"]
+health = {{ log = "ready" }}
+
+[services.tool.install]
+version = "1.0"
+url = "{}"
+checksums = "{}"
+variants = {{ cpu = "cpu", vulkan = "vulkan" }}
+"#,
+        server.url("/tool-{variant}.tar.gz"),
+        server.url("/sums.txt"),
+    );
+    let mut harness = Harness::up(&text).await;
+    harness.wait_state("tool", ServiceState::Running).await;
+    assert!(harness.path("home/programs/tool/1.0-cpu/tool").is_file());
+
+    let options = LoadOptions {
+        platform: Platform::current(),
+        variables: Variables::new([], harness.path("home")),
+        features: FeatureChoice::Defaults,
+    }
+    .with_setup(&Setup {
+        accelerator: Some(Accelerator::Vulkan),
+        ..Setup::default()
+    });
+    let vulkan_service = load::load(&SourceFile::new("test.toml", &text), &options)
+        .expect("valid")
+        .definitions
+        .services["tool"]
+        .clone();
+    harness
+        .manager
+        .use_programs(
+            vulkan_service,
+            ProgramsChoice::Build(Some(Accelerator::Vulkan)),
+        )
+        .await
+        .expect("used");
+    harness
+        .wait_for("the Vulkan build to run", |event| {
+            matches!(&event.kind, EventKind::ServiceStateChanged { name, current_state: ServiceState::Running, .. } if name == "tool")
+        })
+        .await;
+    let said: Vec<String> = harness
+        .manager
+        .logs("tool", 10)
+        .await
+        .expect("its log")
+        .into_iter()
+        .map(|line| line.text)
+        .collect();
+    assert!(
+        said.iter().any(|line| line == "vulkan tool ready"),
+        "{said:?}"
+    );
+    assert!(harness.path("home/programs/tool/1.0-vulkan/tool").is_file());
+    let saved = std::fs::read_to_string(harness.path("state/choices.json")).expect("saved");
+    assert!(saved.contains(r#""accelerator": "vulkan""#), "{saved}");
+    harness.shutdown().await;
 }

@@ -923,6 +923,7 @@ checksums = "https://example.org/v{version}/llama-swap_{version}_checksums.txt"
                 archive: Archive::TarGz,
                 into: None,
                 variant: None,
+                variants: Vec::new(),
             }],
             folder: folder.clone(),
         })

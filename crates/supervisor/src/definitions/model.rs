@@ -192,6 +192,8 @@ pub struct Download {
     pub into: Option<String>,
     /// The build chosen for this machine, when the release offers several (`variants`).
     pub variant: Option<String>,
+    /// Every build the release offers, by name (empty: it has one).
+    pub variants: Vec<String>,
 }
 
 /// How a download is verified.

@@ -185,8 +185,8 @@ impl Actor {
             Command::UseOwnServer(name, url, reply) => {
                 let _ = reply.send(self.core.use_own_server(&name, url, now));
             }
-            Command::UsePrograms(service, folder, reply) => {
-                let _ = reply.send(self.core.use_programs(*service, folder, now));
+            Command::UsePrograms(service, choice, reply) => {
+                let _ = reply.send(self.core.use_programs(*service, choice, now));
             }
             Command::Shutdown(reply) => self.begin_shutdown(Some(reply)),
             Command::Status(reply) => {

@@ -10,13 +10,12 @@
 //! spawns, sleeps or touches the OS, so the tests drive it from tables.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::ManagerError;
 use super::action::Action;
 use super::unit::{Goal, Next, Unit};
+use super::{ManagerError, ProgramsChoice};
 use crate::definitions::{self, Definitions, RuntimeKind, Service};
 use crate::events::{EventKind, StartupPhase};
 use crate::persist::{Choices, ProcessRecord, Setup};
@@ -269,14 +268,14 @@ impl Core {
         Ok(())
     }
 
-    /// Runs the new definition `service` from now on (its programs from `folder`, or
-    /// downloaded with `None`), restarting it when it should run, and saves the folder. A
-    /// service run as the user's own server stays so; the new definition applies when it
-    /// runs here again.
+    /// Runs the new definition `service` from now on (read with `choice` applied: its
+    /// programs from a folder or downloaded, or another build of them), restarting it when
+    /// it should run, and saves the choice. A service run as the user's own server stays
+    /// so; the new definition applies when it runs here again.
     pub fn use_programs(
         &mut self,
         service: Service,
-        folder: Option<PathBuf>,
+        choice: ProgramsChoice,
         now: Instant,
     ) -> Result<(), ManagerError> {
         let name = service.name.clone();
@@ -287,19 +286,24 @@ impl Core {
                 "the new definition of {name} changes more than its programs"
             )));
         }
-        let Some(variable) = written
-            .programs
-            .as_ref()
-            .and_then(|programs| programs.variable.clone())
-        else {
-            return Err(ManagerError::Programs(format!(
-                "{name} cannot take its programs from a folder"
-            )));
-        };
-        match folder {
-            Some(folder) => self.setup.folders.insert(variable, folder),
-            None => self.setup.folders.remove(&variable),
-        };
+        match choice {
+            ProgramsChoice::Folder(folder) => {
+                let Some(variable) = written
+                    .programs
+                    .as_ref()
+                    .and_then(|programs| programs.variable.clone())
+                else {
+                    return Err(ManagerError::Programs(format!(
+                        "{name} cannot take its programs from a folder"
+                    )));
+                };
+                match folder {
+                    Some(folder) => self.setup.folders.insert(variable, folder),
+                    None => self.setup.folders.remove(&variable),
+                };
+            }
+            ProgramsChoice::Build(accelerator) => self.setup.accelerator = accelerator,
+        }
         self.written.services.insert(name.clone(), service.clone());
         if !self.setup.servers.contains_key(&name) {
             self.definitions
@@ -317,8 +321,8 @@ impl Core {
 
     /// Puts back saved choices (a restored backup), applied at once: the features (those
     /// still defined), the services stopped by hand, and the user's own servers; the
-    /// folders are saved and apply at the next launch (they shape the definitions).
-    /// Returns whether the folders changed.
+    /// folders and the build of programs are saved and apply at the next launch (they shape
+    /// the definitions). Returns whether they changed.
     pub fn restore(&mut self, choices: Choices, now: Instant) -> Result<bool, ManagerError> {
         if let Some(features) = choices.features {
             let known = features
@@ -352,8 +356,10 @@ impl Core {
                 unit.goal = if unit.selected { Goal::Run } else { Goal::Rest };
             }
         }
-        let folders_changed = self.setup.folders != choices.setup.folders;
+        let folders_changed = self.setup.folders != choices.setup.folders
+            || self.setup.accelerator != choices.setup.accelerator;
         self.setup.folders = choices.setup.folders;
+        self.setup.accelerator = choices.setup.accelerator;
         self.save_choices();
         self.advance(now);
         Ok(folders_changed)

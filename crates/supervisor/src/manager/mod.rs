@@ -51,6 +51,7 @@ use crate::events::{Event, Snapshot};
 use crate::lock::{LockError, StateLock};
 use crate::output::LogLine;
 use crate::persist::Choices;
+use crate::platform::Accelerator;
 use crate::runtime::ProcessRuntime;
 use crate::runtime::guard::{self, Guard};
 use crate::runtime::mark::{self, RunMark};
@@ -174,6 +175,15 @@ impl ManagerError {
 
 type Reply<T> = oneshot::Sender<T>;
 
+/// Where a service's programs come from, as the user chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgramsChoice {
+    /// From this folder the user has; `None`: downloaded.
+    Folder(Option<PathBuf>),
+    /// This build of them (`install.variants`); `None`: the best this machine can run.
+    Build(Option<Accelerator>),
+}
+
 /// A request to the actor.
 enum Command {
     StartAll(Reply<()>),
@@ -185,7 +195,7 @@ enum Command {
     UseOwnServer(String, Option<String>, Reply<Result<(), ManagerError>>),
     UsePrograms(
         Box<Service>,
-        Option<PathBuf>,
+        ProgramsChoice,
         Reply<Result<(), ManagerError>>,
     ),
     Restore(Box<Choices>, Reply<Result<bool, ManagerError>>),
@@ -327,16 +337,15 @@ impl Manager {
             .await?
     }
 
-    /// Runs `service` (a new definition of a service, read with its programs' folder
-    /// variable naming `folder`) from now on, restarting it if it runs, and saves `folder`
-    /// in the choices (`None`: none, its programs are downloaded). The caller has checked
-    /// the folder (see [`crate::install::check_folder`]).
+    /// Runs `service` (a new definition of a service, read with `choice` applied) from now
+    /// on, restarting it if it runs, and saves the choice. A folder is checked by the
+    /// caller first (see [`crate::install::check_folder`]).
     pub async fn use_programs(
         &self,
         service: Service,
-        folder: Option<PathBuf>,
+        choice: ProgramsChoice,
     ) -> Result<(), ManagerError> {
-        self.ask(|reply| Command::UsePrograms(Box::new(service), folder, reply))
+        self.ask(|reply| Command::UsePrograms(Box::new(service), choice, reply))
             .await?
     }
 

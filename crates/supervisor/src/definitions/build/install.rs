@@ -158,6 +158,12 @@ impl ServiceBuilder<'_> {
             archive,
             into,
             variant: variant.map(|(name, _)| name),
+            variants: raw
+                .variants
+                .iter()
+                .flatten()
+                .map(|(name, _)| name.clone())
+                .collect(),
         };
         if download.archive == Archive::File && download.file_name().is_empty() {
             self.error(
