@@ -46,8 +46,9 @@ fn nvidia_smi_answers() -> bool {
     answer.recv_timeout(NVIDIA_SMI_WITHIN).unwrap_or(false)
 }
 
-/// A Vulkan driver for real hardware is installed (the software renderer, llvmpipe,
-/// does not count).
+/// A Vulkan driver for real hardware is installed, and (Linux) a GPU is there to use it:
+/// Mesa installs its drivers' descriptions whether or not the machine has such a GPU, and
+/// the software renderer (llvmpipe) does not count.
 fn vulkan_driver() -> bool {
     if cfg!(windows) {
         let root = std::env::var("SystemRoot").unwrap_or_else(|_| r"C:\Windows".to_string());
@@ -56,7 +57,7 @@ fn vulkan_driver() -> bool {
             .join("vulkan-1.dll")
             .is_file();
     }
-    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
+    let driver = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"]
         .iter()
         .filter_map(|folder| std::fs::read_dir(folder).ok())
         .flatten()
@@ -64,5 +65,11 @@ fn vulkan_driver() -> bool {
         .any(|entry| {
             let name = entry.file_name().to_string_lossy().to_lowercase();
             name.ends_with(".json") && !name.contains("lvp")
-        })
+        });
+    let gpu = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    driver && gpu
 }
