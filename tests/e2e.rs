@@ -1226,15 +1226,17 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), Release).serve_forever()
 async fn clara_core_downloads_its_program_then_runs_and_the_bridge_follows() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let d = dir.path().display().to_string();
-    // The stand-in Clara Core, released as core_1.0.tar.gz with a list of sums; a megabyte
-    // and a half of noise beside it makes a download that takes a few seconds.
-    let build = dir.path().join("build");
-    std::fs::create_dir_all(&build).expect("makes");
-    std::fs::write(
-        build.join("core"),
-        "#!/bin/sh\necho \"core ready\"\nexec sleep 600\n",
-    )
-    .expect("writes");
+    // The stand-in Clara Core, released in two builds (core_1.0-cpu.tar.gz and
+    // core_1.0-vulkan.tar.gz, told apart by how long they sleep) with a list of sums; a
+    // megabyte and a half of noise beside it makes a download that takes a few seconds.
+    // The app takes the build that suits this machine first, and the test then picks the
+    // other one in Settings.
+    let (first, other) = match clara_supervisor::runtime::gpu::detect() {
+        clara_supervisor::platform::Accelerator::Cpu
+        | clara_supervisor::platform::Accelerator::Metal => ("cpu", "vulkan"),
+        _ => ("vulkan", "cpu"),
+    };
+    let sleeps = |build: &str| if build == "cpu" { "600" } else { "602" };
     // Random, so that compression keeps its size.
     let mut noise = vec![0u8; 1_500_000];
     std::io::Read::read_exact(
@@ -1242,18 +1244,36 @@ async fn clara_core_downloads_its_program_then_runs_and_the_bridge_follows() {
         &mut noise,
     )
     .expect("random bytes");
-    std::fs::write(build.join("weights.bin"), noise).expect("writes");
     let releases = dir.path().join("releases");
     std::fs::create_dir_all(&releases).expect("makes");
-    let archive = dir.path().join("core_1.0.tar.gz");
-    let packed = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "chmod 755 {d}/build/core && tar -C {d}/build -czf {d}/core_1.0.tar.gz core weights.bin && cd {d} && sha256sum core_1.0.tar.gz > {d}/releases/sums.txt"
-        ))
-        .status()
-        .expect("tar and sha256sum run");
-    assert!(packed.success());
+    for build in ["cpu", "vulkan"] {
+        let folder = dir.path().join(format!("build-{build}"));
+        std::fs::create_dir_all(&folder).expect("makes");
+        std::fs::write(
+            folder.join("core"),
+            format!(
+                "#!/bin/sh\necho \"core ready\"\nexec sleep {}\n",
+                sleeps(build)
+            ),
+        )
+        .expect("writes");
+        std::fs::write(folder.join("weights.bin"), &noise).expect("writes");
+        let packed = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "chmod 755 {d}/build-{build}/core && tar -C {d}/build-{build} -czf {d}/core_1.0-{build}.tar.gz core weights.bin && cd {d} && sha256sum core_1.0-{build}.tar.gz >> {d}/releases/sums.txt"
+            ))
+            .status()
+            .expect("tar and sha256sum run");
+        assert!(packed.success());
+    }
+    // Only the other build is published yet.
+    std::fs::rename(
+        dir.path().join(format!("core_1.0-{other}.tar.gz")),
+        releases.join(format!("core_1.0-{other}.tar.gz")),
+    )
+    .expect("publishes");
+    let archive = dir.path().join(format!("core_1.0-{first}.tar.gz"));
     let port = free_port();
     let _server = slow_release_server(dir.path(), port);
     let home = dir.path().join("home");
@@ -1276,13 +1296,14 @@ prepare = {{ kind = "llama-swap-config", config = "{d}/llama-swap-config.yaml", 
 [services.core.install]
 program = "core"
 version = "1.0"
-url = "http://127.0.0.1:{port}/core_{{version}}.tar.gz"
+url = "http://127.0.0.1:{port}/core_{{version}}-{{variant}}.tar.gz"
 checksums = "http://127.0.0.1:{port}/sums.txt"
 folder_variable = "CORE_DIR"
+variants = {{ cpu = "cpu", vulkan = "vulkan" }}
 
 [services.mcp]
 description = "The MCP bridge, a stand-in"
-command = ["sleep", "600"]
+command = ["sleep", "650"]
 depends_on = {{ core = "healthy" }}
 "#
         ),
@@ -1302,7 +1323,7 @@ depends_on = {{ core = "healthy" }}
     .await;
     assert!(
         reason.starts_with(&format!(
-            "the download of core 1.0 from http://127.0.0.1:{port}/core_1.0.tar.gz answered 404 Not Found"
+            "the download of core 1.0 from http://127.0.0.1:{port}/core_1.0-{first}.tar.gz answered 404 Not Found"
         )),
         "{reason}"
     );
@@ -1315,7 +1336,8 @@ depends_on = {{ core = "healthy" }}
 
     // Published: Download again shows the download's progress, then Clara Core runs
     // with the model found, and the bridge follows.
-    std::fs::rename(&archive, releases.join("core_1.0.tar.gz")).expect("publishes");
+    std::fs::rename(&archive, releases.join(format!("core_1.0-{first}.tar.gz")))
+        .expect("publishes");
     click(&client, &format!("{card} button.restart")).await;
     let progress = wait_text(&client, &format!("{card} .pull-text"), |text| {
         text.starts_with("Downloading: ") && !text.contains("(100%)")
@@ -1340,8 +1362,10 @@ depends_on = {{ core = "healthy" }}
     })
     .await;
     assert!(
-        home.join(".local/share/ClaraVerse/programs/core/1.0/core")
-            .is_file()
+        home.join(format!(
+            ".local/share/ClaraVerse/programs/core/1.0-{first}/core"
+        ))
+        .is_file()
     );
     screenshot("download-done.png");
 
@@ -1364,7 +1388,8 @@ depends_on = {{ core = "healthy" }}
     click(&client, "#settings-button").await;
     let row = "#programs-list li.server-row[data-service=\"core\"]";
     wait_text(&client, &format!("{row} .server-status"), |text| {
-        text.starts_with("ClaraVerse downloads them into ") && text.ends_with("/programs/core/1.0.")
+        text.starts_with("ClaraVerse downloads them into ")
+            && text.ends_with(&format!("/programs/core/1.0-{first}."))
     })
     .await;
     client
@@ -1413,5 +1438,44 @@ depends_on = {{ core = "healthy" }}
     wait_state(&client, "core", "running").await;
     let choices = std::fs::read_to_string(state.join("choices.json")).expect("saved");
     assert!(!choices.contains("CORE_DIR"), "{choices}");
+
+    // The other build, picked in Settings: downloaded, then run at once, and remembered.
+    client
+        .find(Locator::Css(&format!("{row} select.programs-build")))
+        .await
+        .expect("the build choice")
+        .select_by_value(other)
+        .await
+        .expect("picks");
+    wait_text(&client, &format!("{row} .server-status"), |text| {
+        text == format!("core runs the {other} build now, downloaded first if need be.")
+    })
+    .await;
+    let runs = |arg: &'static str| {
+        move || {
+            std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|entry| {
+                    std::fs::read(entry.path().join("cmdline"))
+                        .is_ok_and(|cmdline| cmdline == format!("sleep\0{arg}\0").as_bytes())
+                })
+        }
+    };
+    assert!(
+        eventually(PATIENCE, runs(sleeps(other))).await,
+        "the {other} build runs"
+    );
+    assert!(
+        eventually(PATIENCE, || !runs(sleeps(first))()).await,
+        "the {first} build stopped"
+    );
+    wait_state(&client, "core", "running").await;
+    let choices = std::fs::read_to_string(state.join("choices.json")).expect("saved");
+    assert!(
+        choices.contains(&format!("\"accelerator\": \"{other}\"")),
+        "{choices}"
+    );
     client.close().await.expect("the session ends");
 }
