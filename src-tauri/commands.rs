@@ -353,7 +353,7 @@ pub fn list_programs(
             // What would be downloaded, even while a folder of the user's is used.
             let variable = folder_variable(&state, &written.name)?;
             let downloadable = launcher.read_service(&written.name, |setup| {
-                setup.folders.remove(&variable);
+                setup.folders.insert(variable.clone(), PathBuf::new());
             })?;
             let parts: Vec<_> = downloadable
                 .install
@@ -368,6 +368,9 @@ pub fn list_programs(
             Ok(ProgramsView {
                 service: now.name.clone(),
                 description: now.description.clone(),
+                shipped: launcher
+                    .shipped_programs()
+                    .is_some_and(|shipped| folder == shipped.display().to_string()),
                 folder,
                 downloaded: now.install.is_some(),
                 builds: builds.into_iter().collect(),
@@ -413,13 +416,11 @@ pub async fn use_programs_folder(
             folder.display()
         ));
     }
-    let service = launcher.read_service(&name, |setup| match &folder {
-        Some(folder) => {
-            setup.folders.insert(variable.clone(), folder.clone());
-        }
-        None => {
-            setup.folders.remove(&variable);
-        }
+    // No folder is saved as an empty one: downloaded, not the programs the app ships.
+    let service = launcher.read_service(&name, |setup| {
+        setup
+            .folders
+            .insert(variable.clone(), folder.clone().unwrap_or_default());
     })?;
     let found = match &folder {
         Some(folder) => install::check_folder(&service, folder).await?,

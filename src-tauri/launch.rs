@@ -6,7 +6,7 @@
 //! carry them over (Continue) or not (Start fresh), before the engine takes the state
 //! directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -38,6 +38,37 @@ pub struct LaunchPlan {
     pub options: LoadOptions,
     /// Where the earlier Electron app kept its settings and data; `None`: not looked for.
     pub earlier_app: Option<LegacyPaths>,
+    /// The folder of the programs the installer carries, when it carries some.
+    pub shipped_programs: Option<PathBuf>,
+}
+
+/// The folder variable that the programs the installers carry stand for: Clara Core's
+/// (`folder_variable` in the catalog).
+pub const SHIPPED_PROGRAMS_VARIABLE: &str = "CLARA_BINARIES";
+
+/// The file beside shipped programs that names their build (`cpu`, `metal`…), written by
+/// the release workflow.
+pub const SHIPPED_BUILD_FILE: &str = "build";
+
+impl LaunchPlan {
+    /// This plan with the programs shipped in `folder` (see [`SHIPPED_BUILD_FILE`]), when
+    /// there are any: the definitions use them where the user chose nothing else and the
+    /// machine would download that build anyway. A folder without a readable build file
+    /// ships nothing.
+    pub fn with_shipped_programs(mut self, folder: PathBuf) -> LaunchPlan {
+        let build = std::fs::read_to_string(folder.join(SHIPPED_BUILD_FILE))
+            .ok()
+            .and_then(|text| text.trim().parse::<Accelerator>().ok());
+        if let Some(build) = build {
+            self.options.variables = self.options.variables.clone().with_shipped(
+                SHIPPED_PROGRAMS_VARIABLE,
+                folder.clone(),
+                build,
+            );
+            self.shipped_programs = Some(folder);
+        }
+        self
+    }
 }
 
 /// A problem that stops the launch, for the window.
@@ -276,6 +307,11 @@ impl Launcher {
             .ok_or_else(|| format!("there is no service \"{name}\""))
     }
 
+    /// The folder of the programs the installer carries, when it carries some.
+    pub fn shipped_programs(&self) -> Option<&Path> {
+        self.plan.shipped_programs.as_deref()
+    }
+
     /// The build of programs the user chose, if any (see [`Setup::accelerator`]).
     pub fn chosen_build(&self) -> Option<Accelerator> {
         StateFiles::new(&self.plan.state_dir)
@@ -335,5 +371,45 @@ pub async fn state<R: Runtime>(app: &AppHandle<R>, phase: Phase) -> LaunchState 
             }
             None => LaunchState::Running,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clara_supervisor::definitions::Variables;
+
+    use super::*;
+
+    fn plan() -> LaunchPlan {
+        LaunchPlan {
+            config_file: None,
+            state_dir: PathBuf::from("/nonexistent/state"),
+            options: LoadOptions::for_this_machine(),
+            earlier_app: None,
+            shipped_programs: None,
+        }
+    }
+
+    #[test]
+    fn programs_carried_by_the_installer_are_found_by_their_build_file() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let folder = dir.path().join("programs");
+        // Without a build file, nothing is shipped.
+        std::fs::create_dir_all(&folder).expect("a folder");
+        assert_eq!(
+            plan()
+                .with_shipped_programs(folder.clone())
+                .shipped_programs,
+            None
+        );
+        std::fs::write(folder.join(SHIPPED_BUILD_FILE), "cpu\n").expect("a build file");
+        let mut with = plan();
+        with.options.variables = Variables::new([], "/home/u").with_accelerator(Accelerator::Cpu);
+        let with = with.with_shipped_programs(folder.clone());
+        assert_eq!(with.shipped_programs.as_deref(), Some(folder.as_path()));
+        assert_eq!(
+            with.options.variables.get(SHIPPED_PROGRAMS_VARIABLE),
+            folder.to_str()
+        );
     }
 }

@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         state_dir,
         options,
         earlier_app: LegacyPaths::of_this_user(),
+        shipped_programs: None,
     };
     let level = std::env::var("CLARAVERSE_LOG")
         .ok()
@@ -82,9 +83,14 @@ fn main() -> ExitCode {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![HIDDEN]),
         ))
-        .manage(Launcher::new(plan))
         .setup(move |app| {
             let handle = app.handle().clone();
+            // The programs the installer carries, beside the app's other resources.
+            let plan = match app.path().resource_dir() {
+                Ok(resources) => plan.with_shipped_programs(resources.join("programs")),
+                Err(_) => plan,
+            };
+            app.manage(Launcher::new(plan));
             // Listen before anything starts: a signal must always mean a clean stop.
             listen_for_signals(handle.clone());
             claraverse_app::desktop::build_tray(&handle);

@@ -277,8 +277,10 @@ pub struct ProgramsView {
     /// Where its programs are: downloaded into it, or the user's folder.
     pub folder: String,
     /// True when ClaraVerse downloads them (into `folder`); false when they are taken from
-    /// a folder the user chose (or one the environment names).
+    /// a folder the user chose (or one the environment names), or shipped with the app.
     pub downloaded: bool,
+    /// True when `folder` holds the programs shipped with the app.
+    pub shipped: bool,
     /// The builds its downloads offer (`cuda`, `vulkan`, `cpu`…); empty when there is one.
     pub builds: Vec<String>,
     /// The build downloaded now, when there are several.

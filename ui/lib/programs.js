@@ -19,6 +19,7 @@ export function normalizePrograms(raw) {
     description: text(raw?.description) || null,
     folder: text(raw?.folder),
     downloaded: raw?.downloaded !== false,
+    shipped: raw?.shipped === true,
     builds: Array.isArray(raw?.builds) ? raw.builds.filter((build) => typeof build === 'string') : [],
     build: text(raw?.build) || null,
     chosenBuild: text(raw?.chosenBuild) || null,
@@ -59,9 +60,9 @@ export function buildOptions(programs) {
  * @param {ProgramsView} programs
  */
 export function programsLine(programs) {
-  return programs.downloaded
-    ? `ClaraVerse downloads them into ${programs.folder}.`
-    : `From your folder ${programs.folder}.`;
+  if (programs.downloaded) return `ClaraVerse downloads them into ${programs.folder}.`;
+  if (programs.shipped) return `The ones that came with ClaraVerse, in ${programs.folder}.`;
+  return `From your folder ${programs.folder}.`;
 }
 
 /**

@@ -18,9 +18,13 @@ description: string | null,
 folder: string, 
 /**
  * True when ClaraVerse downloads them (into `folder`); false when they are taken from
- * a folder the user chose (or one the environment names).
+ * a folder the user chose (or one the environment names), or shipped with the app.
  */
 downloaded: boolean, 
+/**
+ * True when `folder` holds the programs shipped with the app.
+ */
+shipped: boolean, 
 /**
  * The builds its downloads offer (`cuda`, `vulkan`, `cpu`…); empty when there is one.
  */

@@ -43,7 +43,7 @@ function rowFor(programs) {
   const folder = /** @type {HTMLInputElement} */ (h('input', {
     type: 'text', class: 'programs-folder', placeholder: '/home/you/llama.cpp', 'aria-label': `Folder of the ${name} programs`,
   }));
-  if (!programs.downloaded) folder.value = programs.folder;
+  if (!programs.downloaded && !programs.shipped) folder.value = programs.folder;
   const download = h('button', { type: 'button', class: 'button programs-download', text: 'Download them' });
   show(download, !programs.downloaded);
   const options = buildOptions(programs);

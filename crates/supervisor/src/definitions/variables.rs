@@ -17,6 +17,16 @@ pub struct Variables {
     clara_home: PathBuf,
     program_dir: Option<PathBuf>,
     accelerator: Accelerator,
+    shipped: Option<Shipped>,
+}
+
+/// Programs the app ships: the value of a folder variable that nothing else names, while
+/// the machine's accelerator is the build they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Shipped {
+    variable: String,
+    folder: PathBuf,
+    build: Accelerator,
 }
 
 /// Why a string's variables could not be expanded.
@@ -79,6 +89,7 @@ impl Variables {
             clara_home,
             program_dir: None,
             accelerator: Accelerator::Cpu,
+            shipped: None,
         }
     }
 
@@ -92,6 +103,7 @@ impl Variables {
             clara_home: clara_home.into(),
             program_dir: None,
             accelerator: Accelerator::Cpu,
+            shipped: None,
         }
     }
 
@@ -129,13 +141,36 @@ impl Variables {
         self.accelerator
     }
 
-    /// The value of the environment variable `name` (or of a saved folder), when it is
-    /// set and not empty.
+    /// These variables with `folder` as the value of `variable` where neither the
+    /// environment nor a saved folder names one (an empty saved folder names none on
+    /// purpose), while the machine's accelerator is `build`: the programs the app ships,
+    /// used when they are the build this machine would download.
+    pub fn with_shipped(self, variable: &str, folder: PathBuf, build: Accelerator) -> Variables {
+        Variables {
+            shipped: Some(Shipped {
+                variable: variable.to_string(),
+                folder,
+                build,
+            }),
+            ..self
+        }
+    }
+
+    /// The value of the variable `name` — from the environment, a saved folder, or the
+    /// programs the app ships — when it is set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.environment
-            .get(name)
-            .map(String::as_str)
-            .filter(|value| !value.is_empty())
+        self.lookup(name).filter(|value| !value.is_empty())
+    }
+
+    /// The value of `name`, empty or not.
+    fn lookup(&self, name: &str) -> Option<&str> {
+        if let Some(value) = self.environment.get(name) {
+            return Some(value);
+        }
+        self.shipped
+            .as_ref()
+            .filter(|shipped| shipped.variable == name && shipped.build == self.accelerator)
+            .and_then(|shipped| shipped.folder.to_str())
     }
 
     /// The app's data directory, the value of `${CLARA_HOME}`.
@@ -202,7 +237,7 @@ impl Variables {
                 None if default.is_some() => None,
                 None => return Err(VariableError::NoProgramDir),
             },
-            _ => self.environment.get(name).cloned(),
+            _ => self.lookup(name).map(str::to_string),
         };
         match (value, default) {
             (Some(value), _) if !value.is_empty() || default.is_none() => Ok(value),
@@ -269,6 +304,36 @@ mod tests {
             ],
             "/home/u/.local/share/ClaraVerse",
         )
+    }
+
+    #[test]
+    fn shipped_programs_come_last_and_only_for_their_build() {
+        let shipped = |variables: Variables| {
+            variables.with_shipped("BINARIES", "/opt/clara/programs".into(), Accelerator::Cpu)
+        };
+        let base = variables();
+        assert_eq!(
+            shipped(base.clone()).get("BINARIES"),
+            Some("/opt/clara/programs")
+        );
+        assert_eq!(
+            shipped(base.clone()).expand("${BINARIES:-none}/llama-swap", "core"),
+            Ok("/opt/clara/programs/llama-swap".into())
+        );
+        // A machine that would download another build downloads it.
+        let vulkan = shipped(base.clone().with_accelerator(Accelerator::Vulkan));
+        assert_eq!(vulkan.get("BINARIES"), None);
+        // A folder the user chose wins; an empty one says "download" and wins too.
+        let chosen = shipped(base.clone())
+            .with_folders(&BTreeMap::from([("BINARIES".to_string(), "/mine".into())]));
+        assert_eq!(chosen.get("BINARIES"), Some("/mine"));
+        let download =
+            shipped(base).with_folders(&BTreeMap::from([("BINARIES".to_string(), PathBuf::new())]));
+        assert_eq!(download.get("BINARIES"), None);
+        assert_eq!(
+            download.expand("${BINARIES:-none}", "core"),
+            Ok("none".into())
+        );
     }
 
     #[test]

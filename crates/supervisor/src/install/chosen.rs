@@ -107,8 +107,8 @@ pub enum SaveFolderError {
 }
 
 /// Saves in the choices of `state_dir` that the folder variable `variable` names `folder`
-/// (`None`: no folder, the programs are downloaded), under the state lock. It applies at
-/// the next start.
+/// (`None`: an empty folder, the programs are downloaded), under the state lock. It applies
+/// at the next start.
 pub fn save_folder(
     state_dir: &Path,
     variable: &str,
@@ -120,13 +120,11 @@ pub fn save_folder(
     let mut choices = files
         .read_choices()
         .map_err(|error| SaveFolderError::Choices(error.to_string()))?;
-    match folder {
-        Some(folder) => choices
-            .setup
-            .folders
-            .insert(variable.to_string(), folder.to_path_buf()),
-        None => choices.setup.folders.remove(variable),
-    };
+    // An empty folder says "downloaded" on purpose: not the programs the app ships either.
+    choices.setup.folders.insert(
+        variable.to_string(),
+        folder.map(Path::to_path_buf).unwrap_or_default(),
+    );
     files.write_choices(&choices).map_err(|error| {
         SaveFolderError::Choices(format!(
             "cannot write {} ({error})",

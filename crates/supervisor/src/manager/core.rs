@@ -297,10 +297,11 @@ impl Core {
                         "{name} cannot take its programs from a folder"
                     )));
                 };
-                match folder {
-                    Some(folder) => self.setup.folders.insert(variable, folder),
-                    None => self.setup.folders.remove(&variable),
-                };
+                // An empty folder says "downloaded" on purpose: not the programs the app
+                // ships either.
+                self.setup
+                    .folders
+                    .insert(variable, folder.unwrap_or_default());
             }
             ProgramsChoice::Build(accelerator) => self.setup.accelerator = accelerator,
         }

@@ -178,7 +178,8 @@ type Reply<T> = oneshot::Sender<T>;
 /// Where a service's programs come from, as the user chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgramsChoice {
-    /// From this folder the user has; `None`: downloaded.
+    /// From this folder the user has; `None`: downloaded (saved as an empty folder, which
+    /// the programs the app ships do not replace).
     Folder(Option<PathBuf>),
     /// This build of them (`install.variants`); `None`: the best this machine can run.
     Build(Option<Accelerator>),
