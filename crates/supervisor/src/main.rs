@@ -20,8 +20,8 @@ use clara_supervisor::load::{self, LoadError, LoadOptions, Loaded};
 use clara_supervisor::lock::LockError;
 use clara_supervisor::manager::{Manager, ManagerConfig, ManagerError, definitions_name};
 use clara_supervisor::migration::{self, LegacyPaths, MoveError, MovePlan};
-use clara_supervisor::platform::Platform;
-use clara_supervisor::runtime::guard;
+use clara_supervisor::platform::{Accelerator, Platform};
+use clara_supervisor::runtime::{PullProgress, guard};
 use clara_supervisor::selection::FeatureChoice;
 
 /// The ClaraVerse service supervisor.
@@ -108,6 +108,27 @@ enum Command {
         #[arg(long)]
         state_dir: Option<PathBuf>,
     },
+    /// Download a service's programs into FOLDER, verified as at a start, with a `build`
+    /// file naming their build: what the release workflow puts in the installers, which
+    /// the desktop app then uses where they fit the machine.
+    ///
+    /// Exit codes: 0 once they are there; 1 when the download failed (nothing is kept).
+    FetchPrograms {
+        /// The folder to fill; it must not exist yet.
+        folder: PathBuf,
+        /// The service whose programs these are.
+        #[arg(long, default_value = "llamaswap")]
+        service: String,
+        /// The build to fetch (cpu, vulkan, cuda, metal), where the release has several.
+        #[arg(long, default_value = "cpu", value_parser = parse_build)]
+        build: Accelerator,
+        /// The platform whose programs to fetch (default: this machine's).
+        #[arg(long, value_parser = parse_platform)]
+        platform: Option<Platform>,
+        /// The definitions file (default: the built-in catalog).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Carry over what the earlier (Electron) ClaraVerse app left: its features and own
     /// servers into the saved choices, its data used where it is, its containers stopped
     /// and kept under a new name. Prints the plan, then carries it out; the settings files
@@ -154,6 +175,10 @@ enum GraphFormat {
     Text,
     Dot,
     Json,
+}
+
+fn parse_build(text: &str) -> Result<Accelerator, String> {
+    text.parse()
 }
 
 fn parse_platform(text: &str) -> Result<Platform, String> {
@@ -226,6 +251,21 @@ fn main() -> ExitCode {
                 ))
             })
         }
+        Command::FetchPrograms {
+            folder,
+            service,
+            build,
+            platform,
+            config,
+        } => current_thread_runtime().and_then(|runtime| {
+            runtime.block_on(fetch_programs(
+                &service,
+                &folder,
+                build,
+                platform.unwrap_or_else(Platform::current),
+                config.as_deref(),
+            ))
+        }),
         Command::Migrate {
             dry_run,
             undo,
@@ -306,6 +346,69 @@ async fn use_programs(
         ),
         (None, _) => println!("{name} downloads its programs again from its next start"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `clara-supervisor fetch-programs`: a service's programs downloaded into `folder`.
+async fn fetch_programs(
+    name: &str,
+    folder: &Path,
+    build: Accelerator,
+    platform: Platform,
+    config: Option<&Path>,
+) -> Result<ExitCode, String> {
+    let source = definitions::read(config).map_err(|error| error.to_string())?;
+    let variables = Variables::from_environment().with_accelerator(build);
+    let checked = definitions::check(&source, platform, &variables);
+    let service = checked
+        .definitions
+        .as_ref()
+        .and_then(|definitions| definitions.services.get(name))
+        .ok_or_else(|| format!("{} defines no service \"{name}\"", source.name()))?;
+    let Some(install) = service.install.clone() else {
+        return Err(format!(
+            "{name} has nothing to download on {platform} (no install table, or its folder variable is set)"
+        ));
+    };
+    if folder.exists() {
+        return Err(format!(
+            "{} exists already: give a new folder",
+            folder.display()
+        ));
+    }
+    let shipped = install
+        .parts
+        .iter()
+        .find_map(|part| part.variant.clone())
+        .unwrap_or_else(|| build.name().to_string());
+    let install = definitions::Install {
+        folder: folder.to_path_buf(),
+        ..install
+    };
+    let (progress, mut updates) = tokio::sync::mpsc::unbounded_channel();
+    let shown = tokio::spawn(async move {
+        while let Some(update) = updates.recv().await {
+            let PullProgress { done, total } = update;
+            if done == total && total > 0 {
+                eprintln!("downloaded {} MB", total / 1_000_000);
+            }
+        }
+    });
+    let outcome = install::Installer::new(install::STALL_TIMEOUT)
+        .ensure(&install, &progress)
+        .await;
+    drop(progress);
+    let _ = shown.await;
+    outcome.map_err(|error| error.to_string())?;
+    std::fs::write(folder.join("build"), format!("{shipped}\n"))
+        .map_err(|error| format!("cannot write {} ({error})", folder.join("build").display()))?;
+    for part in &install.parts {
+        println!("{} {} from {}", part.program, part.version, part.url);
+    }
+    println!(
+        "the {shipped} build of {name}'s programs is in {}",
+        folder.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,5 +1,7 @@
 //! The `clara-supervisor` command line: exit codes, output formats and messages.
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -269,4 +271,87 @@ fn programs_the_user_has_are_checked_then_chosen_for_the_next_start() {
         serde_json::from_slice(&std::fs::read(state.join("choices.json")).expect("the choices"))
             .expect("JSON");
     assert_eq!(after["folders"]["CLARA_BINARIES"], "", "{after}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn fetch_programs_fills_a_folder_for_the_installers() {
+    use support::release::{ReleaseServer, Reply, checksums, tar_gz};
+    let swap = tar_gz(&[("llama-swap", 0o755, b"#!/bin/sh\necho swap\n")]);
+    let server_build = tar_gz(&[("llama-b1/llama-server", 0o755, b"#!/bin/sh\necho server\n")]);
+    let server = ReleaseServer::start([
+        ("/swap.tar.gz", Reply::Bytes(swap.clone())),
+        ("/llama-b1-cpu.tar.gz", Reply::Bytes(server_build.clone())),
+        (
+            "/sums.txt",
+            Reply::Bytes(checksums(&[
+                ("swap.tar.gz", &swap),
+                ("llama-b1-cpu.tar.gz", &server_build),
+            ])),
+        ),
+    ])
+    .await;
+    let (dir, config) = file(&format!(
+        r#"
+[services.llamaswap]
+command = ["${{PROGRAM_DIR}}/llama-swap"]
+
+[[services.llamaswap.install]]
+program = "llama-swap"
+version = "9"
+url = "{}"
+checksums = "{}"
+
+[[services.llamaswap.install]]
+program = "the llama.cpp server"
+version = "b1"
+url = "{}"
+checksums = "{}"
+into = "llama.cpp"
+variants = {{ cpu = "cpu", vulkan = "vulkan" }}
+"#,
+        server.url("/swap.tar.gz"),
+        server.url("/sums.txt"),
+        server.url("/llama-b1-{variant}.tar.gz"),
+        server.url("/sums.txt"),
+    ));
+    let folder = dir.path().join("programs");
+    let (folder_arg, config_arg) = (folder.display().to_string(), config.display().to_string());
+    let output = tokio::task::spawn_blocking(move || {
+        run(&["fetch-programs", &folder_arg, "--config", &config_arg])
+    })
+    .await
+    .expect("the CLI ran");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "llama-swap 9 from {}\nthe llama.cpp server b1 from {}\nthe cpu build of llamaswap's programs is in {}\n",
+            server.url("/swap.tar.gz"),
+            server.url("/llama-b1-cpu.tar.gz"),
+            folder.display()
+        )
+    );
+    assert!(folder.join("llama-swap").is_file());
+    assert!(folder.join("llama.cpp/llama-server").is_file());
+    assert_eq!(
+        std::fs::read_to_string(folder.join("build")).expect("a build file"),
+        "cpu\n"
+    );
+
+    // A second time, the folder exists: refused.
+    let (folder_arg, config_arg) = (folder.display().to_string(), config.display().to_string());
+    let again = tokio::task::spawn_blocking(move || {
+        run(&["fetch-programs", &folder_arg, "--config", &config_arg])
+    })
+    .await
+    .expect("the CLI ran");
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again),
+        format!(
+            "error: {} exists already: give a new folder\n",
+            folder.display()
+        )
+    );
 }
