@@ -355,16 +355,11 @@ pub fn list_programs(
             let downloadable = launcher.read_service(&written.name, |setup| {
                 setup.folders.insert(variable.clone(), PathBuf::new());
             })?;
-            let parts: Vec<_> = downloadable
-                .install
-                .iter()
-                .flat_map(|install| &install.parts)
-                .collect();
-            let builds: BTreeSet<String> = parts
-                .iter()
-                .flat_map(|part| part.variants.iter().cloned())
-                .collect();
-            let build = parts.iter().find_map(|part| part.variant.clone());
+            let install = downloadable.install.as_ref();
+            let builds = install.map(|install| install.builds()).unwrap_or_default();
+            let build = install
+                .and_then(|install| install.build())
+                .map(str::to_string);
             Ok(ProgramsView {
                 service: now.name.clone(),
                 description: now.description.clone(),
@@ -373,7 +368,7 @@ pub fn list_programs(
                     .is_some_and(|shipped| folder == shipped.display().to_string()),
                 folder,
                 downloaded: now.install.is_some(),
-                builds: builds.into_iter().collect(),
+                builds: builds.into_iter().map(str::to_string).collect(),
                 build,
                 chosen_build: chosen_build.clone(),
             })
@@ -456,9 +451,9 @@ pub async fn use_programs_build(
     let service = launcher.read_service(&name, |setup| setup.accelerator = accelerator)?;
     let runs = service
         .install
-        .iter()
-        .flat_map(|install| &install.parts)
-        .find_map(|part| part.variant.clone())
+        .as_ref()
+        .and_then(|install| install.build())
+        .map(str::to_string)
         .ok_or_else(|| format!("{name} has only one build of its programs"))?;
     state
         .manager

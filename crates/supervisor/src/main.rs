@@ -376,11 +376,7 @@ async fn fetch_programs(
             folder.display()
         ));
     }
-    let shipped = install
-        .parts
-        .iter()
-        .find_map(|part| part.variant.clone())
-        .unwrap_or_else(|| build.name().to_string());
+    let shipped = install.build().unwrap_or(build.name()).to_string();
     let install = definitions::Install {
         folder: folder.to_path_buf(),
         ..install

@@ -245,6 +245,21 @@ impl Archive {
     }
 }
 
+impl Install {
+    /// The build downloaded, when a part offers several (`variants`).
+    pub fn build(&self) -> Option<&str> {
+        self.parts.iter().find_map(|part| part.variant.as_deref())
+    }
+
+    /// Every build its parts offer, by name, without repeats.
+    pub fn builds(&self) -> std::collections::BTreeSet<&str> {
+        self.parts
+            .iter()
+            .flat_map(|part| part.variants.iter().map(String::as_str))
+            .collect()
+    }
+}
+
 impl Download {
     /// The name of the downloaded file: the last part of the URL's path.
     pub fn file_name(&self) -> &str {
