@@ -58,6 +58,9 @@ pub struct ServiceView {
     pub ports: Vec<String>,
     /// Whether its health is checked at all (by its own probe, its URL, or Docker).
     pub health_check: bool,
+    /// Whether its programs may come from a folder the user has (Settings → Programs), so
+    /// that its card offers "Choose folder…" when they are missing.
+    pub programs_folder: bool,
 }
 
 impl ServiceView {
@@ -92,6 +95,11 @@ impl ServiceView {
             } else {
                 service.map(ports_of).unwrap_or_default()
             },
+            programs_folder: service.is_some_and(|s| {
+                s.programs
+                    .as_ref()
+                    .is_some_and(|programs| programs.variable.is_some())
+            }),
             health_check: service.is_some_and(|s| {
                 s.health.is_some()
                     || matches!(

@@ -1333,6 +1333,26 @@ depends_on = {{ core = "healthy" }}
     .await;
     wait_state(&client, "mcp", "waiting").await;
     screenshot("download-failed.png");
+    // …or to use programs the user has: Choose folder… opens Settings on the folder field.
+    click(&client, &format!("{card} button.choose-folder")).await;
+    let focused = || async {
+        client
+            .execute(
+                "return document.activeElement && document.activeElement.className",
+                vec![],
+            )
+            .await
+            .ok()
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while focused().await != Some(serde_json::json!("programs-folder")) {
+        assert!(
+            Instant::now() < deadline,
+            "the folder field never had the focus"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    click(&client, "#features-dialog button[value=\"close\"]").await;
 
     // Published: Download again shows the download's progress, then Clara Core runs
     // with the model found, and the bridge follows.

@@ -10,7 +10,8 @@
 //     .state-badge                        its text is the state ("running", "error", …)
 //     .service-reason                     why it is in this state (waiting, error)
 //     .service-detail                     how it runs ("CPU", "Docker … at …")
-//     button.start, button.stop, button.restart, button.open-url, button.logs
+//     button.start, button.stop, button.restart, button.open-url, button.logs,
+//     button.choose-folder                (shown when its programs are missing)
 //   #settings-button                      opens Settings (disabled until the engine runs)
 //   dialog#features-dialog                Settings: input[type=checkbox][data-feature="NAME"],
 //                                         .feature-status, button.show-welcome ("Choose features
@@ -78,6 +79,7 @@ import { hideFailure, showFailure } from './views/failure.js';
 import { onLogEvent, openLogs } from './views/logs.js';
 import { hideMove, showMove } from './views/move.js';
 import { hideProblem, showProblem } from './views/problem.js';
+import { focusProgramsFolder } from './views/programs.js';
 import { openSettings } from './views/settings.js';
 import { renderStartup } from './views/startup.js';
 import { showBanner, showToast } from './views/toasts.js';
@@ -379,6 +381,11 @@ const cardActions = {
   },
   restart: (name) => call('restart_service', { name }),
   'open-url': (name) => call('open_service_url', { name }),
+  'choose-folder': (name) => {
+    if (launchPhase !== 'running') return;
+    openSettings({ call, onChanged: () => loadSnapshot(), onShowWelcome: showSettingsWelcome });
+    focusProgramsFolder(name);
+  },
   logs: (name) => openLogsFor(name),
 };
 

@@ -61,8 +61,21 @@ export function cardModel(service, { pull = null } = {}) {
     openText: url ? `Open ${url}` : 'Open',
     openTitle: actions.open ? `Open ${url} in your browser` : 'Available while the service runs',
     restartText: restartLabel(service),
+    chooseFolder: canChooseFolder(service),
     actions,
   };
+}
+
+/**
+ * Whether the card offers "Choose folder…": the service's programs are missing (their
+ * download failed, or they are not where they should be) and may come from a folder the
+ * user has.
+ * @param {Pick<ServiceView, 'status' | 'lastError' | 'programsFolder'>} service
+ */
+export function canChooseFolder(service) {
+  const cause = service.lastError?.cause;
+  return Boolean(service.programsFolder) && service.status === 'error'
+    && (cause === 'programDownload' || cause === 'missing');
 }
 
 /**

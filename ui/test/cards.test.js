@@ -29,6 +29,7 @@ test('the card model holds what a card shows', () => {
     openText: 'Open http://127.0.0.1:5678',
     openTitle: 'Open http://127.0.0.1:5678 in your browser',
     restartText: 'Restart',
+    chooseFolder: false,
     actions: { start: false, stop: true, restart: true, open: true, prominentRestart: false },
   });
 });
@@ -161,4 +162,16 @@ test('an idle dashboard redraws nothing: same services, same samples', () => {
   assert.deepEqual(pass(), ['a']);
   services[1] = { ...services[1], status: 'starting' };
   assert.deepEqual(pass(), ['b']);
+});
+
+test('missing programs that may come from a folder get Choose folder…', () => {
+  /** @param {import('../types/FailureCause').FailureCause} cause */
+  const failed = (cause) => ({ message: 'm', detail: null, cause });
+  const card = (/** @type {Partial<import('../types/ServiceView').ServiceView>} */ overrides, status = 'error') =>
+    cardModel(service('llamaswap', /** @type {import('../types/ServiceState').ServiceState} */ (status), overrides)).chooseFolder;
+  assert.equal(card({ programsFolder: true, lastError: failed('programDownload') }), true);
+  assert.equal(card({ programsFolder: true, lastError: failed('missing') }), true);
+  assert.equal(card({ programsFolder: true, lastError: failed('exited') }), false);
+  assert.equal(card({ programsFolder: false, lastError: failed('programDownload') }), false);
+  assert.equal(card({ programsFolder: true, lastError: failed('programDownload') }, 'running'), false);
 });

@@ -33,6 +33,7 @@ export function service(name, status = 'running', overrides = {}) {
     url: null,
     ports: [],
     healthCheck: true,
+    programsFolder: false,
     ...overrides,
   };
 }

@@ -87,4 +87,9 @@ ports: Array<string>,
 /**
  * Whether its health is checked at all (by its own probe, its URL, or Docker).
  */
-healthCheck: boolean, };
+healthCheck: boolean, 
+/**
+ * Whether its programs may come from a folder the user has (Settings → Programs), so
+ * that its card offers "Choose folder…" when they are missing.
+ */
+programsFolder: boolean, };

@@ -89,6 +89,7 @@ function createCard(name) {
     h('div', { class: 'card-actions' },
       button('open-url', 'Open', 'subtle'),
       button('logs', 'Logs', 'subtle'),
+      button('choose-folder', 'Choose folder…', 'subtle'),
       h('span', { class: 'spacer' }),
       button('start', 'Start'),
       button('stop', 'Stop'),
@@ -126,6 +127,7 @@ function partsOf(card) {
     start: /** @type {HTMLButtonElement | null} */ ($('button.start', card)),
     stop: /** @type {HTMLButtonElement | null} */ ($('button.stop', card)),
     restart: /** @type {HTMLButtonElement | null} */ ($('button.restart', card)),
+    chooseFolder: /** @type {HTMLButtonElement | null} */ ($('button.choose-folder', card)),
   };
 }
 
@@ -202,6 +204,7 @@ function patchCard(card, parts, model) {
   setEnabled(parts.stop, actions.stop);
   setEnabled(parts.restart, actions.restart);
   setText(parts.restart, model.restartText);
+  show(parts.chooseFolder, model.chooseFolder);
   if (parts.restart && parts.restart.classList.contains('primary') !== actions.prominentRestart) {
     parts.restart.classList.toggle('primary', actions.prominentRestart);
   }

@@ -14,6 +14,8 @@ import { $, h, on, setStatus, show } from './dom.js';
 /** @type {ProgramsDeps | null} */
 let api = null;
 let wired = false;
+/** The last fill of the list, awaited before a row is focused. */
+let filled = Promise.resolve();
 
 /**
  * @param {HTMLElement} row
@@ -131,7 +133,28 @@ function onClick(event) {
  * Fills Settings → Programs from `list_programs`.
  * @param {ProgramsDeps} deps
  */
-export async function openPrograms(deps) {
+export function openPrograms(deps) {
+  filled = fill(deps);
+  return filled;
+}
+
+/**
+ * Once the list is filled, brings the folder field of `name`'s programs into view and
+ * focuses it (the card's "Choose folder…").
+ * @param {string} name
+ */
+export async function focusProgramsFolder(name) {
+  await filled;
+  const field = /** @type {HTMLInputElement | null} */ (
+    $(`#programs-list li.server-row[data-service="${CSS.escape(name)}"] input.programs-folder`));
+  field?.scrollIntoView({ block: 'center' });
+  field?.focus();
+}
+
+/**
+ * @param {ProgramsDeps} deps
+ */
+async function fill(deps) {
   api = deps;
   const root = $('#programs-list');
   if (!root) return;
