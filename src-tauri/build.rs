@@ -39,6 +39,7 @@ const COMMANDS: &[&str] = &[
     "list_programs",
     "use_programs_folder",
     "use_programs_build",
+    "use_models_folder",
     "earlier_app",
     "remove_kept_container",
     "undo_move",

@@ -3,9 +3,11 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use clara_supervisor::definitions::Prepare;
 use clara_supervisor::install;
 use clara_supervisor::manager::ProgramsChoice;
 use clara_supervisor::platform::Accelerator;
+use clara_supervisor::prepare::llama_swap;
 
 use clara_supervisor::migration;
 use clara_supervisor::output::LogLine;
@@ -371,6 +373,14 @@ pub fn list_programs(
                 builds: builds.into_iter().map(str::to_string).collect(),
                 build,
                 chosen_build: chosen_build.clone(),
+                models: match &now.prepare {
+                    Some(Prepare::LlamaSwapConfig {
+                        models,
+                        models_variable: Some(_),
+                        ..
+                    }) => models.first().map(|folder| folder.display().to_string()),
+                    _ => None,
+                },
             })
         })
         .collect()
@@ -433,6 +443,69 @@ pub async fn use_programs_folder(
             found.join("; ")
         ),
         None => format!("{name} runs the programs ClaraVerse downloads now."),
+    })
+}
+
+/// Reads `name`'s models from `folder` (it must exist), or (`folder` null) from the default
+/// folder again; at once, and saved. Answers how many models are there.
+#[tauri::command]
+pub async fn use_models_folder(
+    state: State<'_, AppState>,
+    launcher: State<'_, Launcher>,
+    name: String,
+    folder: Option<String>,
+) -> Answer<String> {
+    let variable = match state
+        .definitions
+        .services
+        .get(&name)
+        .and_then(|s| s.prepare.as_ref())
+    {
+        Some(Prepare::LlamaSwapConfig {
+            models_variable: Some(variable),
+            ..
+        }) => variable.clone(),
+        _ => return Err(format!("{name} has no models folder to choose")),
+    };
+    let folder = folder
+        .map(|folder| PathBuf::from(folder.trim()))
+        .filter(|folder| !folder.as_os_str().is_empty());
+    if let Some(folder) = &folder
+        && !folder.is_dir()
+    {
+        return Err(format!(
+            "{} is not a folder: write the whole path of the folder that holds the GGUF models",
+            folder.display()
+        ));
+    }
+    let service = launcher.read_service(&name, |setup| match &folder {
+        Some(folder) => {
+            setup.folders.insert(variable.clone(), folder.clone());
+        }
+        None => {
+            setup.folders.remove(&variable);
+        }
+    })?;
+    let read_from = match &service.prepare {
+        Some(Prepare::LlamaSwapConfig { models, .. }) => models.clone(),
+        None => Vec::new(),
+    };
+    let found = llama_swap::find_models(&read_from).len();
+    state
+        .manager
+        .use_programs(service, ProgramsChoice::Models(folder))
+        .await
+        .map_err(sentence)?;
+    let first = read_from
+        .first()
+        .map(|folder| folder.display().to_string())
+        .unwrap_or_default();
+    Ok(match found {
+        0 => format!(
+            "{name} reads its models from {first} now; it has none yet: add a GGUF model there."
+        ),
+        1 => format!("{name} reads its models from {first} now: 1 model found."),
+        _ => format!("{name} reads its models from {first} now: {found} models found."),
     })
 }
 

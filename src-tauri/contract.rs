@@ -116,6 +116,7 @@ commands! {
     list_programs() -> Vec<ProgramsView>;
     use_programs_folder(name: String, folder: Option<String>) -> String;
     use_programs_build(name: String, build: Option<String>) -> String;
+    use_models_folder(name: String, folder: Option<String>) -> String;
     earlier_app() -> Option<EarlierAppView>;
     remove_kept_container(kept_as: String) -> ();
     undo_move() -> String;

@@ -295,6 +295,8 @@ pub struct ProgramsView {
     pub build: Option<String>,
     /// The build the user chose; `None`: the best this computer can run.
     pub chosen_build: Option<String>,
+    /// The folder its models are read from, when the user may choose it.
+    pub models: Option<String>,
 }
 
 /// A service the user may run himself, as Settings shows it.

@@ -1291,7 +1291,7 @@ description = "Clara Core, a stand-in"
 critical = true
 command = ["${{PROGRAM_DIR}}/core"]
 health = {{ log = "ready" }}
-prepare = {{ kind = "llama-swap-config", config = "{d}/llama-swap-config.yaml", models = ["{d}/models"], server = "${{PROGRAM_DIR}}/llama-server" }}
+prepare = {{ kind = "llama-swap-config", config = "{d}/llama-swap-config.yaml", models = ["${{CORE_MODELS:-{d}/models}}"], models_variable = "CORE_MODELS", server = "${{PROGRAM_DIR}}/llama-server" }}
 
 [services.core.install]
 program = "core"
@@ -1458,6 +1458,33 @@ depends_on = {{ core = "healthy" }}
     wait_state(&client, "core", "running").await;
     let choices = std::fs::read_to_string(state.join("choices.json")).expect("saved");
     assert!(choices.contains(r#""CORE_DIR": """#), "{choices}");
+
+    // Another models folder, chosen in Settings: read at once.
+    let more = dir.path().join("more models");
+    std::fs::create_dir_all(&more).expect("makes");
+    std::fs::write(more.join("Big.gguf"), b"GGUF\x03\x00\x00\x00").expect("a model");
+    let models_field = client
+        .find(Locator::Css(&format!("{row} input.programs-models-folder")))
+        .await
+        .expect("the models field");
+    models_field.clear().await.expect("clears");
+    models_field
+        .send_keys(&more.display().to_string())
+        .await
+        .expect("types");
+    click(&client, &format!("{row} button.programs-models-use")).await;
+    wait_text(&client, &format!("{row} .server-status"), |text| {
+        text == format!(
+            "core reads its models from {} now: 1 model found.",
+            more.display()
+        )
+    })
+    .await;
+    wait_text(&client, &format!("{card} .service-detail"), |text| {
+        text == "1 model: big"
+    })
+    .await;
+    screenshot("programs-models.png");
 
     // The other build, picked in Settings: downloaded, then run at once, and remembered.
     client

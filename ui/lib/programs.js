@@ -23,6 +23,7 @@ export function normalizePrograms(raw) {
     builds: Array.isArray(raw?.builds) ? raw.builds.filter((build) => typeof build === 'string') : [],
     build: text(raw?.build) || null,
     chosenBuild: text(raw?.chosenBuild) || null,
+    models: text(raw?.models) || null,
   };
 }
 

@@ -5,7 +5,7 @@ import { buildOptions, folderProblem, normalizePrograms, programsLine } from '..
 
 test('an entry is filled in, and one without a name is dropped', () => {
   assert.deepEqual(normalizePrograms({ service: 'llamaswap', folder: '/p', downloaded: false }), {
-    service: 'llamaswap', description: null, folder: '/p', downloaded: false, shipped: false, builds: [], build: null, chosenBuild: null,
+    service: 'llamaswap', description: null, folder: '/p', downloaded: false, shipped: false, builds: [], build: null, chosenBuild: null, models: null,
   });
   assert.equal(normalizePrograms({ folder: '/p' }), null);
   assert.equal(normalizePrograms(null), null);
@@ -13,15 +13,15 @@ test('an entry is filled in, and one without a name is dropped', () => {
 
 test('the line says where the programs come from', () => {
   assert.equal(
-    programsLine({ service: 'llamaswap', description: null, folder: '/home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu', downloaded: true, shipped: false, builds: [], build: null, chosenBuild: null }),
+    programsLine({ service: 'llamaswap', description: null, folder: '/home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu', downloaded: true, shipped: false, builds: [], build: null, chosenBuild: null, models: null }),
     'ClaraVerse downloads them into /home/u/.local/share/ClaraVerse/programs/llamaswap/250+b11195-cpu.',
   );
   assert.equal(
-    programsLine({ service: 'llamaswap', description: null, folder: '/opt/llama', downloaded: false, shipped: false, builds: [], build: null, chosenBuild: null }),
+    programsLine({ service: 'llamaswap', description: null, folder: '/opt/llama', downloaded: false, shipped: false, builds: [], build: null, chosenBuild: null, models: null }),
     'From your folder /opt/llama.',
   );
   assert.equal(
-    programsLine({ service: 'llamaswap', description: null, folder: '/usr/lib/ClaraVerse/programs', downloaded: false, shipped: true, builds: [], build: null, chosenBuild: null }),
+    programsLine({ service: 'llamaswap', description: null, folder: '/usr/lib/ClaraVerse/programs', downloaded: false, shipped: true, builds: [], build: null, chosenBuild: null, models: null }),
     'The ones that came with ClaraVerse, in /usr/lib/ClaraVerse/programs.',
   );
 });
@@ -37,7 +37,7 @@ test('a folder must be a full path', () => {
 test('the builds offered, the best for this computer first', () => {
   const programs = {
     service: 'llamaswap', description: null, folder: '/p', downloaded: true, shipped: false,
-    builds: ['cpu', 'vulkan'], build: 'vulkan', chosenBuild: null,
+    builds: ['cpu', 'vulkan'], build: 'vulkan', chosenBuild: null, models: null,
   };
   assert.deepEqual(buildOptions(programs), [
     { value: '', label: 'The best for this computer: Vulkan (most graphics cards)', selected: true },

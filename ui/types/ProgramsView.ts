@@ -36,4 +36,8 @@ build: string | null,
 /**
  * The build the user chose; `None`: the best this computer can run.
  */
-chosenBuild: string | null, };
+chosenBuild: string | null, 
+/**
+ * The folder its models are read from, when the user may choose it.
+ */
+models: string | null, };

@@ -67,6 +67,7 @@ export type Commands = {
   "list_programs": { args: undefined, answer: Array<ProgramsView> },
   "use_programs_folder": { args: { name: string, folder: string | null }, answer: string },
   "use_programs_build": { args: { name: string, build: string | null }, answer: string },
+  "use_models_folder": { args: { name: string, folder: string | null }, answer: string },
   "earlier_app": { args: undefined, answer: EarlierAppView | null },
   "remove_kept_container": { args: { keptAs: string }, answer: null },
   "undo_move": { args: undefined, answer: string },

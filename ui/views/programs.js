@@ -2,7 +2,8 @@
 // Settings → Programs (#programs-list): per service whose programs may come from a folder the
 // user has (Clara Core: llama-swap and the llama.cpp server), where they come from now, a
 // folder to use instead ("Use this folder": checked, then applied at once), "Download them"
-// to go back, and which build is downloaded (the best for this computer, or one chosen).
+// to go back, which build is downloaded (the best for this computer, or one chosen), and
+// the folder its models are read from.
 // Each row says what happened in its .server-status.
 
 import { buildOptions, folderProblem, normalizePrograms, programsLine } from '../lib/programs.js';
@@ -49,6 +50,10 @@ function rowFor(programs) {
   const download = h('button', { type: 'button', class: 'button programs-download', text: 'Download them' });
   show(download, !programs.downloaded);
   const options = buildOptions(programs);
+  const models = programs.models === null ? null : /** @type {HTMLInputElement} */ (h('input', {
+    type: 'text', class: 'programs-models-folder', 'aria-label': `Folder of the ${name} models`,
+  }));
+  if (models && programs.models) models.value = programs.models;
   const build = options.length === 0 ? null : h('label', { class: 'programs-build-label' }, [
     'Build: ',
     h('select', { class: 'programs-build', 'aria-label': `Which build of the ${name} programs` },
@@ -60,11 +65,17 @@ function rowFor(programs) {
       programs.description ? h('span', { class: 'server-description', text: ` — ${programs.description}` }) : null,
     ]),
     h('div', { class: 'server-own' }, [
+      h('span', { class: 'programs-label', text: 'Programs' }),
       folder,
       h('button', { type: 'button', class: 'button primary programs-use', text: 'Use this folder' }),
       download,
     ]),
     build,
+    models === null ? null : h('div', { class: 'server-own programs-models' }, [
+      h('span', { class: 'programs-label', text: 'Models' }),
+      models,
+      h('button', { type: 'button', class: 'button programs-models-use', text: 'Use for models' }),
+    ]),
     h('p', { class: 'server-status', role: 'status', 'aria-live': 'polite', text: programsLine(programs) }),
   ]);
 }
@@ -103,6 +114,20 @@ async function useBuild(row, build) {
 }
 
 /**
+ * @param {HTMLElement} row
+ * @param {string} folder
+ */
+async function useModels(row, folder) {
+  const name = row.dataset.service ?? '';
+  if (!api) return;
+  setBusy(row, true);
+  say(row, `Looking for models in ${folder}…`);
+  const result = await api.call('use_models_folder', { name, folder }, { quiet: true });
+  setBusy(row, false);
+  say(row, result.ok ? result.value : result.error, result.ok ? 'ok' : 'bad');
+}
+
+/**
  * @param {Event} event
  */
 function onChange(event) {
@@ -121,6 +146,12 @@ function onClick(event) {
   const row = /** @type {HTMLElement | null} */ (target.closest('li.server-row'));
   if (!row) return;
   if (target.classList.contains('programs-download')) use(row, null);
+  if (target.classList.contains('programs-models-use')) {
+    const folder = /** @type {HTMLInputElement | null} */ ($('.programs-models-folder', row))?.value.trim() ?? '';
+    const problem = folderProblem(folder);
+    if (problem) say(row, problem, 'bad');
+    else useModels(row, folder);
+  }
   if (target.classList.contains('programs-use')) {
     const folder = /** @type {HTMLInputElement | null} */ ($('.programs-folder', row))?.value.trim() ?? '';
     const problem = folderProblem(folder);

@@ -138,6 +138,7 @@ fn clara_core_downloads_its_programs_for_the_platform_and_machine() {
                 format!("{HOME}/models").into(),
                 "/.clara/llama-models".into()
             ],
+            models_variable: Some("CLARA_MODELS".into()),
             server: format!("{folder}/llama.cpp/llama-server"),
         })
     );

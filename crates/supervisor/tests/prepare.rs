@@ -6,8 +6,14 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use clara_supervisor::definitions::Variables;
+use clara_supervisor::diagnostics::SourceFile;
 use clara_supervisor::events::EventKind;
+use clara_supervisor::load::{self, LoadOptions};
+use clara_supervisor::manager::ProgramsChoice;
+use clara_supervisor::platform::Platform;
 use clara_supervisor::prepare::llama_swap::{find_models, write_config};
+use clara_supervisor::selection::FeatureChoice;
 use clara_supervisor::state::ServiceState;
 use clara_supervisor::status::FailureCause;
 use support::Harness;
@@ -199,5 +205,49 @@ command = ["sleep", "300"]
     harness.wait_state("core", ServiceState::Running).await;
     let core = harness.status_of("core").await;
     assert_eq!(core.detail.as_deref(), Some("1 model: qwen3-4b"));
+    harness.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn another_models_folder_is_used_at_once() {
+    let text = r#"
+[services.core]
+command = ["sh", "-c", "test -s ${DIR}/config.yaml && echo ready && exec sleep 300"]
+health = { log = "ready" }
+prepare = { kind = "llama-swap-config", config = "${DIR}/config.yaml", models = ["${MODELS_DIR:-${DIR}/models}"], models_variable = "MODELS_DIR", server = "llama-server" }
+"#;
+    let mut harness = Harness::up(text).await;
+    harness.wait_state("core", ServiceState::Error).await;
+    let mine = harness.path("my models");
+    model(&mine.join("Mistral-7B.gguf"));
+    let options = LoadOptions {
+        platform: Platform::current(),
+        variables: Variables::new(
+            [
+                ("DIR".to_string(), harness.dir.path().display().to_string()),
+                ("MODELS_DIR".to_string(), mine.display().to_string()),
+            ],
+            harness.path("home"),
+        ),
+        features: FeatureChoice::Defaults,
+    };
+    let service = load::load(&SourceFile::new("test.toml", text), &options)
+        .expect("valid")
+        .definitions
+        .services["core"]
+        .clone();
+    harness
+        .manager
+        .use_programs(service, ProgramsChoice::Models(Some(mine.clone())))
+        .await
+        .expect("used");
+    harness.wait_state("core", ServiceState::Running).await;
+    assert_eq!(
+        harness.status_of("core").await.detail.as_deref(),
+        Some("1 model: mistral-7b")
+    );
+    let saved = std::fs::read_to_string(harness.path("state/choices.json")).expect("saved");
+    assert!(saved.contains("MODELS_DIR"), "{saved}");
     harness.shutdown().await;
 }

@@ -1114,6 +1114,7 @@ variants = { cpu = "ubuntu-x64", vulkan = "ubuntu-vulkan-x64" }
             Some(definitions::Prepare::LlamaSwapConfig {
                 config: "/home/u/.local/share/ClaraVerse/c.yaml".into(),
                 models: vec!["/home/u/.local/share/ClaraVerse/models".into()],
+                models_variable: None,
                 server: format!("{}/llama.cpp/llama-server", folder.display()),
             })
         );

@@ -278,6 +278,9 @@ pub enum Prepare {
         config: PathBuf,
         /// The folders searched for models, in order; absent ones are skipped.
         models: Vec<PathBuf>,
+        /// The folder variable the first of them comes from (`models_variable`), which the
+        /// user may set to another folder.
+        models_variable: Option<String>,
         /// The llama.cpp server program (`llama-server`), a path or a name on the PATH.
         server: String,
     },

@@ -159,6 +159,7 @@ pub struct RawPrepare {
     pub kind: Spanned<String>,
     pub config: Option<Spanned<String>>,
     pub models: Option<Vec<Spanned<String>>>,
+    pub models_variable: Option<Spanned<String>>,
     pub server: Option<Spanned<String>>,
 }
 

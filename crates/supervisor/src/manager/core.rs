@@ -304,6 +304,23 @@ impl Core {
                     .insert(variable, folder.unwrap_or_default());
             }
             ProgramsChoice::Build(accelerator) => self.setup.accelerator = accelerator,
+            ProgramsChoice::Models(folder) => {
+                let variable = match &written.prepare {
+                    Some(definitions::Prepare::LlamaSwapConfig {
+                        models_variable: Some(variable),
+                        ..
+                    }) => variable.clone(),
+                    _ => {
+                        return Err(ManagerError::Programs(format!(
+                            "{name} has no models folder to choose"
+                        )));
+                    }
+                };
+                match folder {
+                    Some(folder) => self.setup.folders.insert(variable, folder),
+                    None => self.setup.folders.remove(&variable),
+                };
+            }
         }
         self.written.services.insert(name.clone(), service.clone());
         if !self.setup.servers.contains_key(&name) {

@@ -183,6 +183,9 @@ pub enum ProgramsChoice {
     Folder(Option<PathBuf>),
     /// This build of them (`install.variants`); `None`: the best this machine can run.
     Build(Option<Accelerator>),
+    /// Its models from this folder (the prepare step's `models_variable`); `None`: the
+    /// default folder.
+    Models(Option<PathBuf>),
 }
 
 /// A request to the actor.

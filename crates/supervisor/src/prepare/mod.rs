@@ -23,6 +23,7 @@ pub fn run(prepare: &Prepare) -> Result<Option<String>, PrepareError> {
             config,
             models,
             server,
+            ..
         } => {
             llama_swap::write_config(config, models, server).map(|written| Some(written.describe()))
         }

@@ -50,6 +50,10 @@ impl ServiceBuilder<'_> {
         Some(Prepare::LlamaSwapConfig {
             config: config?.into(),
             models: models?,
+            models_variable: prepare
+                .models_variable
+                .as_ref()
+                .map(|name| name.get_ref().clone()),
             server: server?,
         })
     }
