@@ -10,6 +10,7 @@ mod unpack;
 pub use chosen::{SaveFolderError, check_folder, programs_of, save_folder};
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -23,11 +24,13 @@ pub const STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// The ending of a temporary folder a download unpacks into, beside the version folders.
 const PARTIAL: &str = ".partial";
 
-/// Downloads and installs programs; one HTTP client for all of them.
+/// Downloads and installs programs; one HTTP client for all of them, made at the first
+/// download (loading TLS and the system's certificates costs memory a supervisor whose
+/// programs are all there never needs).
 #[derive(Debug, Clone)]
 pub struct Installer {
-    /// The client, or why this machine cannot make one (no TLS support).
-    client: Result<reqwest::Client, String>,
+    /// The client once made, or why this machine cannot make one (no TLS support).
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
     stall: Duration,
 }
 
@@ -68,12 +71,21 @@ impl InstallError {
 impl Installer {
     /// An installer whose downloads give up after `stall` without receiving anything.
     pub fn new(stall: Duration) -> Installer {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("ClaraVerse/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(stall)
-            .build()
-            .map_err(|error| error.to_string());
-        Installer { client, stall }
+        Installer {
+            client: Arc::default(),
+            stall,
+        }
+    }
+
+    /// The HTTP client, made the first time it is needed.
+    fn client(&self) -> &Result<reqwest::Client, String> {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(concat!("ClaraVerse/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(self.stall)
+                .build()
+                .map_err(|error| error.to_string())
+        })
     }
 
     /// Makes sure `install`'s programs are in their folder: nothing to do when it is
@@ -142,7 +154,7 @@ impl Installer {
         into: &Path,
         progress: &mpsc::UnboundedSender<PullProgress>,
     ) -> Result<(), InstallError> {
-        let client = self.client.as_ref().map_err(|why| {
+        let client = self.client().as_ref().map_err(|why| {
             InstallError::new(format!(
                 "cannot download {} {}: this computer offers no secure connection",
                 part.program, part.version
