@@ -22,7 +22,8 @@ pub struct ServerConfig {
 }
 
 /// One entry of the file as written: servers reached over the network (`url`) or turned
-/// off (`disabled`) are listed too, and skipped.
+/// off (`"disabled": true`, or the earlier app's `"enabled": false`) are listed too, and
+/// skipped.
 #[derive(Deserialize)]
 struct Entry {
     command: Option<String>,
@@ -32,6 +33,12 @@ struct Entry {
     env: BTreeMap<String, String>,
     #[serde(default)]
     disabled: bool,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -94,7 +101,7 @@ pub fn load(path: &Path) -> Result<Servers, ConfigError> {
             _ if !is_path_safe(&name) => servers.skipped.push(format!(
                 "\"{name}\" is skipped: a server's name may only hold letters, digits, '-', '_' and '.'"
             )),
-            _ if entry.disabled => servers
+            _ if entry.disabled || !entry.enabled => servers
                 .skipped
                 .push(format!("\"{name}\" is skipped: it is disabled")),
             None => servers.skipped.push(format!(
@@ -148,6 +155,7 @@ mod tests {
                 "files": {"command": "npx", "args": ["-y", "server-filesystem", "/home"]},
                 "remote": {"url": "https://example.com/mcp"},
                 "off": {"command": "x", "disabled": true},
+                "earlier-off": {"type": "stdio", "command": "x", "enabled": false},
                 "my server": {"command": "x"}
             }, "otherKey": 1}"#,
         )
@@ -164,6 +172,7 @@ mod tests {
         assert_eq!(
             servers.skipped,
             [
+                "\"earlier-off\" is skipped: it is disabled",
                 "\"my server\" is skipped: a server's name may only hold letters, digits, '-', '_' and '.'",
                 "\"off\" is skipped: it is disabled",
                 "\"remote\" is skipped: it has no command (a server reached over the network is used directly)",
