@@ -1,9 +1,10 @@
 //! `${VAR}` and `${VAR:-default}` in definition strings.
 //!
-//! Values come from the environment, plus three built-ins: `${CLARA_HOME}` (the app's data
-//! directory), `${SERVICE}` (the name of the service being defined) and `${PROGRAM_DIR}`
-//! (the folder of its program, for a service with an `install` table). `$$` is a literal
-//! `$`; a `$` not followed by `{` is kept as it is.
+//! Values come from the environment, plus four built-ins: `${CLARA_HOME}` (the app's data
+//! directory), `${SERVICE}` (the name of the service being defined), `${PROGRAM_DIR}` (the
+//! folder of its program, for a service with an `install` table) and `${APP_DIR}` (the
+//! folder of the running app or `clara-supervisor`, where the programs that come with it
+//! sit). `$$` is a literal `$`; a `$` not followed by `{` is kept as it is.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ pub struct Variables {
     environment: BTreeMap<String, String>,
     clara_home: PathBuf,
     program_dir: Option<PathBuf>,
+    app_dir: Option<PathBuf>,
     accelerator: Accelerator,
     shipped: Option<Shipped>,
 }
@@ -44,6 +46,9 @@ pub enum VariableError {
     /// `${PROGRAM_DIR}` in a service that has no `install` table.
     #[error("uses ${{PROGRAM_DIR}}, which only a service with an install table has")]
     NoProgramDir,
+    /// `${APP_DIR}` where the running program's folder is not known.
+    #[error("uses ${{APP_DIR}}, but the folder of the running program is not known")]
+    NoAppDir,
     /// Defaults inside defaults, deeper than [`MAX_NESTING`].
     #[error("nests \"${{…}}\" more than {MAX_NESTING} deep")]
     TooDeep,
@@ -70,6 +75,7 @@ impl VariableError {
             VariableError::NoProgramDir => {
                 "add [services.NAME.install], or write the program's own path".into()
             }
+            VariableError::NoAppDir => "give a default: ${APP_DIR:-/path/to/folder}".into(),
         }
     }
 }
@@ -88,6 +94,7 @@ impl Variables {
             environment,
             clara_home,
             program_dir: None,
+            app_dir: running_program_folder(),
             accelerator: Accelerator::Cpu,
             shipped: None,
         }
@@ -102,6 +109,7 @@ impl Variables {
             environment: environment.into_iter().collect(),
             clara_home: clara_home.into(),
             program_dir: None,
+            app_dir: running_program_folder(),
             accelerator: Accelerator::Cpu,
             shipped: None,
         }
@@ -124,6 +132,14 @@ impl Variables {
         Variables {
             program_dir: Some(folder),
             ..self.clone()
+        }
+    }
+
+    /// These variables, with `folder` as the value of `${APP_DIR}`.
+    pub fn with_app_dir(self, folder: impl Into<PathBuf>) -> Variables {
+        Variables {
+            app_dir: Some(folder.into()),
+            ..self
         }
     }
 
@@ -237,6 +253,11 @@ impl Variables {
                 None if default.is_some() => None,
                 None => return Err(VariableError::NoProgramDir),
             },
+            "APP_DIR" => match &self.app_dir {
+                Some(folder) => Some(folder.display().to_string()),
+                None if default.is_some() => None,
+                None => return Err(VariableError::NoAppDir),
+            },
             _ => self.lookup(name).map(str::to_string),
         };
         match (value, default) {
@@ -245,6 +266,13 @@ impl Variables {
             (_, None) => Err(VariableError::Undefined(name.to_string())),
         }
     }
+}
+
+/// The folder of the running program, the value of `${APP_DIR}`: unknown only where the
+/// system cannot say which program runs.
+fn running_program_folder() -> Option<PathBuf> {
+    let program = std::env::current_exe().ok()?;
+    program.parent().map(Path::to_path_buf)
 }
 
 /// How deep `${` nests in `text` at most, in one pass (`$$` is a literal `$`).
@@ -333,6 +361,37 @@ mod tests {
         assert_eq!(
             download.expand("${BINARIES:-none}", "core"),
             Ok("none".into())
+        );
+    }
+
+    #[test]
+    fn app_dir_is_the_running_programs_folder_when_known() {
+        let known = variables().with_app_dir("/usr/lib/ClaraVerse");
+        assert_eq!(
+            known.expand("${CLARA_MCP_DIR:-${APP_DIR}}/clara-mcp", "mcp"),
+            Ok("/usr/lib/ClaraVerse/clara-mcp".into())
+        );
+        let running = std::env::current_exe().expect("this test's program");
+        let folder = running.parent().expect("a folder").to_path_buf();
+        for variables in [Variables::from_environment(), variables()] {
+            let expanded = variables.expand("${APP_DIR}", "mcp");
+            assert_eq!(expanded.map(PathBuf::from), Ok(folder.clone()));
+        }
+        let unknown = Variables {
+            app_dir: None,
+            ..variables()
+        };
+        assert_eq!(
+            unknown.expand("${APP_DIR:-/opt}/clara-mcp", "mcp"),
+            Ok("/opt/clara-mcp".into())
+        );
+        assert_eq!(
+            unknown.expand("${APP_DIR}/clara-mcp", "mcp"),
+            Err(VariableError::NoAppDir)
+        );
+        assert_eq!(
+            VariableError::NoAppDir.to_string(),
+            "uses ${APP_DIR}, but the folder of the running program is not known"
         );
     }
 
