@@ -208,9 +208,52 @@ fn programs_in_a_chosen_folder_are_used_as_they_are() {
     let llamaswap = &loaded.definitions.services["llamaswap"];
     assert_eq!(command(llamaswap)[0], "/opt/clara/bin/llama-swap");
     assert_eq!(llamaswap.install, None, "nothing to download");
+}
+
+#[test]
+fn the_mcp_bridge_sits_beside_the_running_program() {
+    let app_dir = std::env::current_exe()
+        .expect("this test's program")
+        .parent()
+        .expect("a folder")
+        .to_path_buf();
+    let mcp_command = |environment: &[(&str, &str)], platform: Platform| {
+        let environment = environment
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()));
+        let options = LoadOptions {
+            platform,
+            variables: Variables::new(environment, HOME),
+            features: FeatureChoice::Defaults,
+        };
+        let loaded = load::load(&catalog::source(), &options).expect("valid");
+        command(&loaded.definitions.services["mcp"]).to_vec()
+    };
+    let config = format!("{HOME}/mcp-servers.json");
     assert_eq!(
-        command(&loaded.definitions.services["mcp"])[0],
-        "/opt/clara/bin/clara-mcp"
+        mcp_command(&[], Platform::Linux),
+        [
+            app_dir.join("clara-mcp").display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:8092".into(),
+            "--config".into(),
+            config,
+        ]
+    );
+    assert_eq!(
+        mcp_command(&[], Platform::Windows)[0],
+        app_dir.join("clara-mcp.exe").display().to_string()
+    );
+    // Clara Core's programs in a folder of the user's do not move the bridge.
+    let binaries = [("CLARA_BINARIES", "/opt/clara/bin")];
+    assert_eq!(
+        mcp_command(&binaries, Platform::Linux)[0],
+        app_dir.join("clara-mcp").display().to_string()
+    );
+    let elsewhere = [("CLARA_MCP_DIR", "/opt/mcp")];
+    assert_eq!(
+        mcp_command(&elsewhere, Platform::Linux)[0],
+        "/opt/mcp/clara-mcp"
     );
 }
 
@@ -337,10 +380,8 @@ fn every_download_is_declared_for_the_feature_picker() {
         let size = |name: &str| loaded.definitions.services[name].download_bytes;
         // The big one is said to be big; the native programs are declared too.
         assert!(size("comfyui") > Some(10_000_000_000), "{platform}");
-        assert!(
-            size("llamaswap").is_some() && size("mcp").is_some(),
-            "{platform}"
-        );
+        assert!(size("llamaswap").is_some(), "{platform}");
+        assert_eq!(size("mcp"), None, "the bridge comes with the app");
         assert_eq!(size("docker"), None, "the engine downloads nothing");
     }
 }
