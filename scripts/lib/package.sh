@@ -14,9 +14,10 @@ PACKAGE_TARGET=${PACKAGE_TARGET:-$PWD/target/package}
 ROOT_CACHE=${ROOT_CACHE:-/var/tmp/claraverse-ci/bookworm-minbase.tar}
 
 # What building and checking the installers takes: Node.js and npm for the Tauri CLI, rpm
-# to read the .rpm, desktop-file-validate, debootstrap for the clean root.
+# to read the .rpm, desktop-file-validate, debootstrap for the clean root, curl to ask the
+# bridge installed there.
 ensure_packaging_tools() {
-    ensure_packages rpm desktop-file-utils debootstrap
+    ensure_packages rpm desktop-file-utils debootstrap curl
     if ! command -v npm >/dev/null 2>&1; then ensure_packages npm; fi
 }
 
@@ -47,7 +48,8 @@ deb_file() { ls "$PACKAGE_TARGET"/release/bundle/deb/*.deb | head -1; }
 rpm_file() { ls "$PACKAGE_TARGET"/release/bundle/rpm/*.rpm | head -1; }
 
 # What a user's package manager and desktop see: the desktop entry passes
-# desktop-file-validate, the icons come at several sizes, the binary is /usr/bin/claraverse.
+# desktop-file-validate, the icons come at several sizes, the binary is /usr/bin/claraverse
+# with the MCP bridge, /usr/bin/clara-mcp, beside it.
 check_installers() {
     step "installers: desktop entry, icons and files"
     local deb rpm contents entry work
@@ -56,6 +58,7 @@ check_installers() {
     ls -l "$deb" "$rpm"
     contents=$(dpkg -c "$deb")
     grep -qE ' (\./)?usr/bin/claraverse$' <<<"$contents" || { echo "the .deb has no /usr/bin/claraverse" >&2; return 1; }
+    grep -qE ' (\./)?usr/bin/clara-mcp$' <<<"$contents" || { echo "the .deb has no /usr/bin/clara-mcp (the MCP bridge)" >&2; return 1; }
     local sizes
     sizes=$(grep -oE 'usr/share/icons/hicolor/[^/]+/apps/claraverse.png' <<<"$contents" | sort -u)
     echo "$sizes"
@@ -72,6 +75,7 @@ check_installers() {
     # Read whole first: grep -q stops early, and a writer cut off fails the pipeline.
     contents=$(rpm -qpl "$rpm")
     grep -qx /usr/bin/claraverse <<<"$contents" || { echo "the .rpm has no /usr/bin/claraverse" >&2; return 1; }
+    grep -qx /usr/bin/clara-mcp <<<"$contents" || { echo "the .rpm has no /usr/bin/clara-mcp (the MCP bridge)" >&2; return 1; }
     rm -rf "$work"
 }
 
@@ -109,8 +113,9 @@ unmount_root() {
 }
 
 # Installs the .deb into a clean root with apt-get (a missing Depends shows here), then
-# runs the installed app there under Xvfb on two test services, one with a child: both
-# run; SIGTERM (as a logout sends) stops them cleanly; nothing is left.
+# runs the installed app there under Xvfb on two test services, one with a child, and the
+# MCP bridge installed beside it (${APP_DIR}/clara-mcp): all run, the bridge answers its
+# health check; SIGTERM (as a logout sends) stops them cleanly; nothing is left.
 install_and_run_in_root() {
     local root deb
     root=$(mktemp -d /var/tmp/claraverse-root.XXXXXX)
@@ -139,6 +144,10 @@ command = ["sh", "-c", "sleep 600 & echo $$! > /test/one-child.pid; echo $$$$ > 
 [services.two]
 command = ["sh", "-c", "echo $$$$ > /test/two.pid; exec sleep 600"]
 depends_on = { one = "started" }
+
+[services.bridge]
+command = ["${APP_DIR}/clara-mcp", "--listen", "127.0.0.1:18092"]
+health = { http = "http://127.0.0.1:18092/health", interval = "1s" }
 EOF
     # The features were chosen already: no welcome view, the services start at once.
     echo '{ "features": [], "stopped": [] }' >"$root/test/state/choices.json"
@@ -156,6 +165,10 @@ EOF
     done
     for pid in "${pids[@]}"; do kill -0 "$pid" || { echo "process $pid is not running" >&2; return 1; }; done
     echo "services running in the clean root: pids ${pids[*]}"
+    # The chroot shares this machine's network: the installed bridge answers here.
+    for _ in $(seq 1 120); do curl -fsS http://127.0.0.1:18092/health >/dev/null 2>&1 && break; sleep 0.5; done
+    curl -fsS http://127.0.0.1:18092/health || { echo "the installed MCP bridge never answered; the app said:" >&2; cat "$root/test/app.log" >&2; return 1; }
+    echo " <- the MCP bridge installed beside the app, run from \${APP_DIR}"
     local app
     app=$(pgrep -f -x '/usr/bin/claraverse --config /test/services.toml' | head -1)
     [ -n "$app" ] || { echo "the app is not running" >&2; return 1; }
@@ -168,6 +181,9 @@ EOF
         for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
         if kill -0 "$pid" 2>/dev/null; then echo "left behind after quitting: $pid" >&2; return 1; fi
     done
+    if curl -fsS http://127.0.0.1:18092/health >/dev/null 2>&1; then
+        echo "the MCP bridge still answers after quitting" >&2; return 1
+    fi
     [ "$status" -eq 0 ] || { echo "the app exited with $status after SIGTERM" >&2; return 1; }
     echo "the app quit cleanly and left nothing behind"
 }
