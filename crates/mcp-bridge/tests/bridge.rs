@@ -37,7 +37,9 @@ impl Bridge {
         Bridge {
             child,
             url,
-            client: reqwest::Client::new(),
+            client: clara_supervisor::http_client::builder()
+                .build()
+                .expect("an HTTP client"),
             _folder: folder,
         }
     }

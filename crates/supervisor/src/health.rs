@@ -47,7 +47,7 @@ pub struct Prober {
 impl Prober {
     /// A prober with its own HTTP client, reaching containers through `docker`.
     pub fn new(docker: Option<DockerEngine>) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::http_client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_idle_timeout(Duration::from_secs(30))

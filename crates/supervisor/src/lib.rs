@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod health;
+pub mod http_client;
 pub mod install;
 pub mod load;
 pub mod lock;

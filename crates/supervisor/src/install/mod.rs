@@ -80,7 +80,7 @@ impl Installer {
     /// The HTTP client, made the first time it is needed.
     fn client(&self) -> &Result<reqwest::Client, String> {
         self.client.get_or_init(|| {
-            reqwest::Client::builder()
+            crate::http_client::builder()
                 .user_agent(concat!("ClaraVerse/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(self.stall)
                 .build()
