@@ -1,6 +1,7 @@
 //! `clara-supervisor migrate`: the earlier (Electron) ClaraVerse app's files and folders,
 //! recreated in a temporary home, are carried over — features and own servers imported,
-//! data used where it is, not a byte of it moved or lost — with a backup that `--undo`
+//! MCP servers copied where the MCP bridge reads them, data used where it is, not a byte
+//! of it moved or lost — with a backup that `--undo`
 //! puts back byte for byte; its containers are stopped and kept, not removed, and ours
 //! mount the same folders.
 
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use clara_supervisor::catalog;
-use clara_supervisor::definitions::{Variables, VolumeSource};
+use clara_supervisor::definitions::{RuntimeKind, Variables, VolumeSource};
 use clara_supervisor::load::{self, LoadOptions};
 use clara_supervisor::migration;
 use clara_supervisor::persist::StateFiles;
@@ -55,6 +56,7 @@ impl OldHome {
             &settings.join("llama-swap-config.yaml"),
             b"healthCheckTimeout: 30\nmodels:\n  llama:\n    cmd: llama-server -m /m.gguf --port 9999\n",
         );
+        home.write(&settings.join("mcp_config.json"), MCP_CONFIG);
         home.write(&settings.join("llama-swap/llama-swap"), &noise(4096, 1));
         let data = home.data();
         let files: [(&str, usize); 10] = [
@@ -98,6 +100,11 @@ impl OldHome {
         self.home().join("state")
     }
 
+    /// `CLARA_HOME` for the CLI run as this home's user: the platform's data folder.
+    fn clara_home(&self) -> PathBuf {
+        self.home().join(".local/share/ClaraVerse")
+    }
+
     fn write(&self, path: &Path, bytes: &[u8]) {
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("makes");
         std::fs::write(path, bytes).expect("writes");
@@ -113,7 +120,9 @@ impl OldHome {
             .arg("--state-dir")
             .arg(self.state())
             .env("HOME", self.home())
-            .env_remove("XDG_CONFIG_HOME");
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("CLARA_HOME");
         if let Some(host) = docker_host {
             command.env("DOCKER_HOST", host);
         }
@@ -141,6 +150,22 @@ impl OldHome {
         sums
     }
 }
+
+/// The earlier app's MCP servers, as it writes them.
+const MCP_CONFIG: &[u8] = br#"{
+  "mcpServers": {
+    "python-mcp": {
+      "type": "stdio",
+      "command": "/opt/ClaraVerse/resources/electron/services/python-mcp-server-linux",
+      "args": [],
+      "env": {},
+      "description": "Bundled Python MCP Server (Clara Native) - Always Available",
+      "enabled": true,
+      "createdAt": "2025-06-01T10:00:00.000Z"
+    },
+    "notes": { "type": "stdio", "command": "npx", "args": ["notes-mcp"], "enabled": false }
+  }
+}"#;
 
 /// `size` bytes that differ from file to file.
 fn noise(size: usize, seed: u64) -> Vec<u8> {
@@ -177,6 +202,7 @@ fn the_move_imports_the_settings_keeps_every_byte_and_is_undone_byte_for_byte() 
 - the earlier ClaraVerse app's settings are looked for in ~/.config/ClaraVerse and its data in ~/.clara
 - features turned on as before: claraCore, n8n, ragAndTts
 - comfyui uses your own server at http://192.168.1.20:8188
+- MCP servers (notes, python-mcp) copied to ~/.local/share/ClaraVerse/mcp-servers.json, which the MCP bridge serves
 - data used where it is: ~/.clara/comfyui-data/config (CLARA_COMFYUI_CONFIG)
 - data used where it is: ~/.clara/comfyui-data/custom_nodes (CLARA_COMFYUI_CUSTOM_NODES)
 - data used where it is: ~/.clara/comfyui_input (CLARA_COMFYUI_INPUT)
@@ -187,12 +213,13 @@ fn the_move_imports_the_settings_keeps_every_byte_and_is_undone_byte_for_byte() 
 - data used where it is: ~/.clara/n8n (CLARA_N8N_DATA)
 - data used where it is: ~/.clara/python_backend_data (CLARA_PYTHON_DATA)
 - the earlier app's containers could not be looked for (Docker does not answer at unix:///nonexistent/docker.sock: start it, or correct DOCKER_HOST, then choose Retry.); move again once Docker runs
-- first, ~/.config/ClaraVerse/clara-features.yaml, ~/.config/ClaraVerse/service-config.json and ~/.config/ClaraVerse/llama-swap-config.yaml are backed up, so the move can be undone
+- first, ~/.config/ClaraVerse/clara-features.yaml, ~/.config/ClaraVerse/service-config.json, ~/.config/ClaraVerse/llama-swap-config.yaml and ~/.config/ClaraVerse/mcp_config.json are backed up, so the move can be undone
 - left out: ~/.config/ClaraVerse/service-config.json: \"python-backend\" was set to your own server without an http(s) URL, so ClaraVerse runs it
 nothing was changed (--dry-run)
 "
     );
     assert!(!old.state().exists(), "a dry run writes nothing");
+    assert!(!old.clara_home().exists(), "a dry run writes nothing");
 
     let moved = old.migrate(&[], Some(NO_DOCKER));
     assert!(moved.status.success(), "{}", text(&moved.stderr));
@@ -203,7 +230,27 @@ nothing was changed (--dry-run)
             && last.ends_with(" (clara-supervisor migrate --undo puts it back)"),
         "{said}"
     );
-    assert_eq!(old.checksums(), before, "the move changed the user's files");
+    // The MCP servers are copied byte for byte where the catalog's bridge reads them.
+    let servers_file = old.clara_home().join("mcp-servers.json");
+    assert_eq!(std::fs::read(&servers_file).expect("copied"), MCP_CONFIG);
+    let mut after = old.checksums();
+    after.remove(&servers_file);
+    assert_eq!(after, before, "the move changed the user's files");
+    let options = LoadOptions {
+        platform: Platform::Linux,
+        variables: Variables::new([], old.clara_home()),
+        features: FeatureChoice::Defaults,
+    };
+    let loaded = load::load(&catalog::source(), &options).expect("the catalog loads");
+    let RuntimeKind::Process { command } = &loaded.definitions.services["mcp"].runtime else {
+        panic!("the bridge is a native process");
+    };
+    let config = command.iter().position(|argument| argument == "--config");
+    assert_eq!(
+        config.and_then(|at| command.get(at + 1)),
+        Some(&servers_file.display().to_string()),
+        "the bridge reads the file the move wrote: {command:?}"
+    );
 
     let choices = StateFiles::new(old.state()).read_choices().expect("saved");
     assert_eq!(
@@ -280,7 +327,9 @@ nothing was changed (--dry-run)
             "put back ~/.config/ClaraVerse/clara-features.yaml\n\
              put back ~/.config/ClaraVerse/service-config.json\n\
              put back ~/.config/ClaraVerse/llama-swap-config.yaml\n\
+             put back ~/.config/ClaraVerse/mcp_config.json\n\
              put back ~/state/choices.json\n\
+             put back ~/.local/share/ClaraVerse/mcp-servers.json\n\
              the move saved in ~/state/backups/"
         ) && said.ends_with(" is undone\n"),
         "{said}"
@@ -336,6 +385,37 @@ fn a_damaged_backup_is_refused_and_nothing_changes() {
     assert_eq!(
         std::fs::read(old.state().join("choices.json")).expect("reads"),
         choices
+    );
+}
+
+#[test]
+fn mcp_servers_the_bridge_has_already_stay_as_they_are() {
+    let old = OldHome::new();
+    let servers_file = old.clara_home().join("mcp-servers.json");
+    let mine = br#"{"mcpServers": {"mine": {"command": "my-server"}}}"#;
+    old.write(&servers_file, mine);
+    let home = old.home().display().to_string();
+
+    let dry = old.migrate(&["--dry-run"], Some(NO_DOCKER));
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let plan = text(&dry.stdout).replace(&home, "~");
+    assert!(
+        plan.contains(
+            "\n- MCP servers (notes, python-mcp) not copied: \
+             ~/.local/share/ClaraVerse/mcp-servers.json exists already and is kept as it is\n"
+        ),
+        "{plan}"
+    );
+
+    let moved = old.migrate(&[], Some(NO_DOCKER));
+    assert!(moved.status.success(), "{}", text(&moved.stderr));
+    assert_eq!(std::fs::read(&servers_file).expect("kept"), mine);
+    let undone = old.migrate(&["--undo"], Some(NO_DOCKER));
+    assert!(undone.status.success(), "{}", text(&undone.stderr));
+    assert_eq!(
+        std::fs::read(&servers_file).expect("kept"),
+        mine,
+        "the undo leaves a file the move did not write"
     );
 }
 

@@ -12,6 +12,8 @@ pub const FEATURES_FILE: &str = "clara-features.yaml";
 pub const SERVICES_FILE: &str = "service-config.json";
 /// The earlier app's generated llama-swap configuration.
 pub const LLAMA_SWAP_CONFIG: &str = "llama-swap-config.yaml";
+/// The earlier app's MCP servers, in the `mcpServers` form the MCP bridge reads.
+pub const MCP_CONFIG: &str = "mcp_config.json";
 
 /// The earlier app's features, which the catalog names the same.
 const FEATURES: [&str; 4] = ["claraCore", "comfyUI", "n8n", "ragAndTts"];
@@ -74,6 +76,8 @@ pub struct Found {
     pub servers: BTreeMap<String, String>,
     /// Its data folders that exist: the catalog's folder variable → the folder.
     pub folders: BTreeMap<String, PathBuf>,
+    /// The MCP servers its settings list, by name; the file is carried over whole.
+    pub mcp_servers: Vec<String>,
     /// What cannot be carried over, each in a sentence.
     pub left_out: Vec<String>,
 }
@@ -93,9 +97,10 @@ pub fn find(paths: &LegacyPaths) -> Found {
         features: None,
         servers: BTreeMap::new(),
         folders: BTreeMap::new(),
+        mcp_servers: Vec::new(),
         left_out: Vec::new(),
     };
-    for name in [FEATURES_FILE, SERVICES_FILE, LLAMA_SWAP_CONFIG] {
+    for name in [FEATURES_FILE, SERVICES_FILE, LLAMA_SWAP_CONFIG, MCP_CONFIG] {
         let path = paths.user_data.join(name);
         if path.is_file() {
             found.settings_files.push(path);
@@ -114,6 +119,16 @@ pub fn find(paths: &LegacyPaths) -> Found {
     let services_file = paths.user_data.join(SERVICES_FILE);
     if let Some(text) = read_text(&services_file, &mut found.left_out) {
         servers(&text, &services_file, &mut found);
+    }
+    let mcp_file = paths.user_data.join(MCP_CONFIG);
+    if let Some(text) = read_text(&mcp_file, &mut found.left_out) {
+        match mcp_servers(&text) {
+            Ok(names) => found.mcp_servers = names,
+            Err(why) => found.left_out.push(format!(
+                "{} cannot be read ({why}): add your MCP servers again",
+                mcp_file.display()
+            )),
+        }
     }
     for (variable, folder) in FOLDERS {
         let path = paths.data.join(folder);
@@ -153,6 +168,17 @@ fn features(text: &str) -> Result<BTreeSet<String>, String> {
         }
     }
     Ok(on)
+}
+
+/// The names of the servers in an `mcp_config.json` (`{"mcpServers": {NAME: …}}`).
+fn mcp_servers(text: &str) -> Result<Vec<String>, String> {
+    let document: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| error.to_string())?;
+    match document.get("mcpServers") {
+        Some(serde_json::Value::Object(servers)) => Ok(servers.keys().cloned().collect()),
+        Some(_) => Err("its mcpServers is not a list of servers by name".to_string()),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The services `service-config.json` says the user runs himself, into `found`.
@@ -218,5 +244,26 @@ mod tests {
             Err("it is not a list of feature switches".to_string())
         );
         assert!(features("n8n: [\n").is_err());
+    }
+
+    #[test]
+    fn mcp_servers_are_named_by_the_file() {
+        let names = mcp_servers(
+            r#"{"mcpServers": {"python-mcp": {"type": "stdio", "command": "/opt/x", "enabled": true},
+                "notes": {"command": "npx", "args": ["notes"], "enabled": false}}}"#,
+        );
+        assert_eq!(
+            names,
+            Ok(vec!["notes".to_string(), "python-mcp".to_string()])
+        );
+        assert_eq!(mcp_servers("{}"), Ok(Vec::new()));
+        assert_eq!(
+            mcp_servers(r#"{"mcpServers": []}"#),
+            Err("its mcpServers is not a list of servers by name".to_string())
+        );
+        assert_eq!(
+            mcp_servers("{"),
+            Err("EOF while parsing an object at line 1 column 1".to_string())
+        );
     }
 }

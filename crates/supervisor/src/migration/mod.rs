@@ -1,7 +1,8 @@
 //! The move from the earlier, Electron ClaraVerse app: its features and its own servers
 //! imported into the saved choices, its data used where it is (the catalog's folder
-//! variables pointed at its folders), and its containers stopped and kept under a new name
-//! so that ours, with the same folders, take their place. Nothing of the user's is copied,
+//! variables pointed at its folders), its MCP servers copied to where the MCP bridge reads
+//! them (when that file is not there yet), and its containers stopped and kept under a new
+//! name so that ours, with the same folders, take their place. Nothing of the user's is
 //! moved or removed.
 //!
 //! Before anything changes, every settings file the move reads or writes is copied to
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::definitions::Variables;
 use crate::lock::{LockError, StateLock};
 use crate::persist::{self, StateFiles};
 use crate::runtime::docker::DockerEngine;
@@ -31,6 +33,8 @@ const MANIFEST_FILE: &str = "manifest.json";
 const FORMAT: &str = "claraverse-move";
 /// The newest manifest version this build writes and reads.
 const VERSION: u32 = 1;
+/// The MCP bridge's servers file in `CLARA_HOME`, as the catalog's `mcp` service names it.
+pub const MCP_SERVERS_FILE: &str = "mcp-servers.json";
 
 /// What a move would do: what the earlier app left, and its containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,18 +43,34 @@ pub struct MovePlan {
     pub found: Found,
     /// Its containers; `Err` says why Docker could not be asked.
     pub containers: Result<Vec<LegacyContainer>, String>,
+    /// Where its MCP servers go: `CLARA_HOME/mcp-servers.json`.
+    pub mcp_servers_file: PathBuf,
 }
 
 impl MovePlan {
     /// Looks at what the earlier app left at `paths`, and asks the Docker engine (at
     /// `docker_host`, else where it usually is) for its containers. Nothing is changed.
+    /// Its MCP servers would go to `CLARA_HOME` as the environment sets it.
     pub async fn make(paths: &LegacyPaths, docker_host: Option<String>) -> MovePlan {
         let found = legacy::find(paths);
         let containers = match engine(docker_host).probe().await {
             Ok(connection) => Ok(containers::find(&connection.client).await),
             Err(error) => Err(error.message),
         };
-        MovePlan { found, containers }
+        let mcp_servers_file = Variables::from_environment()
+            .clara_home()
+            .join(MCP_SERVERS_FILE);
+        MovePlan {
+            found,
+            containers,
+            mcp_servers_file,
+        }
+    }
+
+    /// Whether the move copies the earlier app's MCP servers: it has some, and the MCP
+    /// bridge has no servers file yet (one that exists is the user's, and stays).
+    fn copies_mcp_servers(&self) -> bool {
+        !self.found.mcp_servers.is_empty() && !self.mcp_servers_file.exists()
     }
 
     /// Whether anything of the earlier app is here.
@@ -78,6 +98,17 @@ impl MovePlan {
         }
         for (service, url) in &found.servers {
             lines.push(format!("{service} uses your own server at {url}"));
+        }
+        if !found.mcp_servers.is_empty() {
+            let names = found.mcp_servers.join(", ");
+            let target = self.mcp_servers_file.display();
+            lines.push(if self.copies_mcp_servers() {
+                format!("MCP servers ({names}) copied to {target}, which the MCP bridge serves")
+            } else {
+                format!(
+                    "MCP servers ({names}) not copied: {target} exists already and is kept as it is"
+                )
+            });
         }
         for (variable, folder) in &found.folders {
             lines.push(format!(
@@ -240,7 +271,11 @@ pub async fn carry_out(
     let mut choices = files.read_choices()?;
     let backup = new_backup_dir(state_dir)?;
     let mut saved = Vec::new();
-    let written = [files.choices_path()];
+    let copies_mcp_servers = plan.copies_mcp_servers();
+    let mut written = vec![files.choices_path()];
+    if copies_mcp_servers {
+        written.push(plan.mcp_servers_file.clone());
+    }
     for (number, path) in plan.found.settings_files.iter().chain(&written).enumerate() {
         saved.push(save_copy(&backup, number, path)?);
     }
@@ -262,6 +297,9 @@ pub async fn carry_out(
     files
         .write_choices(&choices)
         .map_err(io_error("write", &files.choices_path()))?;
+    if copies_mcp_servers {
+        copy_mcp_servers(&plan.found.paths, &plan.mcp_servers_file)?;
+    }
 
     let mut moved = Moved {
         backup: backup.clone(),
@@ -469,6 +507,16 @@ fn verified_copies(backup: &Path, manifest: &Manifest) -> Result<Vec<SavedBytes>
         copies.push((file.path.clone(), bytes));
     }
     Ok(copies)
+}
+
+/// Copies the earlier app's MCP servers file, byte for byte, to `target`.
+fn copy_mcp_servers(paths: &LegacyPaths, target: &Path) -> Result<(), MoveError> {
+    let source = paths.user_data.join(legacy::MCP_CONFIG);
+    let bytes = std::fs::read(&source).map_err(io_error("read", &source))?;
+    if let Some(folder) = target.parent() {
+        std::fs::create_dir_all(folder).map_err(io_error("write", folder))?;
+    }
+    persist::write_atomically(target, &bytes).map_err(io_error("write", target))
 }
 
 /// An engine handle that only looks: no project, so no container is ever a stray.
