@@ -37,8 +37,7 @@ impl Bridge {
         Bridge {
             child,
             url,
-            client: clara_supervisor::http_client::builder()
-                .build()
+            client: clara_supervisor::http_client::build(|builder| builder)
                 .expect("an HTTP client"),
             _folder: folder,
         }

@@ -53,9 +53,7 @@ async fn the_catalogs_bridge_serves_the_servers_file_and_answers_its_health_chec
             .spawn()
             .expect("the catalog's command starts"),
     );
-    let client = clara_supervisor::http_client::builder()
-        .build()
-        .expect("an HTTP client");
+    let client = clara_supervisor::http_client::build(|builder| builder).expect("an HTTP client");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         match client.get(health).send().await {

@@ -40,19 +40,20 @@ pub enum ProbeReport {
 /// Probes shared by every service: one HTTP client, without proxies or redirects.
 #[derive(Debug, Clone)]
 pub struct Prober {
-    http: reqwest::Client,
+    http: Result<reqwest::Client, String>,
     docker: Option<DockerEngine>,
 }
 
 impl Prober {
     /// A prober with its own HTTP client, reaching containers through `docker`.
     pub fn new(docker: Option<DockerEngine>) -> Self {
-        let http = crate::http_client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .unwrap_or_default();
+        let http = crate::http_client::build(|builder| {
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .pool_idle_timeout(Duration::from_secs(30))
+        })
+        .map_err(|error| format!("no HTTP check can be made here: {error}"));
         Prober { http, docker }
     }
 
@@ -87,6 +88,8 @@ impl Prober {
             Probe::Http { url, status, body } => {
                 let response = self
                     .http
+                    .as_ref()
+                    .map_err(Clone::clone)?
                     .get(url)
                     .send()
                     .await

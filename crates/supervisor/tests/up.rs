@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use support::up::{Up, guard_of, wait_timeout};
-use support::{PATIENCE, alive, eventually, read_pid};
+use support::{PATIENCE, alive, eventually, free_port, read_pid};
 
 const FAMILY: &str = r#"
 [services.parent]
@@ -376,4 +376,31 @@ depends_on = { db = "started" }
         !started("api"),
         "a dependent that waits for it to run does not"
     );
+}
+
+/// A system without certificate authorities (a minimal install, no ca-certificates): the
+/// supervisor still starts and checks its services over HTTP; its HTTPS clients use the
+/// list of authorities built into it.
+#[test]
+fn a_system_without_certificate_authorities_still_starts_and_checks_over_http() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let port = free_port();
+    let definitions = format!(
+        r#"
+[services.web]
+command = ["python3", "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
+health = {{ http = "http://127.0.0.1:{port}/", interval = "1s", timeout = "1s" }}
+"#
+    );
+    let nowhere = dir.path().join("no-certificates");
+    let nowhere = nowhere.to_str().expect("a UTF-8 path");
+    let mut up = Up::start_with(
+        dir.path(),
+        &definitions,
+        &[("SSL_CERT_FILE", nowhere), ("SSL_CERT_DIR", nowhere)],
+    );
+    let complete = up.wait_event("startup-complete");
+    assert_eq!(complete["degraded"], serde_json::json!([]));
+    kill(up.pid(), Signal::SIGTERM).expect("signals");
+    assert_eq!(up.finish(), Some(0), "{}", up.stderr());
 }

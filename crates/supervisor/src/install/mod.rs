@@ -80,11 +80,12 @@ impl Installer {
     /// The HTTP client, made the first time it is needed.
     fn client(&self) -> &Result<reqwest::Client, String> {
         self.client.get_or_init(|| {
-            crate::http_client::builder()
-                .user_agent(concat!("ClaraVerse/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(self.stall)
-                .build()
-                .map_err(|error| error.to_string())
+            crate::http_client::build(|builder| {
+                builder
+                    .user_agent(concat!("ClaraVerse/", env!("CARGO_PKG_VERSION")))
+                    .connect_timeout(self.stall)
+            })
+            .map_err(|error| error.to_string())
         })
     }
 

@@ -25,6 +25,11 @@ impl Up {
     /// Writes `definitions` (with `${DIR}` replaced by `dir`) to `dir/services.toml` and
     /// runs `up` on it, with its state in `dir/state`.
     pub fn start(dir: &Path, definitions: &str) -> Up {
+        Up::start_with(dir, definitions, &[])
+    }
+
+    /// As [`Up::start`], with these environment variables set for the supervisor.
+    pub fn start_with(dir: &Path, definitions: &str, environment: &[(&str, &str)]) -> Up {
         let file = dir.join("services.toml");
         std::fs::write(
             &file,
@@ -37,6 +42,7 @@ impl Up {
             .arg("--json")
             .arg("--state-dir")
             .arg(dir.join("state"))
+            .envs(environment.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
