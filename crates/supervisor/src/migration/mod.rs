@@ -34,7 +34,7 @@ const FORMAT: &str = "claraverse-move";
 /// The newest manifest version this build writes and reads.
 const VERSION: u32 = 1;
 /// The MCP bridge's servers file in `CLARA_HOME`, as the catalog's `mcp` service names it.
-pub const MCP_SERVERS_FILE: &str = "mcp-servers.json";
+const MCP_SERVERS_FILE: &str = "mcp-servers.json";
 
 /// What a move would do: what the earlier app left, and its containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
